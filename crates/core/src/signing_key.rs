@@ -1,0 +1,171 @@
+//! The signing key, derived from the secret once per day, region and service, and cached.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// A SigV4 signing key, kept as a keyed HMAC state so each signature costs only the hashing of
+/// the string to sign. Zeroized on drop; never shown by `Debug`.
+#[derive(Clone)]
+pub struct SigningKey {
+    mac: HmacSha256,
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Zeroizing<[u8; 32]> {
+    // HMAC accepts keys of any length, so this never fails.
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(data);
+    Zeroizing::new(mac.finalize().into_bytes().into())
+}
+
+impl SigningKey {
+    /// Derives the key:
+    /// `kDate = HMAC("AWS4" + kSecret, Date)`, `kRegion = HMAC(kDate, Region)`,
+    /// `kService = HMAC(kRegion, Service)`, `kSigning = HMAC(kService, "aws4_request")`.
+    pub fn derive(secret_access_key: &str, date: &[u8; 8], region: &str, service: &str) -> Self {
+        let mut secret = Zeroizing::new(Vec::with_capacity(4 + secret_access_key.len()));
+        secret.extend_from_slice(b"AWS4");
+        secret.extend_from_slice(secret_access_key.as_bytes());
+        let k_date = hmac(&secret, date);
+        let k_region = hmac(&*k_date, region.as_bytes());
+        let k_service = hmac(&*k_region, service.as_bytes());
+        let k_signing = hmac(&*k_service, b"aws4_request");
+        let mac =
+            <HmacSha256 as KeyInit>::new_from_slice(&*k_signing).unwrap_or_else(|_| unreachable!());
+        SigningKey { mac }
+    }
+
+    /// `HMAC(kSigning, string_to_sign)`.
+    pub(crate) fn sign(&self, string_to_sign: &[u8]) -> [u8; 32] {
+        let mut mac = self.mac.clone();
+        mac.update(string_to_sign);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKey(** redacted **)")
+    }
+}
+
+/// Remembers the last signing key with what it was derived from: the secret, the date, the
+/// region and the service. A lookup with any of them changed derives a new key, so a rotated
+/// secret never signs with a stale key. The secret is compared in constant time.
+#[derive(Default)]
+pub struct SigningKeyCache {
+    entry: Option<CachedKey>,
+}
+
+struct CachedKey {
+    secret: Zeroizing<String>,
+    date: [u8; 8],
+    region: String,
+    service: String,
+    key: SigningKey,
+}
+
+impl SigningKeyCache {
+    /// An empty cache.
+    pub const fn new() -> Self {
+        SigningKeyCache { entry: None }
+    }
+
+    /// The signing key for these inputs, derived only if the cached one was for other inputs.
+    pub fn get(
+        &mut self,
+        secret_access_key: &str,
+        date: &[u8; 8],
+        region: &str,
+        service: &str,
+    ) -> &SigningKey {
+        let hit = self.entry.as_ref().is_some_and(|e| {
+            e.date == *date
+                && e.region == region
+                && e.service == service
+                && bool::from(e.secret.as_bytes().ct_eq(secret_access_key.as_bytes()))
+        });
+        if !hit {
+            self.entry = None;
+        }
+        let entry = self.entry.get_or_insert_with(|| CachedKey {
+            secret: Zeroizing::new(secret_access_key.into()),
+            date: *date,
+            region: region.into(),
+            service: service.into(),
+            key: SigningKey::derive(secret_access_key, date, region, service),
+        });
+        &entry.key
+    }
+}
+
+impl fmt::Debug for SigningKeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKeyCache")
+            .field("cached", &self.entry.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hex;
+
+    #[test]
+    fn derives_the_aws_documentation_example() {
+        // The worked example of the AWS General Reference ("Examples of how to derive a signing
+        // key"): the signature of "hello" under the derived key.
+        let key = SigningKey::derive(
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            b"20120215",
+            "us-east-1",
+            "iam",
+        );
+        let k_signing = hmac(
+            &hmac(
+                &hmac(
+                    &hmac(b"AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", b"20120215")[..],
+                    b"us-east-1",
+                )[..],
+                b"iam",
+            )[..],
+            b"aws4_request",
+        );
+        assert_eq!(
+            hex::as_str(&hex::encode32(&k_signing)),
+            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+        );
+        assert_eq!(key.sign(b"hello"), *hmac(&*k_signing, b"hello"));
+    }
+
+    #[test]
+    fn cache_never_serves_a_key_for_other_inputs() {
+        let mut cache = SigningKeyCache::new();
+        let first = cache
+            .get("secret-1", b"20150830", "us-east-1", "s3")
+            .sign(b"x");
+        assert_eq!(
+            cache
+                .get("secret-1", b"20150830", "us-east-1", "s3")
+                .sign(b"x"),
+            first
+        );
+        for (secret, date, region, service) in [
+            ("secret-2", b"20150830", "us-east-1", "s3"),
+            ("secret-1", b"20150831", "us-east-1", "s3"),
+            ("secret-1", b"20150830", "us-west-2", "s3"),
+            ("secret-1", b"20150830", "us-east-1", "iam"),
+        ] {
+            let fresh = SigningKey::derive(secret, date, region, service).sign(b"x");
+            assert_ne!(fresh, first);
+            assert_eq!(cache.get(secret, date, region, service).sign(b"x"), fresh);
+        }
+    }
+}

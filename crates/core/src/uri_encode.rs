@@ -1,0 +1,148 @@
+//! Percent-encoding as SigV4 defines it: every byte outside the RFC 3986 unreserved set
+//! (`A-Z a-z 0-9 - . _ ~`) becomes `%XY` with uppercase hex.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::hex::digit_value;
+
+const UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+pub(crate) fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn push_escaped(out: &mut String, b: u8) {
+    out.push('%');
+    out.push(char::from(UPPER[usize::from(b >> 4)]));
+    out.push(char::from(UPPER[usize::from(b & 0xf)]));
+}
+
+/// Encodes every byte outside the unreserved set (and outside `/` when `keep_slash`).
+pub(crate) fn encode(out: &mut String, bytes: &[u8], keep_slash: bool) {
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if is_unreserved(b) || (keep_slash && b == b'/') {
+            continue;
+        }
+        push_ascii(out, &bytes[start..i]);
+        push_escaped(out, b);
+        start = i + 1;
+    }
+    push_ascii(out, &bytes[start..]);
+}
+
+/// Encodes a path that S3 and other single-encoding services see as sent: valid `%XY`
+/// triplets, `/` and the characters RFC 3986 allows in a path segment stay; anything not valid
+/// on the wire (space, non-ASCII, `"`, `%` without two hex digits, ...) is encoded.
+pub(crate) fn encode_path_as_sent(out: &mut String, path: &[u8]) {
+    let mut start = 0;
+    for (i, &b) in path.iter().enumerate() {
+        let keep = is_unreserved(b)
+            || matches!(
+                b,
+                b'/' | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+            )
+            || (b == b'%' && is_escape(&path[i..]));
+        if keep {
+            continue;
+        }
+        push_ascii(out, &path[start..i]);
+        push_escaped(out, b);
+        start = i + 1;
+    }
+    push_ascii(out, &path[start..]);
+}
+
+/// Whether `bytes` starts with `%` and two hex digits.
+fn is_escape(bytes: &[u8]) -> bool {
+    matches!(bytes, [b'%', h, l, ..] if digit_value(*h).is_some() && digit_value(*l).is_some())
+}
+
+/// Decodes `%XY` triplets (a `%` without two hex digits stays literal, as in the WHATWG URL and
+/// `form_urlencoded` parsers) and, for query strings, `+` as a space, appending to `out`.
+pub(crate) fn decode_into(out: &mut Vec<u8>, bytes: &[u8], plus_as_space: bool) {
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if is_escape(&bytes[i..]) => {
+                let hi = digit_value(bytes[i + 1]).unwrap_or(0);
+                let lo = digit_value(bytes[i + 2]).unwrap_or(0);
+                out.push(hi << 4 | lo);
+                i += 3;
+            }
+            b'+' if plus_as_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+}
+
+/// Appends bytes that the callers above have checked are ASCII.
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    out.push_str(core::str::from_utf8(bytes).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(s: &str, keep_slash: bool) -> String {
+        let mut out = String::new();
+        encode(&mut out, s.as_bytes(), keep_slash);
+        out
+    }
+
+    fn as_sent(s: &str) -> String {
+        let mut out = String::new();
+        encode_path_as_sent(&mut out, s.as_bytes());
+        out
+    }
+
+    #[test]
+    fn encodes_all_but_unreserved() {
+        assert_eq!(enc("a-._~Z9", false), "a-._~Z9");
+        assert_eq!(enc("a b/c+%3A", false), "a%20b%2Fc%2B%253A");
+        assert_eq!(enc("a b/c+%3A", true), "a%20b/c%2B%253A");
+        assert_eq!(enc("ሴ", true), "%E1%88%B4");
+    }
+
+    #[test]
+    fn single_encoding_keeps_what_is_valid_on_the_wire() {
+        assert_eq!(
+            as_sent("/a%3Ab/c:d@e!$&'()*+,;="),
+            "/a%3Ab/c:d@e!$&'()*+,;="
+        );
+        assert_eq!(
+            as_sent("/a b/ሴ/100%/%zz\"{}"),
+            "/a%20b/%E1%88%B4/100%25/%25zz%22%7B%7D"
+        );
+    }
+
+    #[test]
+    fn decodes_leniently() {
+        let mut out = Vec::new();
+        decode_into(&mut out, b"a%20b+c%zz%4", true);
+        assert_eq!(out, b"a b c%zz%4");
+        out.clear();
+        decode_into(&mut out, b"a+b%2b", false);
+        assert_eq!(out, b"a+b+");
+    }
+}

@@ -1,0 +1,115 @@
+//! `sigv4`: sign AWS requests from the command line with the SigV4 core.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sigv4_cli::case::{Case, SignatureLocation};
+use sigv4_core::Explained;
+
+#[derive(Parser)]
+#[command(
+    name = "sigv4",
+    version,
+    about = "Sign AWS requests with Signature Version 4"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sign a request described by a case directory (context.json + request.txt, the layout of
+    /// the AWS signing test suite).
+    Sign {
+        /// The case directory.
+        #[arg(long, value_name = "DIR")]
+        case: PathBuf,
+        /// Where the signature goes: an Authorization header or a presigned URL.
+        #[arg(long, value_enum, default_value = "header")]
+        location: SignatureLocation,
+        /// Print one JSON object: canonical_request, string_to_sign, signature, and
+        /// authorization + headers (header) or url (query).
+        #[arg(long, conflicts_with = "explain")]
+        json: bool,
+        /// Print the canonical request and string to sign for a human (to compare with a
+        /// SignatureDoesNotMatch answer).
+        #[arg(long)]
+        explain: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let Command::Sign {
+        case,
+        location,
+        json,
+        explain,
+    } = Cli::parse().command;
+    let signed = Case::load(&case).and_then(|c| c.sign(location).map_err(|e| e.to_string()));
+    match signed {
+        Ok(out) if json => println!("{}", to_json(&out)),
+        Ok(out) if explain => print!("{}", to_text(&out)),
+        Ok(out) => println!(
+            "{}",
+            out.signed
+                .url
+                .as_deref()
+                .or(out.signed.authorization())
+                .unwrap_or_default()
+        ),
+        Err(message) => {
+            eprintln!("sigv4: {}: {message}", case.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn to_json(out: &Explained) -> serde_json::Value {
+    let mut json = serde_json::json!({
+        "canonical_request": out.canonical_request,
+        "string_to_sign": out.string_to_sign,
+        "signature": out.signed.signature.as_str(),
+    });
+    if let Some(url) = &out.signed.url {
+        json["url"] = url.as_str().into();
+    } else {
+        json["authorization"] = out.signed.authorization().unwrap_or_default().into();
+        json["headers"] = out
+            .signed
+            .headers
+            .iter()
+            .map(|(n, v)| serde_json::json!([n, v]))
+            .collect();
+    }
+    json
+}
+
+fn to_text(out: &Explained) -> String {
+    let mut text = String::new();
+    let mut section = |title: &str, body: &str| {
+        text.push_str(&format!("--- {title} ---\n{body}\n\n"));
+    };
+    section("canonical request", &out.canonical_request);
+    section("string to sign", &out.string_to_sign);
+    section("signature", out.signed.signature.as_str());
+    match &out.signed.url {
+        Some(url) => section("presigned url", url),
+        None => {
+            let headers: Vec<String> = out
+                .signed
+                .headers
+                .iter()
+                .map(|(n, v)| format!("{n}: {v}"))
+                .collect();
+            section("headers to add", &headers.join("\n"));
+        }
+    }
+    text.push_str(
+        "If AWS answers SignatureDoesNotMatch, its error body holds the canonical request and\n\
+         string to sign it computed: compare them line by line with the ones above.\n",
+    );
+    text
+}
