@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use sigv4_cli::case::{Case, SignatureLocation};
+use clap::{Parser, Subcommand, ValueEnum};
+use sigv4_case::{Case, SignatureLocation};
 use sigv4_core::Explained;
 
 #[derive(Parser)]
@@ -28,7 +28,7 @@ enum Command {
         case: PathBuf,
         /// Where the signature goes: an Authorization header or a presigned URL.
         #[arg(long, value_enum, default_value = "header")]
-        location: SignatureLocation,
+        location: LocationArg,
         /// Print one JSON object: canonical_request, string_to_sign, signature, and
         /// authorization + headers (header) or url (query).
         #[arg(long, conflicts_with = "explain")]
@@ -40,6 +40,14 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum LocationArg {
+    /// An Authorization header.
+    Header,
+    /// A presigned URL.
+    Query,
+}
+
 fn main() -> ExitCode {
     let Command::Sign {
         case,
@@ -47,6 +55,10 @@ fn main() -> ExitCode {
         json,
         explain,
     } = Cli::parse().command;
+    let location = match location {
+        LocationArg::Header => SignatureLocation::Header,
+        LocationArg::Query => SignatureLocation::Query,
+    };
     let signed = Case::load(&case).and_then(|c| c.sign(location).map_err(|e| e.to_string()));
     match signed {
         Ok(out) if json => println!("{}", to_json(&out)),

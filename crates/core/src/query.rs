@@ -10,8 +10,9 @@ use crate::uri_encode::{decode_into, encode};
 /// Appends the canonical form of `query` (as sent, without `?`) plus the `extra` parameters
 /// (raw, not yet encoded: the presigning parameters) to `out`.
 ///
-/// `a&b=` gives `a=&b=`; repeated names keep every value, sorted; `+` is a space, as the
-/// `application/x-www-form-urlencoded` parsers of AWS services and the AWS SDKs read it.
+/// `a&b=` gives `a=&b=`; repeated names keep every value, sorted; `+` is a space and escapes that
+/// decode to invalid UTF-8 become U+FFFD, as the `application/x-www-form-urlencoded` parsers of
+/// AWS services, botocore and the AWS SDKs read them.
 pub(crate) fn write_canonical_query(out: &mut String, query: &str, extra: &[(&str, &str)]) {
     if query.is_empty() && extra.is_empty() {
         return;
@@ -27,7 +28,9 @@ pub(crate) fn write_canonical_query(out: &mut String, query: &str, extra: &[(&st
             } else {
                 scratch.clear();
                 decode_into(&mut scratch, bytes, true);
-                encode(encoded, &scratch, false);
+                // Decoded bytes that are not UTF-8 become U+FFFD, as the services' form decoders,
+                // botocore and aws-sigv4 read them.
+                encode(encoded, String::from_utf8_lossy(&scratch).as_bytes(), false);
             }
             start..encoded.len()
         };
@@ -79,6 +82,7 @@ mod tests {
         );
         assert_eq!(canon("b=2&a&c=&&a=1&a=0", &[]), "a=&a=0&a=1&b=2&c=");
         assert_eq!(canon("k=a+b%2Bc%2fd%7e!*", &[]), "k=a%20b%2Bc%2Fd~%21%2A");
+        assert_eq!(canon("%aa=%C3%A9%C3", &[]), "%EF%BF%BD=%C3%A9%EF%BF%BD");
         assert_eq!(
             canon(
                 "x=1",

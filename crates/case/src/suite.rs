@@ -1,8 +1,51 @@
-//! Shared helpers of the conformance tests: the AWS signing test suite's cases, ready to sign.
-#![forbid(unsafe_code)]
+//! Where the AWS signing test suite is: inside the `aws-sigv4` crate's published package, which
+//! the workspace depends on (as a test oracle), found with `cargo metadata`, and its cases ready to
+//! sign.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The `v4` folder of the AWS signing test suite shipped in the `aws-sigv4` package.
+pub fn aws_suite_v4_dir() -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
+    let output = Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--manifest-path",
+            manifest,
+        ])
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
+    let manifest_path = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == "aws-sigv4")
+        .and_then(|p| p["manifest_path"].as_str())
+        .ok_or("the aws-sigv4 package is not in the dependency graph")?;
+    let dir = PathBuf::from(manifest_path)
+        .parent()
+        .map(|p| p.join("aws-signing-test-suite").join("v4"))
+        .ok_or("aws-sigv4 has no package directory")?;
+    if dir.is_dir() {
+        Ok(dir)
+    } else {
+        Err(format!("{} is missing", dir.display()))
+    }
+}
 
 /// One case of the suite.
 pub struct SuiteCase {
@@ -26,8 +69,13 @@ pub struct SuiteCase {
 ///   canonical request: single encoding, as S3 computes (a double-encoding service computes
 ///   `/example%2520space/`; aws-sigv4 skips the case for that reason). It is signed with
 ///   `"double_uri_encode": false`, the context field of our case format for S3-style encoding.
-pub fn suite_cases() -> Vec<SuiteCase> {
-    let root = sigv4_cli::suite::aws_suite_v4_dir().expect("the AWS signing test suite");
+pub fn suite_cases() -> &'static [SuiteCase] {
+    static CASES: OnceLock<Vec<SuiteCase>> = OnceLock::new();
+    CASES.get_or_init(load_cases)
+}
+
+fn load_cases() -> Vec<SuiteCase> {
+    let root = aws_suite_v4_dir().expect("the AWS signing test suite");
     let mut cases: Vec<SuiteCase> = fs::read_dir(&root)
         .expect("read the suite folder")
         .filter_map(Result::ok)
@@ -50,7 +98,7 @@ pub fn suite_cases() -> Vec<SuiteCase> {
     cases
 }
 
-fn context_override(name: &str, dir: &std::path::Path) -> Option<String> {
+fn context_override(name: &str, dir: &Path) -> Option<String> {
     let legacy = |akid: &str, secret: &str, region: &str, service: &str| {
         serde_json::json!({
             "credentials": {"access_key_id": akid, "secret_access_key": secret},
@@ -82,7 +130,7 @@ fn context_override(name: &str, dir: &std::path::Path) -> Option<String> {
     }
 }
 
-fn materialize(name: &str, dir: &std::path::Path, context: &str) -> PathBuf {
+fn materialize(name: &str, dir: &Path, context: &str) -> PathBuf {
     let out = std::env::temp_dir()
         .join(format!("sigv4-suite-{}", std::process::id()))
         .join(name);

@@ -155,7 +155,7 @@ pub struct Case {
 }
 
 /// Where the signature goes, as the CLI names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignatureLocation {
     /// `Authorization` header.
     Header,
