@@ -94,7 +94,7 @@ fn json_contract_over_the_aws_suite() {
 #[test]
 fn explain_is_readable() {
     let case = suite_cases()
-        .into_iter()
+        .iter()
         .find(|c| c.name == "get-vanilla-with-session-token")
         .unwrap();
     let out = sigv4(&[
