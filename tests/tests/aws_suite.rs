@@ -167,7 +167,7 @@ fn get_space_normalized_double_encodes_by_default() {
     // The suite expects single encoding for this case (see `sigv4_case::suite::suite_cases`); a service
     // that double-encodes sees `%20` on the wire and signs `%2520`, and so do we by default.
     let case = suite_cases()
-        .into_iter()
+        .iter()
         .find(|c| c.name == "get-space-normalized")
         .unwrap();
     let out = Case::load(&case.dir)
