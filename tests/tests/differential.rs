@@ -22,8 +22,8 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use proptest::prelude::*;
 use sigv4_core::{
-    Credentials, Location, Payload, Request, SessionTokenMode, Settings, SigningKeyCache,
-    SigningParams, Timestamp, explain,
+    Credentials, Location, Payload, Request, SessionTokenMode, Settings, Signer, SigningParams,
+    Timestamp,
 };
 
 /// Pieces of a path segment as they appear on the wire: unreserved and reserved characters that
@@ -298,7 +298,7 @@ fn sign_with_core(case: &Case) -> Result<(Output, String), sigv4_core::Error> {
         Some(expires_in) => Location::Query { expires_in },
         None => Location::Headers,
     };
-    let out = explain(&request, &params, location, &mut SigningKeyCache::new())?;
+    let out = Signer::new().explain(&request, &params, location)?;
     let added = match &out.signed.url {
         // The parameters the signer appended, decoded, to compare with aws-sigv4's.
         Some(url) => {

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 use sigv4_core::{
-    Credentials, Explained, Location, Payload, Request, SessionTokenMode, Settings,
-    SigningKeyCache, SigningParams, Timestamp, UriEncoding,
+    Credentials, Explained, Location, Payload, Request, SessionTokenMode, Settings, Signer,
+    SigningParams, Timestamp, UriEncoding,
 };
 
 /// `context.json`.
@@ -223,7 +223,7 @@ impl Case {
                 expires_in: ctx.expiration_in_seconds,
             },
         };
-        sigv4_core::explain(&request, &params, location, &mut SigningKeyCache::new())
+        Signer::new().explain(&request, &params, location)
     }
 }
 

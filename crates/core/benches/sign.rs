@@ -1,1 +1,228 @@
-fn main() {}
+//! Signs the same typical requests with this core and with the `aws-sigv4` crate (the AWS SDK for
+//! Rust's signer) in one run, then prints each ratio. The machine is shared and noisy: only the
+//! ratios within one run mean anything.
+
+use std::hint::black_box;
+use std::time::{Duration, UNIX_EPOCH};
+
+use aws_credential_types::Credentials as AwsCredentials;
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
+    SigningSettings, UriPathNormalizationMode, sign as aws_sign,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use criterion::{Criterion, criterion_group};
+use sigv4_core::{
+    Credentials, Location, Payload, Request, Settings, Signer, SigningParams, Timestamp,
+};
+
+const AKID: &str = "AKIDEXAMPLE";
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+const TOKEN: &str =
+    "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDexampletokenexampletokenexampletoken";
+const TIME: u64 = 1_700_000_000;
+
+/// One typical request, described once for both signers.
+struct Scenario {
+    name: &'static str,
+    method: &'static str,
+    uri: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    body: &'static [u8],
+    token: bool,
+    s3: bool,
+    presign: Option<u64>,
+    service: &'static str,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "get_with_query",
+        method: "GET",
+        uri: "https://examplebucket.s3.us-east-1.amazonaws.com/?list-type=2&prefix=photos%2F2024%2F&max-keys=100",
+        headers: &[("accept", "application/xml")],
+        body: b"",
+        token: false,
+        s3: true,
+        presign: None,
+        service: "s3",
+    },
+    Scenario {
+        name: "post_json_with_token",
+        method: "POST",
+        uri: "https://dynamodb.us-east-1.amazonaws.com/",
+        headers: &[
+            ("content-type", "application/x-amz-json-1.0"),
+            ("x-amz-target", "DynamoDB_20120810.GetItem"),
+        ],
+        body: br#"{"TableName":"Music","Key":{"Artist":{"S":"No One You Know"},"SongTitle":{"S":"Call Me Today"}}}"#,
+        token: true,
+        s3: false,
+        presign: None,
+        service: "dynamodb",
+    },
+    Scenario {
+        name: "s3_presign",
+        method: "GET",
+        uri: "https://examplebucket.s3.us-east-1.amazonaws.com/photos/2024/cat%20picture.jpg",
+        headers: &[],
+        body: b"",
+        token: false,
+        s3: true,
+        presign: Some(3600),
+        service: "s3",
+    },
+];
+
+fn sign_core(s: &Scenario, credentials: &Credentials, signer: &mut Signer) -> String {
+    let request = Request {
+        method: s.method,
+        uri: s.uri,
+        headers: s.headers,
+        payload: if s.presign.is_some() {
+            Payload::Unsigned
+        } else {
+            Payload::Bytes(s.body)
+        },
+    };
+    let params = SigningParams {
+        credentials,
+        region: "us-east-1",
+        service: s.service,
+        time: Timestamp::from_unix_seconds(TIME).unwrap(),
+        settings: if s.s3 {
+            Settings::s3()
+        } else {
+            Settings::default()
+        },
+    };
+    let location = match s.presign {
+        Some(expires_in) => Location::Query { expires_in },
+        None => Location::Headers,
+    };
+    let signed = signer.sign(&request, &params, location).unwrap();
+    signed.signature.as_str().to_string()
+}
+
+fn aws_settings(s: &Scenario) -> SigningSettings {
+    let mut settings = SigningSettings::default();
+    if s.s3 {
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    }
+    if let Some(expires_in) = s.presign {
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(Duration::from_secs(expires_in));
+        settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
+    }
+    settings
+}
+
+fn sign_aws(s: &Scenario, identity: &Identity, settings: &SigningSettings) -> String {
+    let params = v4::SigningParams::builder()
+        .identity(identity)
+        .region("us-east-1")
+        .name(s.service)
+        .time(UNIX_EPOCH + Duration::from_secs(TIME))
+        .settings(settings.clone())
+        .build()
+        .unwrap()
+        .into();
+    let body = if s.presign.is_some() {
+        SignableBody::UnsignedPayload
+    } else {
+        SignableBody::Bytes(s.body)
+    };
+    let request = SignableRequest::new(s.method, s.uri, s.headers.iter().copied(), body).unwrap();
+    aws_sign(request, &params).unwrap().into_parts().1
+}
+
+fn credentials(s: &Scenario) -> (Credentials, Identity) {
+    let token = s.token.then_some(TOKEN);
+    let ours = Credentials::new(AKID, SECRET, token).unwrap();
+    let theirs = AwsCredentials::new(AKID, SECRET, token.map(String::from), None, "bench").into();
+    (ours, theirs)
+}
+
+fn bench_signers(c: &mut Criterion) {
+    for s in SCENARIOS {
+        let (ours, theirs) = credentials(s);
+        let settings = aws_settings(s);
+        // Both signers must agree before their speed means anything.
+        assert_eq!(
+            sign_core(s, &ours, &mut Signer::new()),
+            sign_aws(s, &theirs, &settings),
+            "{}",
+            s.name
+        );
+        let mut group = c.benchmark_group(s.name);
+        let mut signer = Signer::new();
+        group.bench_function("core_cached_key", |b| {
+            b.iter(|| sign_core(black_box(s), &ours, &mut signer))
+        });
+        group.bench_function("core_fresh_key", |b| {
+            b.iter(|| sign_core(black_box(s), &ours, &mut Signer::new()))
+        });
+        group.bench_function("aws_sigv4", |b| {
+            b.iter(|| sign_aws(black_box(s), &theirs, &settings))
+        });
+        group.finish();
+    }
+}
+
+/// Reads criterion's median estimate (ns) for one benchmark of this run.
+fn median_ns(group: &str, bench: &str) -> Option<f64> {
+    let dir = std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").to_string());
+    let path = format!("{dir}/criterion/{group}/{bench}/new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let key = "\"median\":{\"confidence_interval\":";
+    let at = text.find(key)?;
+    let rest = &text[at..];
+    let point = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
+    let end = rest[point..].find([',', '}'])?;
+    rest[point..point + end].trim().parse().ok()
+}
+
+fn report() {
+    println!("\nsigv4-core vs aws-sigv4 (median time per signature, same run):");
+    println!(
+        "{:<22} {:>12} {:>12} {:>12} {:>14} {:>14}",
+        "request", "core cached", "core fresh", "aws-sigv4", "ratio cached", "ratio fresh"
+    );
+    for s in SCENARIOS {
+        let (Some(cached), Some(fresh), Some(aws)) = (
+            median_ns(s.name, "core_cached_key"),
+            median_ns(s.name, "core_fresh_key"),
+            median_ns(s.name, "aws_sigv4"),
+        ) else {
+            println!("{:<22} (no estimates: run without a filter)", s.name);
+            continue;
+        };
+        println!(
+            "{:<22} {:>10.2}us {:>10.2}us {:>10.2}us {:>13.1}x {:>13.1}x",
+            s.name,
+            cached / 1000.0,
+            fresh / 1000.0,
+            aws / 1000.0,
+            aws / cached,
+            aws / fresh
+        );
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = bench_signers
+}
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    report();
+}

@@ -1,11 +1,11 @@
 //! The canonical request:
 //! `Method \n CanonicalURI \n CanonicalQuery \n CanonicalHeaders \n SignedHeaders \n PayloadHash`.
 
-use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::headers::{Entry, write_canonical_headers};
 use crate::path_normalize::normalize;
-use crate::query::write_canonical_query;
+use crate::query::{QueryScratch, write_canonical_query};
 use crate::settings::{Settings, UriEncoding};
 use crate::uri::Uri;
 use crate::uri_encode::{encode, encode_path_as_sent};
@@ -14,35 +14,42 @@ use crate::uri_encode::{encode, encode_path_as_sent};
 pub(crate) struct Parts<'a> {
     pub(crate) method: &'a str,
     pub(crate) uri: &'a Uri<'a>,
-    /// Presigning parameters, raw, added to the request's own query.
-    pub(crate) extra_query: &'a [(&'a str, &'a str)],
+    /// Presigning parameters, percent-encoded, added to the request's own query.
+    pub(crate) extra_query: &'a [(&'a str, &'a [u8])],
     /// Sorted by name.
     pub(crate) headers: &'a [Entry<'a>],
     pub(crate) signed_headers: &'a str,
     pub(crate) payload_hash: &'a str,
 }
 
-pub(crate) fn build(parts: &Parts<'_>, settings: &Settings<'_>) -> String {
-    let mut out = String::with_capacity(
+/// Writes the canonical request's bytes into `out` (UTF-8: every input is text and every escape
+/// ASCII).
+pub(crate) fn build(
+    out: &mut Vec<u8>,
+    query_scratch: &mut QueryScratch,
+    parts: &Parts<'_>,
+    settings: &Settings<'_>,
+) {
+    out.clear();
+    out.reserve(
         256 + parts.uri.path.len() * 3 + parts.uri.query.len() * 3 + parts.headers.len() * 64,
     );
-    out.push_str(parts.method);
-    out.push('\n');
-    write_canonical_uri(&mut out, parts.uri.path, settings);
-    out.push('\n');
-    write_canonical_query(&mut out, parts.uri.query, parts.extra_query);
-    out.push('\n');
-    write_canonical_headers(&mut out, parts.headers);
-    out.push('\n');
-    out.push_str(parts.signed_headers);
-    out.push('\n');
-    out.push_str(parts.payload_hash);
-    out
+    out.extend_from_slice(parts.method.as_bytes());
+    out.push(b'\n');
+    write_canonical_uri(out, parts.uri.path, settings);
+    out.push(b'\n');
+    write_canonical_query(out, query_scratch, parts.uri.query, parts.extra_query);
+    out.push(b'\n');
+    write_canonical_headers(out, parts.headers);
+    out.push(b'\n');
+    out.extend_from_slice(parts.signed_headers.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(parts.payload_hash.as_bytes());
 }
 
 /// The path as sent, normalized if asked, then encoded once more (most services) or only where
 /// it is not valid on the wire (S3). An empty path is `/`.
-fn write_canonical_uri(out: &mut String, path: &str, settings: &Settings<'_>) {
+fn write_canonical_uri(out: &mut Vec<u8>, path: &str, settings: &Settings<'_>) {
     let path = if path.is_empty() { "/" } else { path };
     let path = if settings.normalize_path {
         normalize(path)
@@ -58,11 +65,12 @@ fn write_canonical_uri(out: &mut String, path: &str, settings: &Settings<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::String;
 
     fn uri(path: &str, settings: Settings<'_>) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
         write_canonical_uri(&mut out, path, &settings);
-        out
+        String::from_utf8(out).unwrap()
     }
 
     #[test]

@@ -12,11 +12,45 @@ use crate::settings::{DEFAULT_EXCLUDED_HEADERS, Settings};
 pub(crate) struct Entry<'a> {
     pub(crate) name: Cow<'a, str>,
     pub(crate) value: &'a str,
+    /// The value is already canonical (one the signer made), so it is copied as is.
+    canonical: bool,
 }
 
-/// Whether `b` may appear in a header name (an RFC 9110 token character).
+impl<'a> Entry<'a> {
+    /// A header the signer itself adds, whose value is already canonical.
+    pub(crate) fn signer(name: &'static str, value: &'a str) -> Self {
+        Entry {
+            name: Cow::Borrowed(name),
+            value,
+            canonical: true,
+        }
+    }
+}
+
+/// The bytes of an RFC 9110 token (header names, methods).
+const TOKEN: [bool; 256] = crate::uri_encode::byte_table!(|b| {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+});
+
 fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TOKEN[usize::from(b)]
 }
 
 /// Checks an HTTP method (a token).
@@ -28,6 +62,12 @@ pub(crate) fn check_method(method: &str) -> Result<(), Error> {
 /// as an obsolete line folding (CRLF or LF followed by a space or tab).
 fn check_value(value: &str, index: usize) -> Result<(), Error> {
     let bytes = value.as_bytes();
+    // The common case, without early exit so that it vectorizes: no control byte but tab.
+    if bytes.iter().fold(true, |ok, &b| {
+        ok & ((b >= 0x20 && b != 0x7f) | (b == b'\t'))
+    }) {
+        return Ok(());
+    }
     for (position, &byte) in bytes.iter().enumerate() {
         let allowed = match byte {
             b'\t' => true,
@@ -65,7 +105,11 @@ pub(crate) fn collect<'a>(
         if replaced.contains(&&*name) || is_excluded(&name, settings) {
             continue;
         }
-        out.push(Entry { name, value });
+        out.push(Entry {
+            name,
+            value,
+            canonical: false,
+        });
     }
     Ok(())
 }
@@ -78,9 +122,9 @@ fn is_excluded(name: &str, settings: &Settings<'_>) -> bool {
         && !listed(settings.forced_headers)
 }
 
-/// The signed headers list, `name;name;...`, of entries sorted by name.
-pub(crate) fn signed_headers(entries: &[Entry<'_>]) -> String {
-    let mut signed = String::with_capacity(entries.len() * 16);
+/// Writes the signed headers list, `name;name;...`, of entries sorted by name.
+pub(crate) fn write_signed_headers(signed: &mut String, entries: &[Entry<'_>]) {
+    signed.clear();
     let mut previous: Option<&str> = None;
     for entry in entries {
         if previous != Some(&*entry.name) {
@@ -91,33 +135,44 @@ pub(crate) fn signed_headers(entries: &[Entry<'_>]) -> String {
         }
         previous = Some(&entry.name);
     }
-    signed
 }
 
 /// Writes `name:value[,value...]\n` for each name of entries sorted (stably) by name.
-pub(crate) fn write_canonical_headers(out: &mut String, entries: &[Entry<'_>]) {
+pub(crate) fn write_canonical_headers(out: &mut Vec<u8>, entries: &[Entry<'_>]) {
     let mut previous: Option<&str> = None;
     for entry in entries {
         if previous == Some(&*entry.name) {
-            out.push(',');
+            out.push(b',');
         } else {
             if previous.is_some() {
-                out.push('\n');
+                out.push(b'\n');
             }
-            out.push_str(&entry.name);
-            out.push(':');
+            out.extend_from_slice(entry.name.as_bytes());
+            out.push(b':');
         }
-        write_normalized_value(out, entry.value);
+        if entry.canonical {
+            out.extend_from_slice(entry.value.as_bytes());
+        } else {
+            write_normalized_value(out, entry.value);
+        }
         previous = Some(&entry.name);
     }
     if previous.is_some() {
-        out.push('\n');
+        out.push(b'\n');
     }
 }
 
 /// Trims spaces and tabs at both ends, turns each line folding into one space and collapses
 /// runs of spaces (the SigV4 `Trimall`); tabs inside the value stay, as AWS services keep them.
-fn write_normalized_value(out: &mut String, value: &str) {
+fn write_normalized_value(out: &mut Vec<u8>, value: &str) {
+    let bytes = value.as_bytes();
+    // The common case: nothing to trim, fold or collapse (a CR is only valid before a LF).
+    let edge = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
+    let double_space = || bytes.contains(&b' ') && bytes.windows(2).any(|w| w == b"  ");
+    if !edge(bytes.first()) && !edge(bytes.last()) && !bytes.contains(&b'\n') && !double_space() {
+        out.extend_from_slice(bytes);
+        return;
+    }
     let value = value.trim_matches([' ', '\t', '\r', '\n']);
     let bytes = value.as_bytes();
     let mut start = 0;
@@ -127,16 +182,16 @@ fn write_normalized_value(out: &mut String, value: &str) {
         let fold = matches!(b, b'\r' | b'\n');
         let blank = b == b' ' || fold || (in_fold && b == b'\t');
         if blank && (after_space || b != b' ') {
-            out.push_str(&value[start..i]);
+            out.extend_from_slice(&bytes[start..i]);
             if !after_space {
-                out.push(' ');
+                out.push(b' ');
             }
             start = i + 1;
         }
         in_fold = fold || (in_fold && blank);
         after_space = blank;
     }
-    out.push_str(&value[start..]);
+    out.extend_from_slice(&bytes[start..]);
 }
 
 #[cfg(test)]
@@ -144,9 +199,9 @@ mod tests {
     use super::*;
 
     fn normalized(v: &str) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
         write_normalized_value(&mut out, v);
-        out
+        String::from_utf8(out).unwrap()
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! supply all of that, so every runtime signs with this one implementation.
 //!
 //! ```
-//! use sigv4_core::{sign, Credentials, Location, Payload, Request, Settings, SigningKeyCache,
-//!                  SigningParams, Timestamp};
+//! use sigv4_core::{Credentials, Location, Payload, Request, Settings, Signer, SigningParams,
+//!                  Timestamp};
 //!
 //! let credentials = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None)?;
 //! let request = Request {
@@ -24,8 +24,8 @@
 //!     time: Timestamp::parse_rfc3339("2015-08-30T12:36:00Z")?,
 //!     settings: Settings::default(),
 //! };
-//! let mut keys = SigningKeyCache::new();
-//! let signed = sign(&request, &params, Location::Headers, &mut keys)?;
+//! let mut signer = Signer::new(); // keep it: it caches the signing key
+//! let signed = signer.sign(&request, &params, Location::Headers)?;
 //! assert_eq!(
 //!     signed.signature.as_str(),
 //!     "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
@@ -60,8 +60,8 @@ pub use credentials::Credentials;
 pub use error::{Error, Field};
 pub use payload::Payload;
 pub use settings::{Location, SessionTokenMode, Settings, UriEncoding};
-pub use sign::{Explained, Request, Signature, Signed, SigningParams, explain, sign};
-pub use signing_key::{SigningKey, SigningKeyCache};
+pub use sign::{Explained, Request, Signature, Signed, Signer, SigningParams};
+pub use signing_key::SigningKey;
 pub use timestamp::Timestamp;
 
 /// The algorithm name that starts every string to sign and `Authorization` header.

@@ -7,55 +7,74 @@ use core::ops::Range;
 
 use crate::uri_encode::{decode_into, encode};
 
+/// Buffers of [`write_canonical_query`], kept between signatures.
+#[derive(Default)]
+pub(crate) struct QueryScratch {
+    encoded: Vec<u8>,
+    pairs: Vec<(Range<usize>, Range<usize>)>,
+    decoded: Vec<u8>,
+}
+
 /// Appends the canonical form of `query` (as sent, without `?`) plus the `extra` parameters
-/// (raw, not yet encoded: the presigning parameters) to `out`.
+/// (already encoded: the presigning parameters) to `out`.
 ///
 /// `a&b=` gives `a=&b=`; repeated names keep every value, sorted; `+` is a space and escapes that
 /// decode to invalid UTF-8 become U+FFFD, as the `application/x-www-form-urlencoded` parsers of
 /// AWS services, botocore and the AWS SDKs read them.
-pub(crate) fn write_canonical_query(out: &mut String, query: &str, extra: &[(&str, &str)]) {
+pub(crate) fn write_canonical_query(
+    out: &mut Vec<u8>,
+    reuse: &mut QueryScratch,
+    query: &str,
+    extra: &[(&str, &[u8])],
+) {
     if query.is_empty() && extra.is_empty() {
         return;
     }
-    let mut encoded = String::with_capacity(query.len() + extra.len() * 48);
-    let mut pairs: Vec<(Range<usize>, Range<usize>)> = Vec::new();
-    let mut scratch = Vec::new();
-    let mut push = |encoded: &mut String, name: &[u8], value: &[u8], raw: bool| {
-        let mut piece = |bytes: &[u8]| {
-            let start = encoded.len();
-            if raw {
-                encode(encoded, bytes, false);
-            } else {
-                scratch.clear();
-                decode_into(&mut scratch, bytes, true);
-                // Decoded bytes that are not UTF-8 become U+FFFD, as the services' form decoders,
-                // botocore and aws-sigv4 read them.
-                encode(encoded, String::from_utf8_lossy(&scratch).as_bytes(), false);
+    let QueryScratch {
+        encoded,
+        pairs,
+        decoded: scratch,
+    } = reuse;
+    encoded.clear();
+    pairs.clear();
+    let mut piece = |encoded: &mut Vec<u8>, bytes: &[u8], raw: bool| {
+        let start = encoded.len();
+        if raw {
+            encoded.extend_from_slice(bytes);
+        } else if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
+            encode(encoded, bytes, false);
+        } else {
+            scratch.clear();
+            decode_into(scratch, bytes, true);
+            match core::str::from_utf8(scratch) {
+                Ok(text) => encode(encoded, text.as_bytes(), false),
+                // Decoded bytes that are not UTF-8 become U+FFFD, as the services' form
+                // decoders, botocore and aws-sigv4 read them.
+                Err(_) => encode(encoded, String::from_utf8_lossy(scratch).as_bytes(), false),
             }
-            start..encoded.len()
-        };
-        let name = piece(name);
-        let value = piece(value);
-        pairs.push((name, value));
+        }
+        start..encoded.len()
     };
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        push(&mut encoded, name.as_bytes(), value.as_bytes(), false);
+        let name = piece(encoded, name.as_bytes(), false);
+        let value = piece(encoded, value.as_bytes(), false);
+        pairs.push((name, value));
     }
     for (name, value) in extra {
-        push(&mut encoded, name.as_bytes(), value.as_bytes(), true);
+        let name = piece(encoded, name.as_bytes(), true);
+        let value = piece(encoded, value, true);
+        pairs.push((name, value));
     }
-    pairs.sort_unstable_by(|a, b| {
-        let key = |p: &(Range<usize>, Range<usize>)| (&encoded[p.0.clone()], &encoded[p.1.clone()]);
-        key(a).cmp(&key(b))
-    });
+    let key = |p: &(Range<usize>, Range<usize>)| (&encoded[p.0.clone()], &encoded[p.1.clone()]);
+    pairs.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
     for (i, (name, value)) in pairs.iter().enumerate() {
         if i > 0 {
-            out.push('&');
+            out.push(b'&');
         }
-        out.push_str(&encoded[name.clone()]);
-        out.push('=');
-        out.push_str(&encoded[value.clone()]);
+        out.extend_from_slice(&encoded[name.clone()]);
+        out.push(b'=');
+        out.extend_from_slice(&encoded[value.clone()]);
     }
 }
 
@@ -64,9 +83,10 @@ mod tests {
     use super::*;
 
     fn canon(query: &str, extra: &[(&str, &str)]) -> String {
-        let mut out = String::new();
-        write_canonical_query(&mut out, query, extra);
-        out
+        let mut out = Vec::new();
+        let extra: Vec<(&str, &[u8])> = extra.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+        write_canonical_query(&mut out, &mut QueryScratch::default(), query, &extra);
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
@@ -86,7 +106,10 @@ mod tests {
         assert_eq!(
             canon(
                 "x=1",
-                &[("X-Amz-Credential", "AKID/20150830/us-east-1/s/aws4_request")]
+                &[(
+                    "X-Amz-Credential",
+                    "AKID%2F20150830%2Fus-east-1%2Fs%2Faws4_request"
+                )]
             ),
             "X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Fs%2Faws4_request&x=1"
         );

@@ -11,6 +11,7 @@ use crate::credentials::Credentials;
 use crate::error::{Error, Field, check_text};
 use crate::headers::{self, Entry, check_method};
 use crate::hex;
+use crate::query::QueryScratch;
 use crate::settings::{Location, SessionTokenMode, Settings};
 use crate::signing_key::SigningKeyCache;
 use crate::timestamp::Timestamp;
@@ -135,240 +136,279 @@ impl fmt::Debug for Explained {
     }
 }
 
-/// Signs `request`: the headers to add or the presigned URL, depending on `location`.
-///
-/// `keys` caches the signing key across calls (one derivation per day, region, service and
-/// secret); pass a fresh [`SigningKeyCache`] to sign without caching.
-pub fn sign(
-    request: &Request<'_>,
-    params: &SigningParams<'_>,
-    location: Location,
-    keys: &mut SigningKeyCache,
-) -> Result<Signed, Error> {
-    run(request, params, location, keys).map(|(signed, _, _)| signed)
+/// Signs requests. It keeps the signing key (derived once per secret, day, region and service)
+/// and its scratch buffers between calls, so signing again allocates only what it returns.
+#[derive(Debug, Default)]
+pub struct Signer {
+    keys: SigningKeyCache,
+    scratch: Scratch,
 }
 
-/// Signs like [`sign`] and also returns the canonical request and the string to sign.
-pub fn explain(
-    request: &Request<'_>,
-    params: &SigningParams<'_>,
-    location: Location,
-    keys: &mut SigningKeyCache,
-) -> Result<Explained, Error> {
-    run(request, params, location, keys).map(|(signed, canonical_request, string_to_sign)| {
-        Explained {
-            canonical_request,
-            string_to_sign,
+/// Buffers reused across signatures; their contents never outlive a call's result.
+#[derive(Default)]
+struct Scratch {
+    /// `AccessKeyId/Date/Region/Service/aws4_request`.
+    credential: String,
+    signed_headers: String,
+    /// The presigning parameters, percent-encoded.
+    presign: Vec<u8>,
+    canonical_request: Vec<u8>,
+    string_to_sign: Vec<u8>,
+    query: QueryScratch,
+}
+
+impl fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The canonical request of the last call may hold a session token.
+        f.write_str("Scratch")
+    }
+}
+
+impl Signer {
+    /// A signer with nothing cached.
+    pub fn new() -> Self {
+        Signer::default()
+    }
+
+    /// Signs `request`: the headers to add, or the presigned URL, depending on `location`.
+    pub fn sign(
+        &mut self,
+        request: &Request<'_>,
+        params: &SigningParams<'_>,
+        location: Location,
+    ) -> Result<Signed, Error> {
+        self.run(request, params, location)
+    }
+
+    /// Signs like [`Signer::sign`] and also returns the canonical request and the string to sign.
+    pub fn explain(
+        &mut self,
+        request: &Request<'_>,
+        params: &SigningParams<'_>,
+        location: Location,
+    ) -> Result<Explained, Error> {
+        let signed = self.run(request, params, location)?;
+        Ok(Explained {
+            canonical_request: into_text(self.scratch.canonical_request.clone()),
+            string_to_sign: into_text(self.scratch.string_to_sign.clone()),
             signed,
+        })
+    }
+
+    fn run(
+        &mut self,
+        request: &Request<'_>,
+        params: &SigningParams<'_>,
+        location: Location,
+    ) -> Result<Signed, Error> {
+        let Signer { keys, scratch } = self;
+        let settings = &params.settings;
+        check_method(request.method)?;
+        let scope_part = |b: u8| b.is_ascii_graphic() && b != b'/';
+        check_text(params.region, Field::Region, scope_part)?;
+        check_text(params.service, Field::Service, scope_part)?;
+        let uri = Uri::parse(request.uri)?;
+        let expires_in = match location {
+            Location::Query { expires_in } if !(1..=MAX_EXPIRES_IN).contains(&expires_in) => {
+                return Err(Error::ExpiresInOutOfRange(expires_in));
+            }
+            Location::Query { expires_in } => Some(expires_in),
+            Location::Headers => None,
+        };
+        let payload_hash = request.payload.hash()?;
+        let payload_hash = payload_hash.as_str();
+
+        let amz_date = params.time.amz_date();
+        let amz_date = core::str::from_utf8(&amz_date).unwrap_or_default();
+        let credentials = params.credentials;
+        // Credential = AccessKeyId/CredentialScope,
+        // CredentialScope = Date/Region/Service/aws4_request
+        let akid = credentials.access_key_id();
+        let credential = &mut scratch.credential;
+        credential.clear();
+        credential.push_str(akid);
+        credential.push('/');
+        credential.push_str(&amz_date[..8]);
+        credential.push('/');
+        credential.push_str(params.region);
+        credential.push('/');
+        credential.push_str(params.service);
+        credential.push_str("/aws4_request");
+        let credential = credential.as_str();
+        let scope = &credential[akid.len() + 1..];
+
+        let token = credentials.session_token();
+        let signed_token = token.filter(|_| settings.session_token == SessionTokenMode::Signed);
+        let in_headers = expires_in.is_none();
+        let sha256_header = in_headers && settings.content_sha256_header;
+
+        // Headers the signer sets replace the request's own.
+        let mut replaced: [&str; 3] = [""; 3];
+        if in_headers {
+            replaced[0] = X_AMZ_DATE;
+            if token.is_some() {
+                replaced[1] = X_AMZ_SECURITY_TOKEN;
+            }
+            if sha256_header {
+                replaced[2] = X_AMZ_CONTENT_SHA256;
+            }
         }
-    })
+        let mut entries: Vec<Entry<'_>> = Vec::with_capacity(request.headers.len() + 4);
+        headers::collect(request.headers, settings, &replaced, &mut entries)?;
+        if !entries.iter().any(|e| e.name == "host") {
+            let host = uri.host().ok_or(Error::MissingHost)?;
+            entries.push(Entry::signer("host", host));
+        }
+        if in_headers {
+            entries.push(Entry::signer(X_AMZ_DATE, amz_date));
+            if let Some(token) = signed_token {
+                entries.push(Entry::signer(X_AMZ_SECURITY_TOKEN, token));
+            }
+            if sha256_header {
+                entries.push(Entry::signer(X_AMZ_CONTENT_SHA256, payload_hash));
+            }
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        headers::write_signed_headers(&mut scratch.signed_headers, &entries);
+        let signed_headers = scratch.signed_headers.as_str();
+
+        // The presigning parameters, percent-encoded once for the canonical query and the URL,
+        // in the order of the AWS signing test suite's presigned requests.
+        let mut expires_text = [0u8; 20];
+        let presign_values = expires_in.map(|secs| {
+            [
+                ("X-Amz-Algorithm", Some(ALGORITHM)),
+                ("X-Amz-Credential", Some(credential)),
+                ("X-Amz-Date", Some(amz_date)),
+                ("X-Amz-SignedHeaders", Some(signed_headers)),
+                ("X-Amz-Expires", Some(decimal(secs, &mut expires_text))),
+                ("X-Amz-Security-Token", token),
+            ]
+        });
+        let presign = &mut scratch.presign;
+        presign.clear();
+        let mut presign_params: [(&str, &[u8]); 6] = [("", b""); 6];
+        let mut presign_ends = [0usize; 6];
+        let mut presign_count = 0;
+        for (name, value) in presign_values.iter().flatten() {
+            if let Some(value) = value {
+                encode(presign, value.as_bytes(), false);
+                presign_params[presign_count].0 = name;
+                presign_ends[presign_count] = presign.len();
+                presign_count += 1;
+            }
+        }
+        let mut start = 0;
+        for (param, end) in presign_params
+            .iter_mut()
+            .zip(presign_ends)
+            .take(presign_count)
+        {
+            param.1 = &presign[start..end];
+            start = end;
+        }
+        let presign_params = &presign_params[..presign_count];
+        // An unsigned session token is in the URL but not in the canonical query.
+        let canonical_params = match presign_params.last() {
+            Some(("X-Amz-Security-Token", _)) if signed_token.is_none() => {
+                &presign_params[..presign_count - 1]
+            }
+            _ => presign_params,
+        };
+
+        let canonical_request = &mut scratch.canonical_request;
+        canonical_request::build(
+            canonical_request,
+            &mut scratch.query,
+            &Parts {
+                method: request.method,
+                uri: &uri,
+                extra_query: canonical_params,
+                headers: &entries,
+                signed_headers,
+                payload_hash,
+            },
+            settings,
+        );
+
+        // StringToSign = Algorithm \n RequestDateTime \n CredentialScope \n HashedCanonicalRequest
+        let string_to_sign = &mut scratch.string_to_sign;
+        string_to_sign.clear();
+        string_to_sign.extend_from_slice(ALGORITHM.as_bytes());
+        string_to_sign.push(b'\n');
+        string_to_sign.extend_from_slice(amz_date.as_bytes());
+        string_to_sign.push(b'\n');
+        string_to_sign.extend_from_slice(scope.as_bytes());
+        string_to_sign.push(b'\n');
+        string_to_sign
+            .extend_from_slice(&hex::encode32(&Sha256::digest(&canonical_request).into()));
+
+        let date = params.time.date();
+        let key = keys.get(
+            credentials.secret_access_key(),
+            &date,
+            params.region,
+            params.service,
+        );
+        let signature = Signature(hex::encode32(&key.sign(string_to_sign)));
+
+        if in_headers {
+            let mut headers = Vec::with_capacity(4);
+            headers.push((X_AMZ_DATE, String::from(amz_date)));
+            if let Some(token) = token {
+                headers.push((X_AMZ_SECURITY_TOKEN, String::from(token)));
+            }
+            if sha256_header {
+                headers.push((X_AMZ_CONTENT_SHA256, String::from(payload_hash)));
+            }
+            let mut authorization = String::with_capacity(
+                ALGORITHM.len() + credential.len() + signed_headers.len() + 110,
+            );
+            authorization.push_str(ALGORITHM);
+            authorization.push_str(" Credential=");
+            authorization.push_str(credential);
+            authorization.push_str(", SignedHeaders=");
+            authorization.push_str(signed_headers);
+            authorization.push_str(", Signature=");
+            authorization.push_str(signature.as_str());
+            headers.push(("authorization", authorization));
+            return Ok(Signed {
+                signature,
+                headers,
+                url: None,
+            });
+        }
+        let base = uri.without_fragment;
+        let mut url = String::with_capacity(base.len() + presign.len() + 200);
+        url.push_str(base);
+        if !base.ends_with('?') {
+            url.push(if base.contains('?') { '&' } else { '?' });
+        }
+        for (name, value) in presign_params {
+            url.push_str(name);
+            url.push('=');
+            // Percent-encoded, so ASCII.
+            url.push_str(core::str::from_utf8(value).unwrap_or_default());
+            url.push('&');
+        }
+        url.push_str("X-Amz-Signature=");
+        url.push_str(signature.as_str());
+        Ok(Signed {
+            signature,
+            headers: Vec::new(),
+            url: Some(url),
+        })
+    }
+}
+
+/// Bytes built from UTF-8 text and ASCII escapes, as text.
+fn into_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 const X_AMZ_DATE: &str = "x-amz-date";
 const X_AMZ_SECURITY_TOKEN: &str = "x-amz-security-token";
 const X_AMZ_CONTENT_SHA256: &str = "x-amz-content-sha256";
-
-fn run(
-    request: &Request<'_>,
-    params: &SigningParams<'_>,
-    location: Location,
-    keys: &mut SigningKeyCache,
-) -> Result<(Signed, String, String), Error> {
-    let settings = &params.settings;
-    check_method(request.method)?;
-    let scope_part = |b: u8| b.is_ascii_graphic() && b != b'/';
-    check_text(params.region, Field::Region, scope_part)?;
-    check_text(params.service, Field::Service, scope_part)?;
-    let uri = Uri::parse(request.uri)?;
-    let expires_in = match location {
-        Location::Query { expires_in } if !(1..=MAX_EXPIRES_IN).contains(&expires_in) => {
-            return Err(Error::ExpiresInOutOfRange(expires_in));
-        }
-        Location::Query { expires_in } => Some(expires_in),
-        Location::Headers => None,
-    };
-    let payload_hash = request.payload.hash()?;
-    let payload_hash = payload_hash.as_str();
-
-    let amz_date = params.time.amz_date();
-    let amz_date = core::str::from_utf8(&amz_date).unwrap_or_default();
-    let date = params.time.date();
-    let mut scope = String::with_capacity(32 + params.region.len() + params.service.len());
-    scope.push_str(&amz_date[..8]);
-    scope.push('/');
-    scope.push_str(params.region);
-    scope.push('/');
-    scope.push_str(params.service);
-    scope.push_str("/aws4_request");
-
-    let credentials = params.credentials;
-    let token = credentials.session_token();
-    let signed_token = token.filter(|_| settings.session_token == SessionTokenMode::Signed);
-    let in_headers = expires_in.is_none();
-    let sha256_header = in_headers && settings.content_sha256_header;
-
-    // Headers the signer sets replace the request's own.
-    let mut replaced: [&str; 3] = [""; 3];
-    if in_headers {
-        replaced[0] = X_AMZ_DATE;
-        if token.is_some() {
-            replaced[1] = X_AMZ_SECURITY_TOKEN;
-        }
-        if sha256_header {
-            replaced[2] = X_AMZ_CONTENT_SHA256;
-        }
-    }
-    let mut entries: Vec<Entry<'_>> = Vec::with_capacity(request.headers.len() + 4);
-    headers::collect(request.headers, settings, &replaced, &mut entries)?;
-    if !entries.iter().any(|e| e.name == "host") {
-        let host = uri.host().ok_or(Error::MissingHost)?;
-        entries.push(Entry {
-            name: "host".into(),
-            value: host,
-        });
-    }
-    if in_headers {
-        entries.push(Entry {
-            name: X_AMZ_DATE.into(),
-            value: amz_date,
-        });
-        if let Some(token) = signed_token {
-            entries.push(Entry {
-                name: X_AMZ_SECURITY_TOKEN.into(),
-                value: token,
-            });
-        }
-        if sha256_header {
-            entries.push(Entry {
-                name: X_AMZ_CONTENT_SHA256.into(),
-                value: payload_hash,
-            });
-        }
-    }
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
-    let signed_headers = headers::signed_headers(&entries);
-
-    let mut credential = String::with_capacity(credentials.access_key_id().len() + 1 + scope.len());
-    credential.push_str(credentials.access_key_id());
-    credential.push('/');
-    credential.push_str(&scope);
-    let mut expires_text = [0u8; 20];
-    let expires_text = expires_in
-        .map(|secs| decimal(secs, &mut expires_text))
-        .unwrap_or_default();
-    let presign_params: Vec<(&str, &str)> = if in_headers {
-        Vec::new()
-    } else {
-        let mut list = Vec::with_capacity(7);
-        list.push(("X-Amz-Algorithm", ALGORITHM));
-        list.push(("X-Amz-Credential", credential.as_str()));
-        list.push(("X-Amz-Date", amz_date));
-        list.push(("X-Amz-SignedHeaders", signed_headers.as_str()));
-        list.push(("X-Amz-Expires", expires_text));
-        if let Some(token) = signed_token {
-            list.push(("X-Amz-Security-Token", token));
-        }
-        list
-    };
-
-    let canonical_request = canonical_request::build(
-        &Parts {
-            method: request.method,
-            uri: &uri,
-            extra_query: &presign_params,
-            headers: &entries,
-            signed_headers: &signed_headers,
-            payload_hash,
-        },
-        settings,
-    );
-
-    // StringToSign = Algorithm \n RequestDateTime \n CredentialScope \n HashedCanonicalRequest
-    let mut string_to_sign = String::with_capacity(ALGORITHM.len() + 16 + scope.len() + 67);
-    string_to_sign.push_str(ALGORITHM);
-    string_to_sign.push('\n');
-    string_to_sign.push_str(amz_date);
-    string_to_sign.push('\n');
-    string_to_sign.push_str(&scope);
-    string_to_sign.push('\n');
-    let hashed = hex::encode32(&Sha256::digest(canonical_request.as_bytes()).into());
-    string_to_sign.push_str(hex::as_str(&hashed));
-
-    let key = keys.get(
-        credentials.secret_access_key(),
-        &date,
-        params.region,
-        params.service,
-    );
-    let signature = Signature(hex::encode32(&key.sign(string_to_sign.as_bytes())));
-
-    let signed = if in_headers {
-        let mut out = Vec::with_capacity(4);
-        out.push((X_AMZ_DATE, String::from(amz_date)));
-        if let Some(token) = token {
-            out.push((X_AMZ_SECURITY_TOKEN, String::from(token)));
-        }
-        if sha256_header {
-            out.push((X_AMZ_CONTENT_SHA256, String::from(payload_hash)));
-        }
-        let mut authorization =
-            String::with_capacity(ALGORITHM.len() + credential.len() + signed_headers.len() + 110);
-        authorization.push_str(ALGORITHM);
-        authorization.push_str(" Credential=");
-        authorization.push_str(&credential);
-        authorization.push_str(", SignedHeaders=");
-        authorization.push_str(&signed_headers);
-        authorization.push_str(", Signature=");
-        authorization.push_str(signature.as_str());
-        out.push(("authorization", authorization));
-        Signed {
-            signature,
-            headers: out,
-            url: None,
-        }
-    } else {
-        let base = uri.without_fragment;
-        let mut url = String::with_capacity(base.len() + 512);
-        url.push_str(base);
-        if !base.ends_with('?') {
-            url.push(if base.contains('?') { '&' } else { '?' });
-        }
-        // The order of the AWS signing test suite's presigned requests.
-        let mut first = true;
-        let mut append = |name: &str, value: &str| {
-            if !first {
-                url.push('&');
-            }
-            first = false;
-            url.push_str(name);
-            url.push('=');
-            encode(&mut url, value.as_bytes(), false);
-        };
-        for name in [
-            "X-Amz-Algorithm",
-            "X-Amz-Credential",
-            "X-Amz-Date",
-            "X-Amz-SignedHeaders",
-            "X-Amz-Expires",
-        ] {
-            let value = presign_params
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| *v);
-            append(name, value.unwrap_or_default());
-        }
-        if let Some(token) = token {
-            append("X-Amz-Security-Token", token);
-        }
-        append("X-Amz-Signature", signature.as_str());
-        Signed {
-            signature,
-            headers: Vec::new(),
-            url: Some(url),
-        }
-    };
-    Ok((signed, canonical_request, string_to_sign))
-}
 
 /// Formats `value` in decimal into `buf`.
 fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &str {
@@ -411,11 +451,10 @@ mod tests {
     #[test]
     fn bad_input_is_a_typed_error_naming_the_field() {
         let creds = Credentials::new("AKIDEXAMPLE", "secret", None).unwrap();
-        let keys = &mut SigningKeyCache::new();
         let p = params(&creds);
-        let err = |r: &Request<'_>, p: &SigningParams<'_>, l| {
-            sign(r, p, l, &mut SigningKeyCache::new()).unwrap_err()
-        };
+        let signer = &mut Signer::new();
+        let err =
+            |r: &Request<'_>, p: &SigningParams<'_>, l| Signer::new().sign(r, p, l).unwrap_err();
         let h = Location::Headers;
         assert_eq!(err(&request("/"), &p, h), Error::MissingHost);
         assert_eq!(err(&request("nope"), &p, h).field(), Field::Uri);
@@ -476,15 +515,15 @@ mod tests {
             );
         }
         assert!(
-            sign(
-                &request("https://h/"),
-                &p,
-                Location::Query {
-                    expires_in: 604_800
-                },
-                keys
-            )
-            .is_ok()
+            signer
+                .sign(
+                    &request("https://h/"),
+                    &p,
+                    Location::Query {
+                        expires_in: 604_800
+                    }
+                )
+                .is_ok()
         );
         let bad_hash = Request {
             payload: Payload::Sha256Hex("xyz"),
@@ -496,9 +535,11 @@ mod tests {
     #[test]
     fn session_token_signed_or_appended() {
         let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("TOKEN/+=")).unwrap();
-        let keys = &mut SigningKeyCache::new();
+        let signer = &mut Signer::new();
         let p = params(&creds);
-        let signed = explain(&request("https://h/"), &p, Location::Headers, keys).unwrap();
+        let signed = signer
+            .explain(&request("https://h/"), &p, Location::Headers)
+            .unwrap();
         assert!(
             signed
                 .canonical_request
@@ -517,7 +558,9 @@ mod tests {
             },
             ..p
         };
-        let signed = explain(&request("https://h/"), &after, Location::Headers, keys).unwrap();
+        let signed = signer
+            .explain(&request("https://h/"), &after, Location::Headers)
+            .unwrap();
         assert!(!signed.canonical_request.contains("x-amz-security-token"));
         assert!(
             signed
@@ -525,15 +568,15 @@ mod tests {
                 .headers
                 .contains(&(X_AMZ_SECURITY_TOKEN, "TOKEN/+=".into()))
         );
-        let url = sign(
-            &request("https://h/?a=1#f"),
-            &p,
-            Location::Query { expires_in: 60 },
-            keys,
-        )
-        .unwrap()
-        .url
-        .unwrap();
+        let url = signer
+            .sign(
+                &request("https://h/?a=1#f"),
+                &p,
+                Location::Query { expires_in: 60 },
+            )
+            .unwrap()
+            .url
+            .unwrap();
         assert!(url.starts_with("https://h/?a=1&X-Amz-Algorithm=AWS4-HMAC-SHA256&"));
         assert!(url.contains("&X-Amz-Security-Token=TOKEN%2F%2B%3D&X-Amz-Signature="));
     }
@@ -541,26 +584,22 @@ mod tests {
     #[test]
     fn signature_compares_in_constant_time_and_debug_hides_secrets() {
         let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("TOKENMARKER")).unwrap();
-        let keys = &mut SigningKeyCache::new();
-        let signed = sign(
-            &request("https://h/"),
-            &params(&creds),
-            Location::Headers,
-            keys,
-        )
-        .unwrap();
+        let signer = &mut Signer::new();
+        let signed = signer
+            .sign(&request("https://h/"), &params(&creds), Location::Headers)
+            .unwrap();
         let hex = String::from(signed.signature.as_str());
         assert!(signed.signature.matches(&hex));
         assert!(!signed.signature.matches(&hex[..63]));
         assert!(!signed.signature.matches(&hex.replace(&hex[..1], "x")));
-        let presigned = sign(
-            &request("https://h/"),
-            &params(&creds),
-            Location::Query { expires_in: 5 },
-            keys,
-        )
-        .unwrap();
-        let shown = alloc::format!("{signed:?} {presigned:?} {keys:?}");
+        let presigned = signer
+            .sign(
+                &request("https://h/"),
+                &params(&creds),
+                Location::Query { expires_in: 5 },
+            )
+            .unwrap();
+        let shown = alloc::format!("{signed:?} {presigned:?} {signer:?}");
         assert!(
             !shown.contains("TOKENMARKER") && !shown.contains("secret"),
             "{shown}"

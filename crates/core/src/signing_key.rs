@@ -59,7 +59,7 @@ impl fmt::Debug for SigningKey {
 /// region and the service. A lookup with any of them changed derives a new key, so a rotated
 /// secret never signs with a stale key. The secret is compared in constant time.
 #[derive(Default)]
-pub struct SigningKeyCache {
+pub(crate) struct SigningKeyCache {
     entry: Option<CachedKey>,
 }
 
@@ -72,13 +72,8 @@ struct CachedKey {
 }
 
 impl SigningKeyCache {
-    /// An empty cache.
-    pub const fn new() -> Self {
-        SigningKeyCache { entry: None }
-    }
-
     /// The signing key for these inputs, derived only if the cached one was for other inputs.
-    pub fn get(
+    pub(crate) fn get(
         &mut self,
         secret_access_key: &str,
         date: &[u8; 8],
@@ -147,7 +142,7 @@ mod tests {
 
     #[test]
     fn cache_never_serves_a_key_for_other_inputs() {
-        let mut cache = SigningKeyCache::new();
+        let mut cache = SigningKeyCache::default();
         let first = cache
             .get("secret-1", b"20150830", "us-east-1", "s3")
             .sign(b"x");

@@ -25,14 +25,25 @@ impl<'a> Uri<'a> {
         if uri.is_empty() {
             return Err(Error::Empty(Field::Uri));
         }
-        check_bytes(uri, Field::Uri, |b| !b.is_ascii_control())?;
-        let without_fragment = uri.split('#').next().unwrap_or_default();
+        let bytes = uri.as_bytes();
+        // Without early exit, so that it vectorizes; the slow path finds the offending byte.
+        if !bytes.iter().fold(true, |ok, &b| ok & !b.is_ascii_control()) {
+            check_bytes(uri, Field::Uri, |b| !b.is_ascii_control())?;
+        }
+        let without_fragment = match bytes.iter().position(|&b| b == b'#') {
+            Some(end) => &uri[..end],
+            None => uri,
+        };
         let (scheme, authority, rest) = if without_fragment.starts_with('/') {
             (None, None, without_fragment)
         } else {
-            let (scheme, after) = without_fragment
-                .split_once("://")
-                .ok_or(Error::InvalidUri("must start with '/' or 'scheme://'"))?;
+            let colon = without_fragment.bytes().position(|b| b == b':');
+            let (scheme, after) = match colon {
+                Some(at) if without_fragment[at..].starts_with("://") => {
+                    (&without_fragment[..at], &without_fragment[at + 3..])
+                }
+                _ => return Err(Error::InvalidUri("must start with '/' or 'scheme://'")),
+            };
             let valid_scheme = scheme
                 .bytes()
                 .next()
@@ -43,9 +54,15 @@ impl<'a> Uri<'a> {
             if !valid_scheme {
                 return Err(Error::InvalidUri("the scheme is not valid"));
             }
-            let end = after.find(['/', '?']).unwrap_or(after.len());
+            let end = after
+                .bytes()
+                .position(|b| b == b'/' || b == b'?')
+                .unwrap_or(after.len());
             let authority = &after[..end];
-            let authority = authority.rsplit('@').next().unwrap_or_default();
+            let authority = match authority.bytes().rposition(|b| b == b'@') {
+                Some(at) => &authority[at + 1..],
+                None => authority,
+            };
             if authority.is_empty() {
                 return Err(Error::InvalidUri("the authority (host) is empty"));
             }
@@ -58,7 +75,10 @@ impl<'a> Uri<'a> {
             }
             (Some(scheme), Some(authority), &after[end..])
         };
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (path, query) = match rest.bytes().position(|b| b == b'?') {
+            Some(at) => (&rest[..at], &rest[at + 1..]),
+            None => (rest, ""),
+        };
         Ok(Uri {
             scheme,
             authority,
