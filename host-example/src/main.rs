@@ -66,8 +66,7 @@ fn main() -> ExitCode {
         Ok(out) => println!(
             "{}",
             out.signed
-                .url
-                .as_deref()
+                .url()
                 .or(out.signed.authorization())
                 .unwrap_or_default()
         ),
@@ -85,14 +84,13 @@ fn to_json(out: &Explained) -> serde_json::Value {
         "string_to_sign": out.string_to_sign,
         "signature": out.signed.signature.as_str(),
     });
-    if let Some(url) = &out.signed.url {
-        json["url"] = url.as_str().into();
+    if let Some(url) = out.signed.url() {
+        json["url"] = url.into();
     } else {
         json["authorization"] = out.signed.authorization().unwrap_or_default().into();
         json["headers"] = out
             .signed
-            .headers
-            .iter()
+            .headers()
             .map(|(n, v)| serde_json::json!([n, v]))
             .collect();
     }
@@ -107,13 +105,12 @@ fn to_text(out: &Explained) -> String {
     section("canonical request", &out.canonical_request);
     section("string to sign", &out.string_to_sign);
     section("signature", out.signed.signature.as_str());
-    match &out.signed.url {
+    match out.signed.url() {
         Some(url) => section("presigned url", url),
         None => {
             let headers: Vec<String> = out
                 .signed
-                .headers
-                .iter()
+                .headers()
                 .map(|(n, v)| format!("{n}: {v}"))
                 .collect();
             section("headers to add", &headers.join("\n"));

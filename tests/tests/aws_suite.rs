@@ -57,12 +57,12 @@ fn check_variant(dir: &Path, case: &Case, location: SignatureLocation) -> Vec<St
         RawRequest::parse(read(dir, &format!("{prefix}-signed-request.txt")).as_bytes()).unwrap();
     match location {
         SignatureLocation::Header => {
-            for (name, value) in &out.signed.headers {
+            for (name, value) in out.signed.headers() {
                 expect(name, header(&signed, name).unwrap_or("<missing>"), value);
             }
         }
         SignatureLocation::Query => {
-            let url = out.signed.url.as_deref().unwrap_or_default();
+            let url = out.signed.url().unwrap_or_default();
             let target = url
                 .find("://")
                 .and_then(|i| url[i + 3..].find('/').map(|j| &url[i + 3 + j..]));

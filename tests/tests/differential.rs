@@ -299,7 +299,7 @@ fn sign_with_core(case: &Case) -> Result<(Output, String), sigv4_core::Error> {
         None => Location::Headers,
     };
     let out = Signer::new().explain(&request, &params, location)?;
-    let added = match &out.signed.url {
+    let added = match out.signed.url() {
         // The parameters the signer appended, decoded, to compare with aws-sigv4's.
         Some(url) => {
             let appended = &url[url.find("X-Amz-Algorithm=").unwrap_or(url.len())..];
@@ -311,9 +311,8 @@ fn sign_with_core(case: &Case) -> Result<(Output, String), sigv4_core::Error> {
         }
         None => out
             .signed
-            .headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.clone()))
+            .headers()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect(),
     };
     Ok((

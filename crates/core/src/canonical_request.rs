@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use crate::headers::{Entry, write_canonical_headers};
+use crate::headers::HeaderSet;
 use crate::path_normalize::normalize;
 use crate::query::{QueryScratch, write_canonical_query};
 use crate::settings::{Settings, UriEncoding};
@@ -16,8 +16,12 @@ pub(crate) struct Parts<'a> {
     pub(crate) uri: &'a Uri<'a>,
     /// Presigning parameters, percent-encoded, added to the request's own query.
     pub(crate) extra_query: &'a [(&'a str, &'a [u8])],
-    /// Sorted by name.
-    pub(crate) headers: &'a [Entry<'a>],
+    /// The headers to sign, sorted by name.
+    pub(crate) headers: &'a HeaderSet,
+    /// The request's headers, which `headers` refers to.
+    pub(crate) request_headers: &'a [(&'a str, &'a str)],
+    /// The values the signer adds, which `headers` refers to.
+    pub(crate) added_values: &'a [&'a str],
     pub(crate) signed_headers: &'a str,
     pub(crate) payload_hash: &'a str,
 }
@@ -32,7 +36,9 @@ pub(crate) fn build(
 ) {
     out.clear();
     out.reserve(
-        256 + parts.uri.path.len() * 3 + parts.uri.query.len() * 3 + parts.headers.len() * 64,
+        384 + parts.uri.path.len() * 3
+            + parts.uri.query.len() * 3
+            + parts.request_headers.len() * 64,
     );
     out.extend_from_slice(parts.method.as_bytes());
     out.push(b'\n');
@@ -40,7 +46,9 @@ pub(crate) fn build(
     out.push(b'\n');
     write_canonical_query(out, query_scratch, parts.uri.query, parts.extra_query);
     out.push(b'\n');
-    write_canonical_headers(out, parts.headers);
+    parts
+        .headers
+        .write_canonical(out, parts.request_headers, parts.added_values);
     out.push(b'\n');
     out.extend_from_slice(parts.signed_headers.as_bytes());
     out.push(b'\n');

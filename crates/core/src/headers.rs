@@ -1,28 +1,141 @@
 //! Canonical headers: lowercase names, trimmed values with inner runs of spaces collapsed,
 //! repeated headers joined with commas in the order sent, sorted by name.
 
-use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use crate::error::{Error, Field};
 use crate::settings::{DEFAULT_EXCLUDED_HEADERS, Settings};
 
-/// One header that will be signed.
-pub(crate) struct Entry<'a> {
-    pub(crate) name: Cow<'a, str>,
-    pub(crate) value: &'a str,
-    /// The value is already canonical (one the signer made), so it is copied as is.
-    canonical: bool,
+/// Where a signed header's value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Value {
+    /// The value of the request header at this index.
+    Request(usize),
+    /// A value the signer adds (already canonical), at this index of the `added` values.
+    Added(usize),
 }
 
-impl<'a> Entry<'a> {
-    /// A header the signer itself adds, whose value is already canonical.
-    pub(crate) fn signer(name: &'static str, value: &'a str) -> Self {
-        Entry {
-            name: Cow::Borrowed(name),
-            value,
-            canonical: true,
+#[derive(Clone, Debug)]
+struct Entry {
+    /// The lowercase name, in `HeaderSet::names`.
+    name: Range<usize>,
+    value: Value,
+}
+
+/// The headers to sign: lowercase names in one buffer, values by reference. Kept between
+/// signatures so that collecting them allocates nothing.
+#[derive(Debug, Default)]
+pub(crate) struct HeaderSet {
+    names: Vec<u8>,
+    entries: Vec<Entry>,
+}
+
+impl HeaderSet {
+    /// Validates the request headers and keeps those to sign: not excluded (unless forced),
+    /// and not one the signer sets itself (`replaced`, lowercase).
+    pub(crate) fn collect(
+        &mut self,
+        headers: &[(&str, &str)],
+        settings: &Settings<'_>,
+        replaced: &[&str],
+    ) -> Result<(), Error> {
+        self.names.clear();
+        self.entries.clear();
+        // Room for every name plus the four the signer may add.
+        self.names
+            .reserve(headers.iter().map(|(n, _)| n.len()).sum::<usize>() + 64);
+        self.entries.reserve(headers.len() + 4);
+        for (index, (name, value)) in headers.iter().enumerate() {
+            crate::error::check_text(name, Field::HeaderName(index), is_token_byte)?;
+            check_value(value, index)?;
+            let start = self.names.len();
+            self.names
+                .extend(name.bytes().map(|b| b.to_ascii_lowercase()));
+            let lower = &self.names[start..];
+            let lower = core::str::from_utf8(lower).unwrap_or_default();
+            if replaced.contains(&lower) || is_excluded(lower, settings) {
+                self.names.truncate(start);
+                continue;
+            }
+            self.entries.push(Entry {
+                name: start..self.names.len(),
+                value: Value::Request(index),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether a header of this (lowercase) name is kept.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|e| &self.names[e.name.clone()] == name.as_bytes())
+    }
+
+    /// Adds a header whose value the signer supplies (at `added` index `value`).
+    pub(crate) fn add(&mut self, name: &'static str, value: usize) {
+        let start = self.names.len();
+        self.names.extend_from_slice(name.as_bytes());
+        self.entries.push(Entry {
+            name: start..self.names.len(),
+            value: Value::Added(value),
+        });
+    }
+
+    /// Sorts by name; repeated names keep the order they were sent in.
+    pub(crate) fn sort(&mut self) {
+        let HeaderSet { names, entries } = self;
+        entries.sort_by(|a, b| names[a.name.clone()].cmp(&names[b.name.clone()]));
+    }
+
+    /// Writes the signed headers list, `name;name;...`.
+    pub(crate) fn write_signed_headers(&self, signed: &mut String) {
+        signed.clear();
+        signed.reserve(self.names.len() + self.entries.len());
+        let mut previous: Option<&[u8]> = None;
+        for entry in &self.entries {
+            let name = &self.names[entry.name.clone()];
+            if previous != Some(name) {
+                if previous.is_some() {
+                    signed.push(';');
+                }
+                signed.push_str(core::str::from_utf8(name).unwrap_or_default());
+            }
+            previous = Some(name);
+        }
+    }
+
+    /// Writes `name:value[,value...]\n` for each name.
+    pub(crate) fn write_canonical(
+        &self,
+        out: &mut Vec<u8>,
+        request: &[(&str, &str)],
+        added: &[&str],
+    ) {
+        let mut previous: Option<&[u8]> = None;
+        for entry in &self.entries {
+            let name = &self.names[entry.name.clone()];
+            if previous == Some(name) {
+                out.push(b',');
+            } else {
+                if previous.is_some() {
+                    out.push(b'\n');
+                }
+                out.extend_from_slice(name);
+                out.push(b':');
+            }
+            match entry.value {
+                Value::Request(i) => {
+                    write_normalized_value(out, request.get(i).map_or("", |h| h.1))
+                }
+                Value::Added(i) => out.extend_from_slice(added.get(i).map_or("", |v| v).as_bytes()),
+            }
+            previous = Some(name);
+        }
+        if previous.is_some() {
+            out.push(b'\n');
         }
     }
 }
@@ -86,80 +199,12 @@ fn check_value(value: &str, index: usize) -> Result<(), Error> {
     Ok(())
 }
 
-/// Validates the request headers and keeps those to sign: not excluded (unless forced), and
-/// not one the signer sets itself (`replaced`, lowercase).
-pub(crate) fn collect<'a>(
-    headers: &'a [(&'a str, &'a str)],
-    settings: &Settings<'_>,
-    replaced: &[&str],
-    out: &mut Vec<Entry<'a>>,
-) -> Result<(), Error> {
-    for (index, (name, value)) in headers.iter().enumerate() {
-        crate::error::check_text(name, Field::HeaderName(index), is_token_byte)?;
-        check_value(value, index)?;
-        let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(name.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(*name)
-        };
-        if replaced.contains(&&*name) || is_excluded(&name, settings) {
-            continue;
-        }
-        out.push(Entry {
-            name,
-            value,
-            canonical: false,
-        });
-    }
-    Ok(())
-}
-
 fn is_excluded(name: &str, settings: &Settings<'_>) -> bool {
     let listed = |list: &[&str]| list.iter().any(|n| n.eq_ignore_ascii_case(name));
     // The host is always signed: without it a signature could be replayed against another host.
     name != "host"
         && (DEFAULT_EXCLUDED_HEADERS.contains(&name) || listed(settings.excluded_headers))
         && !listed(settings.forced_headers)
-}
-
-/// Writes the signed headers list, `name;name;...`, of entries sorted by name.
-pub(crate) fn write_signed_headers(signed: &mut String, entries: &[Entry<'_>]) {
-    signed.clear();
-    let mut previous: Option<&str> = None;
-    for entry in entries {
-        if previous != Some(&*entry.name) {
-            if previous.is_some() {
-                signed.push(';');
-            }
-            signed.push_str(&entry.name);
-        }
-        previous = Some(&entry.name);
-    }
-}
-
-/// Writes `name:value[,value...]\n` for each name of entries sorted (stably) by name.
-pub(crate) fn write_canonical_headers(out: &mut Vec<u8>, entries: &[Entry<'_>]) {
-    let mut previous: Option<&str> = None;
-    for entry in entries {
-        if previous == Some(&*entry.name) {
-            out.push(b',');
-        } else {
-            if previous.is_some() {
-                out.push(b'\n');
-            }
-            out.extend_from_slice(entry.name.as_bytes());
-            out.push(b':');
-        }
-        if entry.canonical {
-            out.extend_from_slice(entry.value.as_bytes());
-        } else {
-            write_normalized_value(out, entry.value);
-        }
-        previous = Some(&entry.name);
-    }
-    if previous.is_some() {
-        out.push(b'\n');
-    }
 }
 
 /// Trims spaces and tabs at both ends, turns each line folding into one space and collapses

@@ -27,8 +27,19 @@ pub(crate) fn write_canonical_query(
     query: &str,
     extra: &[(&str, &[u8])],
 ) {
-    if query.is_empty() && extra.is_empty() {
-        return;
+    if query.is_empty() {
+        // Only the presigning parameters, which the signer passes already sorted.
+        if extra.is_sorted() {
+            for (i, (name, value)) in extra.iter().enumerate() {
+                if i > 0 {
+                    out.push(b'&');
+                }
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'=');
+                out.extend_from_slice(value);
+            }
+            return;
+        }
     }
     let QueryScratch {
         encoded,

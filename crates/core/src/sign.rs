@@ -8,8 +8,8 @@ use subtle::ConstantTimeEq;
 
 use crate::canonical_request::{self, Parts};
 use crate::credentials::Credentials;
-use crate::error::{Error, Field, check_text};
-use crate::headers::{self, Entry, check_method};
+use crate::error::Error;
+use crate::headers::{HeaderSet, check_method};
 use crate::hex;
 use crate::query::QueryScratch;
 use crate::settings::{Location, SessionTokenMode, Settings};
@@ -77,27 +77,44 @@ impl fmt::Display for Signature {
     }
 }
 
-/// The result of signing.
+/// The result of signing: the headers to set, or the presigned URL, held in one allocation.
 #[derive(Clone)]
 pub struct Signed {
     /// The signature.
     pub signature: Signature,
-    /// Headers to set on the request, replacing any of the same name (header signing):
-    /// `x-amz-date`, `x-amz-security-token`, `x-amz-content-sha256` as configured, and
-    /// `authorization`. Empty for presigned URLs.
-    pub headers: Vec<(&'static str, String)>,
-    /// The presigned URL: the request URI (without fragment) with the `X-Amz-*` parameters
-    /// appended. `None` for header signing.
-    pub url: Option<String>,
+    /// The header values, one after another, or the presigned URL.
+    text: String,
+    /// Each header's name and the end of its value in `text`.
+    headers: [(&'static str, usize); 4],
+    header_count: usize,
 }
 
 impl Signed {
+    /// Headers to set on the request, replacing any of the same name (header signing):
+    /// `x-amz-date`, `x-amz-security-token` and `x-amz-content-sha256` as configured, and
+    /// `authorization`. None for presigned URLs.
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        let mut start = 0;
+        self.headers[..self.header_count]
+            .iter()
+            .map(move |&(name, end)| {
+                let value = self.text.get(start..end).unwrap_or_default();
+                start = end;
+                (name, value)
+            })
+    }
+
     /// The `Authorization` header value, for header signing.
     pub fn authorization(&self) -> Option<&str> {
-        self.headers
-            .iter()
+        self.headers()
             .find(|(name, _)| *name == "authorization")
-            .map(|(_, value)| value.as_str())
+            .map(|(_, value)| value)
+    }
+
+    /// The presigned URL: the request URI (without fragment) with the `X-Amz-*` parameters
+    /// appended. None for header signing.
+    pub fn url(&self) -> Option<&str> {
+        (self.header_count == 0).then_some(self.text.as_str())
     }
 }
 
@@ -108,9 +125,12 @@ impl fmt::Debug for Signed {
             .field("signature", &self.signature)
             .field(
                 "headers",
-                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                &self.headers[..self.header_count]
+                    .iter()
+                    .map(|(n, _)| n)
+                    .collect::<Vec<_>>(),
             )
-            .field("url", &self.url.as_ref().map(|_| "** presigned url **"))
+            .field("url", &self.url().map(|_| "** presigned url **"))
             .finish()
     }
 }
@@ -155,6 +175,19 @@ struct Scratch {
     canonical_request: Vec<u8>,
     string_to_sign: Vec<u8>,
     query: QueryScratch,
+    headers: HeaderSet,
+    /// The last signing time and its `X-Amz-Date` (most signatures share their second).
+    time: Option<(Timestamp, [u8; 16])>,
+}
+
+impl Scratch {
+    /// `X-Amz-Date` for `time`, formatted once per second.
+    fn amz_date(&mut self, time: Timestamp) -> [u8; 16] {
+        match self.time {
+            Some((last, text)) if last == time => text,
+            _ => self.time.insert((time, time.amz_date())).1,
+        }
+    }
 }
 
 impl fmt::Debug for Scratch {
@@ -204,9 +237,16 @@ impl Signer {
         let Signer { keys, scratch } = self;
         let settings = &params.settings;
         check_method(request.method)?;
-        let scope_part = |b: u8| b.is_ascii_graphic() && b != b'/';
-        check_text(params.region, Field::Region, scope_part)?;
-        check_text(params.service, Field::Service, scope_part)?;
+        let amz_date = scratch.amz_date(params.time);
+        let mut date = [0u8; 8];
+        date.copy_from_slice(&amz_date[..8]);
+        // The region and service are checked with the signing key: fetch it first.
+        let key = keys.get(
+            params.credentials.secret_access_key(),
+            &date,
+            params.region,
+            params.service,
+        )?;
         let uri = Uri::parse(request.uri)?;
         let expires_in = match location {
             Location::Query { expires_in } if !(1..=MAX_EXPIRES_IN).contains(&expires_in) => {
@@ -218,7 +258,6 @@ impl Signer {
         let payload_hash = request.payload.hash()?;
         let payload_hash = payload_hash.as_str();
 
-        let amz_date = params.time.amz_date();
         let amz_date = core::str::from_utf8(&amz_date).unwrap_or_default();
         let credentials = params.credentials;
         // Credential = AccessKeyId/CredentialScope,
@@ -226,6 +265,7 @@ impl Signer {
         let akid = credentials.access_key_id();
         let credential = &mut scratch.credential;
         credential.clear();
+        credential.reserve(akid.len() + 23 + params.region.len() + params.service.len());
         credential.push_str(akid);
         credential.push('/');
         credential.push_str(&amz_date[..8]);
@@ -253,68 +293,81 @@ impl Signer {
                 replaced[2] = X_AMZ_CONTENT_SHA256;
             }
         }
-        let mut entries: Vec<Entry<'_>> = Vec::with_capacity(request.headers.len() + 4);
-        headers::collect(request.headers, settings, &replaced, &mut entries)?;
-        if !entries.iter().any(|e| e.name == "host") {
-            let host = uri.host().ok_or(Error::MissingHost)?;
-            entries.push(Entry::signer("host", host));
+        let headers = &mut scratch.headers;
+        headers.collect(request.headers, settings, &replaced)?;
+        // Values the signer adds, by index: HOST, DATE, TOKEN, SHA256.
+        let host = if headers.contains("host") {
+            ""
+        } else {
+            uri.host().ok_or(Error::MissingHost)?
+        };
+        let added = [
+            host,
+            amz_date,
+            signed_token.unwrap_or_default(),
+            payload_hash,
+        ];
+        if !host.is_empty() {
+            headers.add("host", HOST);
         }
         if in_headers {
-            entries.push(Entry::signer(X_AMZ_DATE, amz_date));
-            if let Some(token) = signed_token {
-                entries.push(Entry::signer(X_AMZ_SECURITY_TOKEN, token));
+            headers.add(X_AMZ_DATE, DATE);
+            if signed_token.is_some() {
+                headers.add(X_AMZ_SECURITY_TOKEN, TOKEN);
             }
             if sha256_header {
-                entries.push(Entry::signer(X_AMZ_CONTENT_SHA256, payload_hash));
+                headers.add(X_AMZ_CONTENT_SHA256, SHA256);
             }
         }
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
-        headers::write_signed_headers(&mut scratch.signed_headers, &entries);
+        headers.sort();
+        headers.write_signed_headers(&mut scratch.signed_headers);
+        let headers = &scratch.headers;
         let signed_headers = scratch.signed_headers.as_str();
 
-        // The presigning parameters, percent-encoded once for the canonical query and the URL,
-        // in the order of the AWS signing test suite's presigned requests.
+        // The presigning parameters, in canonical (sorted) order, percent-encoded once for the
+        // canonical query and the URL.
         let mut expires_text = [0u8; 20];
-        let presign_values = expires_in.map(|secs| {
-            [
-                ("X-Amz-Algorithm", Some(ALGORITHM)),
-                ("X-Amz-Credential", Some(credential)),
-                ("X-Amz-Date", Some(amz_date)),
-                ("X-Amz-SignedHeaders", Some(signed_headers)),
-                ("X-Amz-Expires", Some(decimal(secs, &mut expires_text))),
-                ("X-Amz-Security-Token", token),
-            ]
-        });
         let presign = &mut scratch.presign;
         presign.clear();
-        let mut presign_params: [(&str, &[u8]); 6] = [("", b""); 6];
-        let mut presign_ends = [0usize; 6];
-        let mut presign_count = 0;
-        for (name, value) in presign_values.iter().flatten() {
-            if let Some(value) = value {
-                encode(presign, value.as_bytes(), false);
-                presign_params[presign_count].0 = name;
-                presign_ends[presign_count] = presign.len();
-                presign_count += 1;
+        if expires_in.is_some() {
+            presign.reserve(
+                96 + 3 * (credential.len() + signed_headers.len() + token.map_or(0, str::len)),
+            );
+        }
+        let mut ends = [0usize; 6];
+        let mut present = [false; 6];
+        if let Some(secs) = expires_in {
+            let values = [
+                Some(ALGORITHM),
+                Some(credential),
+                Some(amz_date),
+                Some(decimal(secs, &mut expires_text)),
+                token,
+                Some(signed_headers),
+            ];
+            for (i, value) in values.iter().enumerate() {
+                if let Some(value) = value {
+                    encode(presign, value.as_bytes(), false);
+                    present[i] = true;
+                }
+                ends[i] = presign.len();
             }
         }
-        let mut start = 0;
-        for (param, end) in presign_params
-            .iter_mut()
-            .zip(presign_ends)
-            .take(presign_count)
-        {
-            param.1 = &presign[start..end];
-            start = end;
-        }
-        let presign_params = &presign_params[..presign_count];
-        // An unsigned session token is in the URL but not in the canonical query.
-        let canonical_params = match presign_params.last() {
-            Some(("X-Amz-Security-Token", _)) if signed_token.is_none() => {
-                &presign_params[..presign_count - 1]
-            }
-            _ => presign_params,
+        let presign = presign.as_slice();
+        let param = |i: usize| {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            (PRESIGN_PARAMS[i], &presign[start..ends[i]])
         };
+        let mut canonical_params: [(&str, &[u8]); 6] = [("", b""); 6];
+        let mut count = 0;
+        for i in 0..PRESIGN_PARAMS.len() {
+            // An unsigned session token is in the URL but not in the canonical query.
+            if present[i] && (i != SECURITY_TOKEN_PARAM || signed_token.is_some()) {
+                canonical_params[count] = param(i);
+                count += 1;
+            }
+        }
+        let canonical_params = &canonical_params[..count];
 
         let canonical_request = &mut scratch.canonical_request;
         canonical_request::build(
@@ -324,7 +377,9 @@ impl Signer {
                 method: request.method,
                 uri: &uri,
                 extra_query: canonical_params,
-                headers: &entries,
+                headers,
+                request_headers: request.headers,
+                added_values: &added,
                 signed_headers,
                 payload_hash,
             },
@@ -334,6 +389,7 @@ impl Signer {
         // StringToSign = Algorithm \n RequestDateTime \n CredentialScope \n HashedCanonicalRequest
         let string_to_sign = &mut scratch.string_to_sign;
         string_to_sign.clear();
+        string_to_sign.reserve(ALGORITHM.len() + 19 + scope.len() + 64);
         string_to_sign.extend_from_slice(ALGORITHM.as_bytes());
         string_to_sign.push(b'\n');
         string_to_sign.extend_from_slice(amz_date.as_bytes());
@@ -343,40 +399,52 @@ impl Signer {
         string_to_sign
             .extend_from_slice(&hex::encode32(&Sha256::digest(&canonical_request).into()));
 
-        let date = params.time.date();
-        let key = keys.get(
-            credentials.secret_access_key(),
-            &date,
-            params.region,
-            params.service,
-        );
         let signature = Signature(hex::encode32(&key.sign(string_to_sign)));
 
         if in_headers {
-            let mut headers = Vec::with_capacity(4);
-            headers.push((X_AMZ_DATE, String::from(amz_date)));
+            let mut signed = Signed {
+                signature,
+                text: String::new(),
+                headers: [("", 0); 4],
+                header_count: 0,
+            };
+            let text = &mut signed.text;
+            text.reserve(
+                16 + token.map_or(0, str::len)
+                    + 64
+                    + ALGORITHM.len()
+                    + credential.len()
+                    + signed_headers.len()
+                    + 110,
+            );
+            let mut push = |name: &'static str, parts: &[&str]| {
+                for part in parts {
+                    text.push_str(part);
+                }
+                signed.headers[signed.header_count] = (name, text.len());
+                signed.header_count += 1;
+            };
+            push(X_AMZ_DATE, &[amz_date]);
             if let Some(token) = token {
-                headers.push((X_AMZ_SECURITY_TOKEN, String::from(token)));
+                push(X_AMZ_SECURITY_TOKEN, &[token]);
             }
             if sha256_header {
-                headers.push((X_AMZ_CONTENT_SHA256, String::from(payload_hash)));
+                push(X_AMZ_CONTENT_SHA256, &[payload_hash]);
             }
-            let mut authorization = String::with_capacity(
-                ALGORITHM.len() + credential.len() + signed_headers.len() + 110,
+            // Authorization: Algorithm Credential=..., SignedHeaders=..., Signature=...
+            push(
+                "authorization",
+                &[
+                    ALGORITHM,
+                    " Credential=",
+                    credential,
+                    ", SignedHeaders=",
+                    signed_headers,
+                    ", Signature=",
+                    signature.as_str(),
+                ],
             );
-            authorization.push_str(ALGORITHM);
-            authorization.push_str(" Credential=");
-            authorization.push_str(credential);
-            authorization.push_str(", SignedHeaders=");
-            authorization.push_str(signed_headers);
-            authorization.push_str(", Signature=");
-            authorization.push_str(signature.as_str());
-            headers.push(("authorization", authorization));
-            return Ok(Signed {
-                signature,
-                headers,
-                url: None,
-            });
+            return Ok(signed);
         }
         let base = uri.without_fragment;
         let mut url = String::with_capacity(base.len() + presign.len() + 200);
@@ -384,7 +452,8 @@ impl Signer {
         if !base.ends_with('?') {
             url.push(if base.contains('?') { '&' } else { '?' });
         }
-        for (name, value) in presign_params {
+        for i in URL_PARAM_ORDER.into_iter().filter(|&i| present[i]) {
+            let (name, value) = param(i);
             url.push_str(name);
             url.push('=');
             // Percent-encoded, so ASCII.
@@ -395,8 +464,9 @@ impl Signer {
         url.push_str(signature.as_str());
         Ok(Signed {
             signature,
-            headers: Vec::new(),
-            url: Some(url),
+            text: url,
+            headers: [("", 0); 4],
+            header_count: 0,
         })
     }
 }
@@ -409,6 +479,26 @@ fn into_text(bytes: Vec<u8>) -> String {
 const X_AMZ_DATE: &str = "x-amz-date";
 const X_AMZ_SECURITY_TOKEN: &str = "x-amz-security-token";
 const X_AMZ_CONTENT_SHA256: &str = "x-amz-content-sha256";
+
+/// The presigning parameters, sorted as in the canonical query.
+const PRESIGN_PARAMS: [&str; 6] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-Security-Token",
+    "X-Amz-SignedHeaders",
+];
+const SECURITY_TOKEN_PARAM: usize = 4;
+/// The order of the presigning parameters in the URL: that of the AWS signing test suite's
+/// presigned requests (any order is valid).
+const URL_PARAM_ORDER: [usize; 6] = [0, 1, 2, 5, 3, 4];
+
+// Indices of the values the signer adds to the signed headers.
+const HOST: usize = 0;
+const DATE: usize = 1;
+const TOKEN: usize = 2;
+const SHA256: usize = 3;
 
 /// Formats `value` in decimal into `buf`.
 fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &str {
@@ -428,6 +518,7 @@ fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &str {
 mod tests {
     use super::*;
     use crate::Payload;
+    use crate::error::Field;
 
     fn params(credentials: &Credentials) -> SigningParams<'_> {
         SigningParams {
@@ -548,8 +639,8 @@ mod tests {
         assert!(
             signed
                 .signed
-                .headers
-                .contains(&(X_AMZ_SECURITY_TOKEN, "TOKEN/+=".into()))
+                .headers()
+                .any(|h| h == (X_AMZ_SECURITY_TOKEN, "TOKEN/+="))
         );
         let after = SigningParams {
             settings: Settings {
@@ -565,8 +656,8 @@ mod tests {
         assert!(
             signed
                 .signed
-                .headers
-                .contains(&(X_AMZ_SECURITY_TOKEN, "TOKEN/+=".into()))
+                .headers()
+                .any(|h| h == (X_AMZ_SECURITY_TOKEN, "TOKEN/+="))
         );
         let url = signer
             .sign(
@@ -575,8 +666,9 @@ mod tests {
                 Location::Query { expires_in: 60 },
             )
             .unwrap()
-            .url
-            .unwrap();
+            .url()
+            .unwrap()
+            .to_string();
         assert!(url.starts_with("https://h/?a=1&X-Amz-Algorithm=AWS4-HMAC-SHA256&"));
         assert!(url.contains("&X-Amz-Security-Token=TOKEN%2F%2B%3D&X-Amz-Signature="));
     }

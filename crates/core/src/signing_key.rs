@@ -6,6 +6,8 @@ use core::fmt;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use crate::error::{Error, Field, check_text};
 use zeroize::Zeroizing;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -73,21 +75,25 @@ struct CachedKey {
 
 impl SigningKeyCache {
     /// The signing key for these inputs, derived only if the cached one was for other inputs.
+    /// The region and service are checked when a key is derived (a cached key's were).
     pub(crate) fn get(
         &mut self,
         secret_access_key: &str,
         date: &[u8; 8],
         region: &str,
         service: &str,
-    ) -> &SigningKey {
+    ) -> Result<&SigningKey, Error> {
         let hit = self.entry.as_ref().is_some_and(|e| {
             e.date == *date
                 && e.region == region
                 && e.service == service
-                && bool::from(e.secret.as_bytes().ct_eq(secret_access_key.as_bytes()))
+                && same_secret(&e.secret, secret_access_key)
         });
         if !hit {
             self.entry = None;
+            let scope_part = |b: u8| b.is_ascii_graphic() && b != b'/';
+            check_text(region, Field::Region, scope_part)?;
+            check_text(service, Field::Service, scope_part)?;
         }
         let entry = self.entry.get_or_insert_with(|| CachedKey {
             secret: Zeroizing::new(secret_access_key.into()),
@@ -96,8 +102,15 @@ impl SigningKeyCache {
             service: service.into(),
             key: SigningKey::derive(secret_access_key, date, region, service),
         });
-        &entry.key
+        Ok(&entry.key)
     }
+}
+
+/// Compares secrets in constant time: an OR of XORs (no early exit), tested once at the end.
+fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    a.len() == b.len() && bool::from(diff.ct_eq(&0))
 }
 
 impl fmt::Debug for SigningKeyCache {
@@ -145,10 +158,12 @@ mod tests {
         let mut cache = SigningKeyCache::default();
         let first = cache
             .get("secret-1", b"20150830", "us-east-1", "s3")
+            .unwrap()
             .sign(b"x");
         assert_eq!(
             cache
                 .get("secret-1", b"20150830", "us-east-1", "s3")
+                .unwrap()
                 .sign(b"x"),
             first
         );
@@ -160,7 +175,10 @@ mod tests {
         ] {
             let fresh = SigningKey::derive(secret, date, region, service).sign(b"x");
             assert_ne!(fresh, first);
-            assert_eq!(cache.get(secret, date, region, service).sign(b"x"), fresh);
+            assert_eq!(
+                cache.get(secret, date, region, service).unwrap().sign(b"x"),
+                fresh
+            );
         }
     }
 }
