@@ -1,6 +1,7 @@
 //! Signs the same typical requests with this core and with the `aws-sigv4` crate (the AWS SDK for
 //! Rust's signer) in one run, then prints each ratio. The machine is shared and noisy: only the
-//! ratios within one run mean anything.
+//! ratios within one run mean anything. Each side returns its own natural result (our `Signed`,
+//! aws-sigv4's instructions and signature), built and dropped inside the timed loop.
 
 use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
@@ -8,13 +9,13 @@ use std::time::{Duration, UNIX_EPOCH};
 use aws_credential_types::Credentials as AwsCredentials;
 use aws_sigv4::http_request::{
     PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode, sign as aws_sign,
+    SigningInstructions, SigningSettings, UriPathNormalizationMode, sign as aws_sign,
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use criterion::{Criterion, criterion_group};
 use sigv4_core::{
-    Credentials, Location, Payload, Request, Settings, Signer, SigningParams, Timestamp,
+    Credentials, Location, Payload, Request, Settings, Signed, Signer, SigningParams, Timestamp,
 };
 
 const AKID: &str = "AKIDEXAMPLE";
@@ -75,7 +76,7 @@ const SCENARIOS: &[Scenario] = &[
     },
 ];
 
-fn sign_core(s: &Scenario, credentials: &Credentials, signer: &mut Signer) -> String {
+fn sign_core(s: &Scenario, credentials: &Credentials, signer: &mut Signer) -> Signed {
     let request = Request {
         method: s.method,
         uri: s.uri,
@@ -101,8 +102,7 @@ fn sign_core(s: &Scenario, credentials: &Credentials, signer: &mut Signer) -> St
         Some(expires_in) => Location::Query { expires_in },
         None => Location::Headers,
     };
-    let signed = signer.sign(&request, &params, location).unwrap();
-    signed.signature.as_str().to_string()
+    signer.sign(&request, &params, location).unwrap()
 }
 
 fn aws_settings(s: &Scenario) -> SigningSettings {
@@ -120,7 +120,11 @@ fn aws_settings(s: &Scenario) -> SigningSettings {
     settings
 }
 
-fn sign_aws(s: &Scenario, identity: &Identity, settings: &SigningSettings) -> String {
+fn sign_aws(
+    s: &Scenario,
+    identity: &Identity,
+    settings: &SigningSettings,
+) -> (SigningInstructions, String) {
     let params = v4::SigningParams::builder()
         .identity(identity)
         .region("us-east-1")
@@ -136,7 +140,7 @@ fn sign_aws(s: &Scenario, identity: &Identity, settings: &SigningSettings) -> St
         SignableBody::Bytes(s.body)
     };
     let request = SignableRequest::new(s.method, s.uri, s.headers.iter().copied(), body).unwrap();
-    aws_sign(request, &params).unwrap().into_parts().1
+    aws_sign(request, &params).unwrap().into_parts()
 }
 
 fn credentials(s: &Scenario) -> (Credentials, Identity) {
@@ -152,8 +156,8 @@ fn bench_signers(c: &mut Criterion) {
         let settings = aws_settings(s);
         // Both signers must agree before their speed means anything.
         assert_eq!(
-            sign_core(s, &ours, &mut Signer::new()),
-            sign_aws(s, &theirs, &settings),
+            sign_core(s, &ours, &mut Signer::new()).signature.as_str(),
+            sign_aws(s, &theirs, &settings).1,
             "{}",
             s.name
         );
@@ -162,7 +166,14 @@ fn bench_signers(c: &mut Criterion) {
         group.bench_function("core_cached_key", |b| {
             b.iter(|| sign_core(black_box(s), &ours, &mut signer))
         });
+        let mut forgetful = Signer::new();
         group.bench_function("core_fresh_key", |b| {
+            b.iter(|| {
+                forgetful.forget_key();
+                sign_core(black_box(s), &ours, &mut forgetful)
+            })
+        });
+        group.bench_function("core_new_signer", |b| {
             b.iter(|| sign_core(black_box(s), &ours, &mut Signer::new()))
         });
         group.bench_function("aws_sigv4", |b| {
@@ -188,27 +199,36 @@ fn median_ns(group: &str, bench: &str) -> Option<f64> {
 
 fn report() {
     println!("\nsigv4-core vs aws-sigv4 (median time per signature, same run):");
+    println!("  cached: one Signer, signing key cached; fresh: the key derived on every call;");
+    println!("  new: a new Signer on every call (no key, no warm buffers).");
     println!(
-        "{:<22} {:>12} {:>12} {:>12} {:>14} {:>14}",
-        "request", "core cached", "core fresh", "aws-sigv4", "ratio cached", "ratio fresh"
+        "{:<22} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8}",
+        "request", "cached", "fresh", "new", "aws-sigv4", "x cached", "x fresh", "x new"
     );
     for s in SCENARIOS {
-        let (Some(cached), Some(fresh), Some(aws)) = (
-            median_ns(s.name, "core_cached_key"),
-            median_ns(s.name, "core_fresh_key"),
-            median_ns(s.name, "aws_sigv4"),
-        ) else {
+        let estimates = [
+            "core_cached_key",
+            "core_fresh_key",
+            "core_new_signer",
+            "aws_sigv4",
+        ]
+        .map(|bench| median_ns(s.name, bench));
+        let [Some(cached), Some(fresh), Some(new), Some(aws)] = estimates else {
             println!("{:<22} (no estimates: run without a filter)", s.name);
             continue;
         };
+        let us = |ns: f64| format!("{:.2}us", ns / 1000.0);
+        let ratio = |ns: f64| format!("{:.1}x", aws / ns);
         println!(
-            "{:<22} {:>10.2}us {:>10.2}us {:>10.2}us {:>13.1}x {:>13.1}x",
+            "{:<22} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8}",
             s.name,
-            cached / 1000.0,
-            fresh / 1000.0,
-            aws / 1000.0,
-            aws / cached,
-            aws / fresh
+            us(cached),
+            us(fresh),
+            us(new),
+            us(aws),
+            ratio(cached),
+            ratio(fresh),
+            ratio(new)
         );
     }
 }

@@ -28,7 +28,7 @@ struct Entry {
 /// signatures so that collecting them allocates nothing.
 #[derive(Debug, Default)]
 pub(crate) struct HeaderSet {
-    names: Vec<u8>,
+    names: String,
     entries: Vec<Entry>,
 }
 
@@ -51,10 +51,9 @@ impl HeaderSet {
             crate::error::check_text(name, Field::HeaderName(index), is_token_byte)?;
             check_value(value, index)?;
             let start = self.names.len();
-            self.names
-                .extend(name.bytes().map(|b| b.to_ascii_lowercase()));
+            self.names.push_str(name);
+            self.names[start..].make_ascii_lowercase();
             let lower = &self.names[start..];
-            let lower = core::str::from_utf8(lower).unwrap_or_default();
             if replaced.contains(&lower) || is_excluded(lower, settings) {
                 self.names.truncate(start);
                 continue;
@@ -71,13 +70,13 @@ impl HeaderSet {
     pub(crate) fn contains(&self, name: &str) -> bool {
         self.entries
             .iter()
-            .any(|e| &self.names[e.name.clone()] == name.as_bytes())
+            .any(|e| &self.names[e.name.clone()] == name)
     }
 
     /// Adds a header whose value the signer supplies (at `added` index `value`).
     pub(crate) fn add(&mut self, name: &'static str, value: usize) {
         let start = self.names.len();
-        self.names.extend_from_slice(name.as_bytes());
+        self.names.push_str(name);
         self.entries.push(Entry {
             name: start..self.names.len(),
             value: Value::Added(value),
@@ -94,14 +93,14 @@ impl HeaderSet {
     pub(crate) fn write_signed_headers(&self, signed: &mut String) {
         signed.clear();
         signed.reserve(self.names.len() + self.entries.len());
-        let mut previous: Option<&[u8]> = None;
+        let mut previous: Option<&str> = None;
         for entry in &self.entries {
             let name = &self.names[entry.name.clone()];
             if previous != Some(name) {
                 if previous.is_some() {
                     signed.push(';');
                 }
-                signed.push_str(core::str::from_utf8(name).unwrap_or_default());
+                signed.push_str(name);
             }
             previous = Some(name);
         }
@@ -114,7 +113,7 @@ impl HeaderSet {
         request: &[(&str, &str)],
         added: &[&str],
     ) {
-        let mut previous: Option<&[u8]> = None;
+        let mut previous: Option<&str> = None;
         for entry in &self.entries {
             let name = &self.names[entry.name.clone()];
             if previous == Some(name) {
@@ -123,7 +122,7 @@ impl HeaderSet {
                 if previous.is_some() {
                     out.push(b'\n');
                 }
-                out.extend_from_slice(name);
+                out.extend_from_slice(name.as_bytes());
                 out.push(b':');
             }
             match entry.value {

@@ -48,6 +48,7 @@ mod headers;
 mod hex;
 mod path_normalize;
 mod payload;
+mod prefix_state;
 mod query;
 mod settings;
 mod sign;

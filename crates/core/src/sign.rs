@@ -11,6 +11,7 @@ use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::headers::{HeaderSet, check_method};
 use crate::hex;
+use crate::prefix_state::PrefixState;
 use crate::query::QueryScratch;
 use crate::settings::{Location, SessionTokenMode, Settings};
 use crate::signing_key::SigningKeyCache;
@@ -176,6 +177,8 @@ struct Scratch {
     string_to_sign: Vec<u8>,
     query: QueryScratch,
     headers: HeaderSet,
+    /// SHA-256 after the canonical request's blocks that repeat from one request to the next.
+    canonical_hash: PrefixState<Sha256>,
     /// The last signing time and its `X-Amz-Date` (most signatures share their second).
     time: Option<(Timestamp, [u8; 16])>,
 }
@@ -201,6 +204,12 @@ impl Signer {
     /// A signer with nothing cached.
     pub fn new() -> Self {
         Signer::default()
+    }
+
+    /// Drops the cached signing key (its memory is zeroized), for example when the credentials
+    /// are revoked; the next signature derives it again.
+    pub fn forget_key(&mut self) {
+        self.keys = SigningKeyCache::default();
     }
 
     /// Signs `request`: the headers to add, or the presigned URL, depending on `location`.
@@ -360,9 +369,9 @@ impl Signer {
         };
         let mut canonical_params: [(&str, &[u8]); 6] = [("", b""); 6];
         let mut count = 0;
-        for i in 0..PRESIGN_PARAMS.len() {
+        for (i, &present) in present.iter().enumerate() {
             // An unsigned session token is in the URL but not in the canonical query.
-            if present[i] && (i != SECURITY_TOKEN_PARAM || signed_token.is_some()) {
+            if present && (i != SECURITY_TOKEN_PARAM || signed_token.is_some()) {
                 canonical_params[count] = param(i);
                 count += 1;
             }
@@ -396,8 +405,10 @@ impl Signer {
         string_to_sign.push(b'\n');
         string_to_sign.extend_from_slice(scope.as_bytes());
         string_to_sign.push(b'\n');
-        string_to_sign
-            .extend_from_slice(&hex::encode32(&Sha256::digest(&canonical_request).into()));
+        let hashed = scratch
+            .canonical_hash
+            .update(&Sha256::new(), canonical_request);
+        string_to_sign.extend_from_slice(&hex::encode32(&hashed.finalize().into()));
 
         let signature = Signature(hex::encode32(&key.sign(string_to_sign)));
 

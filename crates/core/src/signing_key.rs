@@ -8,6 +8,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Field, check_text};
+use crate::prefix_state::PrefixState;
 use zeroize::Zeroizing;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -44,6 +45,7 @@ impl SigningKey {
     }
 
     /// `HMAC(kSigning, string_to_sign)`.
+    #[cfg(test)]
     pub(crate) fn sign(&self, string_to_sign: &[u8]) -> [u8; 32] {
         let mut mac = self.mac.clone();
         mac.update(string_to_sign);
@@ -65,12 +67,22 @@ pub(crate) struct SigningKeyCache {
     entry: Option<CachedKey>,
 }
 
-struct CachedKey {
+pub(crate) struct CachedKey {
     secret: Zeroizing<String>,
     date: [u8; 8],
     region: String,
     service: String,
     key: SigningKey,
+    /// The keyed HMAC after the string to sign's first block (it changes once a second).
+    string_to_sign: PrefixState<HmacSha256>,
+}
+
+impl CachedKey {
+    /// `HMAC(kSigning, string_to_sign)`.
+    pub(crate) fn sign(&mut self, string_to_sign: &[u8]) -> [u8; 32] {
+        let mac = self.string_to_sign.update(&self.key.mac, string_to_sign);
+        mac.finalize().into_bytes().into()
+    }
 }
 
 impl SigningKeyCache {
@@ -82,7 +94,7 @@ impl SigningKeyCache {
         date: &[u8; 8],
         region: &str,
         service: &str,
-    ) -> Result<&SigningKey, Error> {
+    ) -> Result<&mut CachedKey, Error> {
         let hit = self.entry.as_ref().is_some_and(|e| {
             e.date == *date
                 && e.region == region
@@ -101,8 +113,9 @@ impl SigningKeyCache {
             region: region.into(),
             service: service.into(),
             key: SigningKey::derive(secret_access_key, date, region, service),
+            string_to_sign: PrefixState::default(),
         });
-        Ok(&entry.key)
+        Ok(entry)
     }
 }
 

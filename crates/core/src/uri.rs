@@ -54,19 +54,18 @@ impl<'a> Uri<'a> {
             if !valid_scheme {
                 return Err(Error::InvalidUri("the scheme is not valid"));
             }
-            let end = after
-                .bytes()
-                .position(|b| b == b'/' || b == b'?')
-                .unwrap_or(after.len());
+            // memchr-backed searches: URIs are scanned on every signature.
+            let end = after.find('/').unwrap_or(after.len());
+            let end = after[..end].find('?').unwrap_or(end);
             let authority = &after[..end];
-            let authority = match authority.bytes().rposition(|b| b == b'@') {
+            let authority = match authority.rfind('@') {
                 Some(at) => &authority[at + 1..],
                 None => authority,
             };
             if authority.is_empty() {
                 return Err(Error::InvalidUri("the authority (host) is empty"));
             }
-            if let Some(position) = authority.bytes().position(|b| b == b' ') {
+            if let Some(position) = authority.find(' ') {
                 return Err(Error::InvalidByte {
                     field: Field::Host,
                     byte: b' ',
