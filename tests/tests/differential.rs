@@ -258,7 +258,7 @@ fn uri(case: &Case) -> String {
     uri
 }
 
-fn sign_with_core(case: &Case) -> Result<(Output, String), sigv4_core::Error> {
+fn sign_with_core(case: &Case, signer: &mut Signer) -> Result<(Output, String), sigv4_core::Error> {
     let credentials = Credentials::new(AKID, SECRET, case.token.as_deref())?;
     let headers: Vec<(&str, &str)> = case
         .headers
@@ -298,7 +298,7 @@ fn sign_with_core(case: &Case) -> Result<(Output, String), sigv4_core::Error> {
         Some(expires_in) => Location::Query { expires_in },
         None => Location::Headers,
     };
-    let out = Signer::new().explain(&request, &params, location)?;
+    let out = signer.explain(&request, &params, location)?;
     let added = match out.signed.url() {
         // The parameters the signer appended, decoded, to compare with aws-sigv4's.
         Some(url) => {
@@ -411,14 +411,22 @@ fn sorted(mut added: Vec<(String, String)>) -> Vec<(String, String)> {
     added
 }
 
+thread_local! {
+    static SHARED_SIGNER: std::cell::RefCell<Signer> = std::cell::RefCell::new(Signer::new());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 5000, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn same_signature_as_aws_sigv4(case in case()) {
-        let (ours, canonical_request) = sign_with_core(&case).expect("the core signs every generated request");
+        let (ours, canonical_request) = sign_with_core(&case, &mut Signer::new()).expect("the core signs every generated request");
         let theirs = sign_with_aws_sigv4(&case);
         prop_assert_eq!(&ours.signature, &theirs.signature, "canonical request (ours):\n{}", canonical_request);
+        // One long-lived signer across all cases: its caches (signing key, hash prefixes,
+        // X-Amz-Date, buffers) must never carry anything from one request into another.
+        let shared = SHARED_SIGNER.with(|signer| sign_with_core(&case, &mut signer.borrow_mut()));
+        prop_assert_eq!(&shared.expect("the shared signer signs").0, &ours);
         prop_assert_eq!(sorted(ours.added), sorted(theirs.added));
     }
 }

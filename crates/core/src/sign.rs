@@ -708,4 +708,54 @@ mod tests {
             "{shown}"
         );
     }
+
+    #[test]
+    fn a_long_lived_signer_matches_fresh_ones() {
+        // Requests of one shape with small changes, as an agent sends them: every cache (key,
+        // hash prefixes, X-Amz-Date, buffers) is hit, missed and refilled along the way.
+        let with_token = Credentials::new("AKIDEXAMPLE", "secret", Some("TOKEN")).unwrap();
+        let without = Credentials::new("AKIDEXAMPLE", "secret", None).unwrap();
+        let mut signer = Signer::new();
+        for i in 0..400u64 {
+            let value = alloc::format!("v{}", i / 10 % 5);
+            let headers = [
+                ("content-type", "application/json"),
+                ("x-custom", value.as_str()),
+            ];
+            let uri = alloc::format!(
+                "https://service.us-east-1.amazonaws.com/a/long/enough/path/to/fill/a/block/{}?q={}",
+                i / 50 % 3,
+                i / 20 % 7
+            );
+            let body = alloc::format!("{{\"n\":{i}}}");
+            let request = Request {
+                method: if i % 11 == 0 { "PUT" } else { "POST" },
+                uri: &uri,
+                headers: &headers,
+                payload: Payload::Bytes(body.as_bytes()),
+            };
+            let params = SigningParams {
+                credentials: if i % 2 == 0 { &with_token } else { &without },
+                region: if i % 13 == 0 {
+                    "eu-west-1"
+                } else {
+                    "us-east-1"
+                },
+                service: "service",
+                time: Timestamp::from_unix_seconds(1_700_000_000 + i / 4).unwrap(),
+                settings: Settings::default(),
+            };
+            let location = match i % 4 {
+                0 => Location::Query { expires_in: 60 },
+                _ => Location::Headers,
+            };
+            let reused = signer.explain(&request, &params, location).unwrap();
+            let fresh = Signer::new().explain(&request, &params, location).unwrap();
+            assert_eq!(reused.canonical_request, fresh.canonical_request, "{i}");
+            assert_eq!(reused.string_to_sign, fresh.string_to_sign, "{i}");
+            assert_eq!(reused.signed.signature, fresh.signed.signature, "{i}");
+            assert!(reused.signed.headers().eq(fresh.signed.headers()), "{i}");
+            assert_eq!(reused.signed.url(), fresh.signed.url(), "{i}");
+        }
+    }
 }
