@@ -212,16 +212,6 @@ impl Signer {
         self.keys = SigningKeyCache::default();
     }
 
-    /// Signs `request`: the headers to add, or the presigned URL, depending on `location`.
-    pub fn sign(
-        &mut self,
-        request: &Request<'_>,
-        params: &SigningParams<'_>,
-        location: Location,
-    ) -> Result<Signed, Error> {
-        self.run(request, params, location)
-    }
-
     /// Signs like [`Signer::sign`] and also returns the canonical request and the string to sign.
     pub fn explain(
         &mut self,
@@ -229,7 +219,7 @@ impl Signer {
         params: &SigningParams<'_>,
         location: Location,
     ) -> Result<Explained, Error> {
-        let signed = self.run(request, params, location)?;
+        let signed = self.sign(request, params, location)?;
         Ok(Explained {
             canonical_request: into_text(self.scratch.canonical_request.clone()),
             string_to_sign: into_text(self.scratch.string_to_sign.clone()),
@@ -237,7 +227,8 @@ impl Signer {
         })
     }
 
-    fn run(
+    /// Signs `request`: the headers to add, or the presigned URL, depending on `location`.
+    pub fn sign(
         &mut self,
         request: &Request<'_>,
         params: &SigningParams<'_>,
@@ -272,18 +263,16 @@ impl Signer {
         // Credential = AccessKeyId/CredentialScope,
         // CredentialScope = Date/Region/Service/aws4_request
         let akid = credentials.access_key_id();
-        let credential = &mut scratch.credential;
-        credential.clear();
-        credential.reserve(akid.len() + 23 + params.region.len() + params.service.len());
-        credential.push_str(akid);
-        credential.push('/');
-        credential.push_str(&amz_date[..8]);
-        credential.push('/');
-        credential.push_str(params.region);
-        credential.push('/');
-        credential.push_str(params.service);
-        credential.push_str("/aws4_request");
-        let credential = credential.as_str();
+        let scope_parts = [
+            akid,
+            "/",
+            &amz_date[..8],
+            "/",
+            params.region,
+            "/",
+            params.service,
+        ];
+        let credential = concat_into(&mut scratch.credential, &[&scope_parts, &["/aws4_request"]]);
         let scope = &credential[akid.len() + 1..];
 
         let token = credentials.session_token();
@@ -333,50 +322,21 @@ impl Signer {
         let headers = &scratch.headers;
         let signed_headers = scratch.signed_headers.as_str();
 
-        // The presigning parameters, in canonical (sorted) order, percent-encoded once for the
-        // canonical query and the URL.
         let mut expires_text = [0u8; 20];
-        let presign = &mut scratch.presign;
-        presign.clear();
-        if expires_in.is_some() {
-            presign.reserve(
-                96 + 3 * (credential.len() + signed_headers.len() + token.map_or(0, str::len)),
-            );
-        }
-        let mut ends = [0usize; 6];
-        let mut present = [false; 6];
-        if let Some(secs) = expires_in {
-            let values = [
-                Some(ALGORITHM),
-                Some(credential),
-                Some(amz_date),
-                Some(decimal(secs, &mut expires_text)),
-                token,
-                Some(signed_headers),
-            ];
-            for (i, value) in values.iter().enumerate() {
-                if let Some(value) = value {
-                    encode(presign, value.as_bytes(), false);
-                    present[i] = true;
-                }
-                ends[i] = presign.len();
-            }
-        }
-        let presign = presign.as_slice();
-        let param = |i: usize| {
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            (PRESIGN_PARAMS[i], &presign[start..ends[i]])
-        };
-        let mut canonical_params: [(&str, &[u8]); 6] = [("", b""); 6];
-        let mut count = 0;
-        for (i, &present) in present.iter().enumerate() {
-            // An unsigned session token is in the URL but not in the canonical query.
-            if present && (i != SECURITY_TOKEN_PARAM || signed_token.is_some()) {
-                canonical_params[count] = param(i);
-                count += 1;
-            }
-        }
-        let canonical_params = &canonical_params[..count];
+        let presign = PresignParams::encode(
+            &mut scratch.presign,
+            expires_in.map(|secs| {
+                [
+                    Some(ALGORITHM),
+                    Some(credential),
+                    Some(amz_date),
+                    Some(decimal(secs, &mut expires_text)),
+                    token,
+                    Some(signed_headers),
+                ]
+            }),
+        );
+        let (canonical_params, count) = presign.canonical(signed_token.is_some());
 
         let canonical_request = &mut scratch.canonical_request;
         canonical_request::build(
@@ -385,7 +345,7 @@ impl Signer {
             &Parts {
                 method: request.method,
                 uri: &uri,
-                extra_query: canonical_params,
+                extra_query: &canonical_params[..count],
                 headers,
                 request_headers: request.headers,
                 added_values: &added,
@@ -412,59 +372,120 @@ impl Signer {
 
         let signature = Signature(hex::encode32(&key.sign(string_to_sign)));
 
-        if in_headers {
-            let mut signed = Signed {
-                signature,
-                text: String::new(),
-                headers: [("", 0); 4],
-                header_count: 0,
-            };
-            let text = &mut signed.text;
-            text.reserve(
-                16 + token.map_or(0, str::len)
-                    + 64
-                    + ALGORITHM.len()
-                    + credential.len()
-                    + signed_headers.len()
-                    + 110,
-            );
-            let mut push = |name: &'static str, parts: &[&str]| {
-                for part in parts {
-                    text.push_str(part);
-                }
-                signed.headers[signed.header_count] = (name, text.len());
-                signed.header_count += 1;
-            };
-            push(X_AMZ_DATE, &[amz_date]);
-            if let Some(token) = token {
-                push(X_AMZ_SECURITY_TOKEN, &[token]);
-            }
-            if sha256_header {
-                push(X_AMZ_CONTENT_SHA256, &[payload_hash]);
-            }
-            // Authorization: Algorithm Credential=..., SignedHeaders=..., Signature=...
-            push(
-                "authorization",
-                &[
-                    ALGORITHM,
-                    " Credential=",
-                    credential,
-                    ", SignedHeaders=",
-                    signed_headers,
-                    ", Signature=",
-                    signature.as_str(),
-                ],
-            );
-            return Ok(signed);
+        if !in_headers {
+            return Ok(presign.url(uri.without_fragment, signature));
         }
-        let base = uri.without_fragment;
-        let mut url = String::with_capacity(base.len() + presign.len() + 200);
+        // Authorization: Algorithm Credential=..., SignedHeaders=..., Signature=...
+        let authorization = [
+            ALGORITHM,
+            " Credential=",
+            credential,
+            ", SignedHeaders=",
+            signed_headers,
+            ", Signature=",
+            signature.as_str(),
+        ];
+        let mut out = Signed::new(signature);
+        out.push_header(X_AMZ_DATE, &[amz_date]);
+        if let Some(token) = token {
+            out.push_header(X_AMZ_SECURITY_TOKEN, &[token]);
+        }
+        if sha256_header {
+            out.push_header(X_AMZ_CONTENT_SHA256, &[payload_hash]);
+        }
+        out.push_header("authorization", &authorization);
+        Ok(out)
+    }
+}
+
+impl Signed {
+    fn new(signature: Signature) -> Self {
+        Signed {
+            signature,
+            text: String::new(),
+            headers: [("", 0); 4],
+            header_count: 0,
+        }
+    }
+
+    /// Appends a header whose value is the concatenation of `parts`.
+    fn push_header(&mut self, name: &'static str, parts: &[&str]) {
+        self.text.reserve(parts.iter().map(|p| p.len()).sum());
+        for part in parts {
+            self.text.push_str(part);
+        }
+        if let Some(slot) = self.headers.get_mut(self.header_count) {
+            *slot = (name, self.text.len());
+            self.header_count += 1;
+        }
+    }
+}
+
+/// Clears `out` and writes the concatenation of `groups` into it.
+fn concat_into<'a>(out: &'a mut String, groups: &[&[&str]]) -> &'a str {
+    out.clear();
+    out.reserve(groups.iter().flat_map(|g| g.iter()).map(|p| p.len()).sum());
+    for part in groups.iter().flat_map(|g| g.iter()) {
+        out.push_str(part);
+    }
+    out
+}
+
+/// The presigning parameters, in canonical (sorted) order, percent-encoded once for both the
+/// canonical query and the URL.
+struct PresignParams<'a> {
+    encoded: &'a [u8],
+    ends: [usize; 6],
+    present: [bool; 6],
+}
+
+impl<'a> PresignParams<'a> {
+    /// Encodes the values (in `PRESIGN_PARAMS` order) into `buf`; none for header signing.
+    fn encode(buf: &'a mut Vec<u8>, values: Option<[Option<&str>; 6]>) -> Self {
+        buf.clear();
+        let mut ends = [0; 6];
+        let mut present = [false; 6];
+        for (i, value) in values.iter().flatten().enumerate() {
+            if let Some(value) = value {
+                encode(buf, value.as_bytes(), false);
+                present[i] = true;
+            }
+            ends[i] = buf.len();
+        }
+        PresignParams {
+            encoded: buf,
+            ends,
+            present,
+        }
+    }
+
+    fn get(&self, i: usize) -> (&'static str, &'a [u8]) {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        (PRESIGN_PARAMS[i], &self.encoded[start..self.ends[i]])
+    }
+
+    /// The parameters of the canonical query: an unsigned session token is in the URL only.
+    fn canonical(&self, token_signed: bool) -> ([(&'static str, &'a [u8]); 6], usize) {
+        let mut params = [("", &b""[..]); 6];
+        let mut count = 0;
+        for (i, &present) in self.present.iter().enumerate() {
+            if present && (i != SECURITY_TOKEN_PARAM || token_signed) {
+                params[count] = self.get(i);
+                count += 1;
+            }
+        }
+        (params, count)
+    }
+
+    /// The presigned URL: `base` with the parameters and the signature appended.
+    fn url(&self, base: &str, signature: Signature) -> Signed {
+        let mut url = String::with_capacity(base.len() + self.encoded.len() + 200);
         url.push_str(base);
         if !base.ends_with('?') {
             url.push(if base.contains('?') { '&' } else { '?' });
         }
-        for i in URL_PARAM_ORDER.into_iter().filter(|&i| present[i]) {
-            let (name, value) = param(i);
+        for i in URL_PARAM_ORDER.into_iter().filter(|&i| self.present[i]) {
+            let (name, value) = self.get(i);
             url.push_str(name);
             url.push('=');
             // Percent-encoded, so ASCII.
@@ -473,12 +494,10 @@ impl Signer {
         }
         url.push_str("X-Amz-Signature=");
         url.push_str(signature.as_str());
-        Ok(Signed {
-            signature,
+        Signed {
             text: url,
-            headers: [("", 0); 4],
-            header_count: 0,
-        })
+            ..Signed::new(signature)
+        }
     }
 }
 
