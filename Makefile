@@ -36,7 +36,7 @@ fmt:
 	$(CARGO) fmt --all --check
 
 lint:
-	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
 
 nostd:
 	@for t in $(WASM_TARGETS); do $(CARGO) build --locked -q -p sigv4-core --release --target "$$t" && echo "sigv4-core builds for $$t (no_std)"; done
