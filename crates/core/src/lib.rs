@@ -62,7 +62,6 @@ pub use error::{Error, Field};
 pub use payload::Payload;
 pub use settings::{Location, SessionTokenMode, Settings, UriEncoding};
 pub use sign::{Explained, Request, Signature, Signed, Signer, SigningParams};
-pub use signing_key::SigningKey;
 pub use timestamp::Timestamp;
 
 /// The algorithm name that starts every string to sign and `Authorization` header.

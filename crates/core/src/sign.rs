@@ -21,7 +21,7 @@ use crate::uri_encode::encode;
 use crate::{ALGORITHM, MAX_EXPIRES_IN};
 
 /// The request to sign, borrowed from the caller.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Request<'a> {
     /// The HTTP method, as sent (`GET`, `PUT`, ...).
     pub method: &'a str,
@@ -33,6 +33,21 @@ pub struct Request<'a> {
     pub headers: &'a [(&'a str, &'a str)],
     /// The body, its hash, or `UNSIGNED-PAYLOAD`.
     pub payload: crate::Payload<'a>,
+}
+
+impl fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values may hold a token or an authorization: show the names only.
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("uri", &self.uri)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field("payload", &self.payload)
+            .finish()
+    }
 }
 
 /// Who signs, for which scope, at what time, and how.
@@ -721,7 +736,11 @@ mod tests {
                 Location::Query { expires_in: 5 },
             )
             .unwrap();
-        let shown = alloc::format!("{signed:?} {presigned:?} {signer:?}");
+        let with_header = Request {
+            headers: &[("x-amz-security-token", "TOKENMARKER")],
+            ..request("https://h/")
+        };
+        let shown = alloc::format!("{signed:?} {presigned:?} {signer:?} {with_header:?}");
         assert!(
             !shown.contains("TOKENMARKER") && !shown.contains("secret"),
             "{shown}"

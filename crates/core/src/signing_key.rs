@@ -16,7 +16,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// A SigV4 signing key, kept as a keyed HMAC state so each signature costs only the hashing of
 /// the string to sign. Zeroized on drop; never shown by `Debug`.
 #[derive(Clone)]
-pub struct SigningKey {
+pub(crate) struct SigningKey {
     mac: HmacSha256,
 }
 
@@ -31,7 +31,12 @@ impl SigningKey {
     /// Derives the key:
     /// `kDate = HMAC("AWS4" + kSecret, Date)`, `kRegion = HMAC(kDate, Region)`,
     /// `kService = HMAC(kRegion, Service)`, `kSigning = HMAC(kService, "aws4_request")`.
-    pub fn derive(secret_access_key: &str, date: &[u8; 8], region: &str, service: &str) -> Self {
+    pub(crate) fn derive(
+        secret_access_key: &str,
+        date: &[u8; 8],
+        region: &str,
+        service: &str,
+    ) -> Self {
         let mut secret = Zeroizing::new(Vec::with_capacity(4 + secret_access_key.len()));
         secret.extend_from_slice(b"AWS4");
         secret.extend_from_slice(secret_access_key.as_bytes());
