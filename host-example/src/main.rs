@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sigv4_case::{Case, SignatureLocation};
-use sigv4_core::Explained;
+use sigv4_cli::sign_case;
+use sigv4_host::{Explained, SignerComponent};
 
 #[derive(Parser)]
 #[command(
@@ -59,16 +60,13 @@ fn main() -> ExitCode {
         LocationArg::Header => SignatureLocation::Header,
         LocationArg::Query => SignatureLocation::Query,
     };
-    let signed = Case::load(&case).and_then(|c| c.sign(location).map_err(|e| e.to_string()));
+    let signed = Case::load(&case).and_then(|c| sign_in_component(&c, location));
     match signed {
         Ok(out) if json => println!("{}", to_json(&out)),
         Ok(out) if explain => print!("{}", to_text(&out)),
         Ok(out) => println!(
             "{}",
-            out.signed
-                .url()
-                .or(out.signed.authorization())
-                .unwrap_or_default()
+            out.signed.url.as_deref().unwrap_or(authorization(&out))
         ),
         Err(message) => {
             eprintln!("sigv4: {}: {message}", case.display());
@@ -78,20 +76,35 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Signs inside the WebAssembly component (compiled and instantiated here, once).
+fn sign_in_component(case: &Case, location: SignatureLocation) -> Result<Explained, String> {
+    let component =
+        SignerComponent::new().map_err(|e| format!("loading the signer component: {e:#}"))?;
+    let mut signer = component
+        .instantiate()
+        .map_err(|e| format!("instantiating the signer component: {e:#}"))?;
+    match sign_case(&mut signer, case, location) {
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(error)) => Err(error.message),
+        Err(trap) => Err(format!("the signer component failed: {trap:#}")),
+    }
+}
+
 fn to_json(out: &Explained) -> serde_json::Value {
     let mut json = serde_json::json!({
         "canonical_request": out.canonical_request,
         "string_to_sign": out.string_to_sign,
-        "signature": out.signed.signature.as_str(),
+        "signature": out.signed.signature,
     });
-    if let Some(url) = out.signed.url() {
-        json["url"] = url.into();
+    if let Some(url) = &out.signed.url {
+        json["url"] = url.as_str().into();
     } else {
-        json["authorization"] = out.signed.authorization().unwrap_or_default().into();
+        json["authorization"] = authorization(out).into();
         json["headers"] = out
             .signed
-            .headers()
-            .map(|(n, v)| serde_json::json!([n, v]))
+            .headers
+            .iter()
+            .map(|h| serde_json::json!([h.name, h.value]))
             .collect();
     }
     json
@@ -104,14 +117,15 @@ fn to_text(out: &Explained) -> String {
     };
     section("canonical request", &out.canonical_request);
     section("string to sign", &out.string_to_sign);
-    section("signature", out.signed.signature.as_str());
-    match out.signed.url() {
+    section("signature", &out.signed.signature);
+    match &out.signed.url {
         Some(url) => section("presigned url", url),
         None => {
             let headers: Vec<String> = out
                 .signed
-                .headers()
-                .map(|(n, v)| format!("{n}: {v}"))
+                .headers
+                .iter()
+                .map(|h| format!("{}: {}", h.name, h.value))
                 .collect();
             section("headers to add", &headers.join("\n"));
         }
@@ -121,4 +135,13 @@ fn to_text(out: &Explained) -> String {
          string to sign it computed: compare them line by line with the ones above.\n",
     );
     text
+}
+
+fn authorization(out: &Explained) -> &str {
+    let header = out
+        .signed
+        .headers
+        .iter()
+        .find(|h| h.name == "authorization");
+    header.map_or("", |h| h.value.as_str())
 }

@@ -175,7 +175,42 @@ impl Case {
         Ok(Case { context, request })
     }
 
-    /// Signs the case with the core, returning every intermediate step.
+    /// The signing options `context.json` asks for.
+    pub fn settings(&self) -> Settings<'static> {
+        let ctx = &self.context;
+        Settings {
+            uri_encoding: if ctx.double_uri_encode {
+                UriEncoding::Double
+            } else {
+                UriEncoding::Single
+            },
+            normalize_path: ctx.normalize,
+            content_sha256_header: ctx.sign_body,
+            session_token: if ctx.omit_session_token {
+                SessionTokenMode::AfterSigning
+            } else {
+                SessionTokenMode::Signed
+            },
+            ..Settings::default()
+        }
+    }
+
+    /// Where the signature goes, with the case's presigned URL lifetime.
+    pub fn location(&self, location: SignatureLocation) -> Location {
+        match location {
+            SignatureLocation::Header => Location::Headers,
+            SignatureLocation::Query => Location::Query {
+                expires_in: self.context.expiration_in_seconds,
+            },
+        }
+    }
+
+    /// The signing time of `context.json`.
+    pub fn time(&self) -> Result<Timestamp, sigv4_core::Error> {
+        Timestamp::parse_rfc3339(&self.context.timestamp)
+    }
+
+    /// Signs the case with the native core, returning every intermediate step.
     pub fn sign(&self, location: SignatureLocation) -> Result<Explained, sigv4_core::Error> {
         let ctx = &self.context;
         let credentials = Credentials::new(
@@ -200,30 +235,10 @@ impl Case {
             credentials: &credentials,
             region: &ctx.region,
             service: &ctx.service,
-            time: Timestamp::parse_rfc3339(&ctx.timestamp)?,
-            settings: Settings {
-                uri_encoding: if ctx.double_uri_encode {
-                    UriEncoding::Double
-                } else {
-                    UriEncoding::Single
-                },
-                normalize_path: ctx.normalize,
-                content_sha256_header: ctx.sign_body,
-                session_token: if ctx.omit_session_token {
-                    SessionTokenMode::AfterSigning
-                } else {
-                    SessionTokenMode::Signed
-                },
-                ..Settings::default()
-            },
+            time: self.time()?,
+            settings: self.settings(),
         };
-        let location = match location {
-            SignatureLocation::Header => Location::Headers,
-            SignatureLocation::Query => Location::Query {
-                expires_in: ctx.expiration_in_seconds,
-            },
-        };
-        Signer::new().explain(&request, &params, location)
+        Signer::new().explain(&request, &params, self.location(location))
     }
 }
 

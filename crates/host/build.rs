@@ -1,0 +1,63 @@
+//! Builds the signer component: the `sigv4-component` crate compiled for wasm32-unknown-unknown
+//! (a nested cargo with its own target directory), then wrapped into a component by
+//! `wit-component` (what `wasm-tools component new` does). The host embeds the result.
+
+use std::env;
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let root = manifest_dir.join("../..");
+    for watched in [
+        "crates/core/src",
+        "crates/core/Cargo.toml",
+        "crates/component",
+        "wit",
+        "Cargo.lock",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    let target_dir = root.join("target/component");
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .current_dir(&root)
+        .args(["build", "--locked", "-q", "-p", "sigv4-component", "--lib"])
+        .args([
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "component",
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // The outer build's flags and wrappers (clippy, coverage) are not for the wasm build.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+    ] {
+        build.env_remove(var);
+    }
+    let status = build
+        .status()
+        .expect("run cargo to build the sigv4 component");
+    assert!(
+        status.success(),
+        "building sigv4-component for wasm32-unknown-unknown failed (is the target installed? `make test` installs it)"
+    );
+    let module_path = target_dir.join("wasm32-unknown-unknown/component/sigv4_component.wasm");
+    let module =
+        fs::read(&module_path).unwrap_or_else(|e| panic!("{}: {e}", module_path.display()));
+    let component = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .and_then(|encoder| encoder.validate(true).encode())
+        .expect("encode the signer component");
+    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR")).join("sigv4_signer.wasm");
+    fs::write(&out, component).expect("write the component");
+}
