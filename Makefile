@@ -7,12 +7,17 @@ CARGO ?= cargo
 # wasm32v1-none has no std at all: building the core for it proves the whole graph is no_std.
 WASM_TARGETS := wasm32-unknown-unknown wasm32v1-none
 SIGV4 := target/debug/sigv4
+# wasm-tools, at the release series wasmtime 48 parses, installed once into .tools (cached).
+WASM_TOOLS_VERSION := 1.254.2
+WASM_TOOLS := .tools/bin/wasm-tools
+SIGNER_MODULE := target/component/wasm32-unknown-unknown/component/sigv4_component.wasm
+SIGNER_COMPONENT := target/sigv4-signer.wasm
 # The AWS signing test suite ships inside the aws-sigv4 crate's package (a dev-dependency).
 SUITE = $(shell $(CARGO) metadata --format-version 1 --locked | python3 -c 'import json, os, sys; \
   p = next(p for p in json.load(sys.stdin)["packages"] if p["name"] == "aws-sigv4"); \
   print(os.path.join(os.path.dirname(p["manifest_path"]), "aws-signing-test-suite", "v4"))')
 
-.PHONY: demo test toolchain fmt lint nostd unit bench
+.PHONY: demo test toolchain tools fmt lint nostd component unit bench
 
 ## demo: sign an AWS suite case with the sigv4 CLI and show how (explain view, then JSON)
 demo:
@@ -23,14 +28,19 @@ demo:
 	@$(SIGV4) sign --case "$(SUITE)/get-vanilla-with-session-token" --location query --json | python3 -m json.tool
 	@echo "== expected signature from the suite: $$(cat "$(SUITE)/get-vanilla-with-session-token/query-signature.txt")"
 
-## test: format check, clippy -D warnings, the no_std wasm builds, then every test
-test: toolchain fmt lint nostd unit
+## test: format check, clippy -D warnings, the no_std wasm builds, the signer component, every test
+test: toolchain tools fmt lint nostd component unit
 
 toolchain:
 	@installed="$$(rustup target list --installed)"; \
 	for t in $(WASM_TARGETS); do grep -qx "$$t" <<<"$$installed" || rustup target add "$$t"; done
 	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+
+tools:
+	@$(WASM_TOOLS) --version 2>/dev/null | grep -q "$(WASM_TOOLS_VERSION)" || \
+	  $(CARGO) install --locked --root .tools "wasm-tools@$(WASM_TOOLS_VERSION)" \
+	    --no-default-features --features component,strip,validate,print
 
 fmt:
 	$(CARGO) fmt --all --check
@@ -40,6 +50,18 @@ lint:
 
 nostd:
 	@for t in $(WASM_TARGETS); do $(CARGO) build --locked -q -p sigv4-core --release --target "$$t" && echo "sigv4-core builds for $$t (no_std)"; done
+
+## component: the signer component, its WIT (which must import nothing) and its size
+component: toolchain tools
+	$(CARGO) build --locked -q -p sigv4-component --lib --target wasm32-unknown-unknown \
+	  --profile component --target-dir target/component
+	$(WASM_TOOLS) component new $(SIGNER_MODULE) -o $(SIGNER_COMPONENT)
+	$(WASM_TOOLS) component wit $(SIGNER_COMPONENT) | grep -E '^ *(world|import|export) '
+	@if $(WASM_TOOLS) component wit $(SIGNER_COMPONENT) | grep -qE '^ *import '; then \
+	  echo "the signer world must import nothing"; exit 1; fi
+	@raw=$$(stat -c %s $(SIGNER_COMPONENT)); gz=$$(gzip -9 -c $(SIGNER_COMPONENT) | wc -c); \
+	  echo "signer component: $$raw bytes raw, $$gz bytes gzipped, imports: none"; \
+	  test "$$raw" -le 153600 || { echo "over the 150 KB budget"; exit 1; }
 
 unit:
 	$(CARGO) test --locked --workspace -- --show-output

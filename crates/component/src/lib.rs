@@ -16,11 +16,11 @@ mod bindings {
 
 use std::cell::RefCell;
 
-use bindings::exports::sigv4::core::signing::{Guest, GuestSigner};
-use bindings::sigv4::core::types::{
+use bindings::exports::sigv4::core::signing::{
     Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Request, Scope,
     SessionTokenMode, Settings, Signed, UriEncoding,
 };
+use bindings::exports::sigv4::core::signing::{Guest, GuestSigner};
 
 struct Component;
 

@@ -21,7 +21,7 @@ mod bindings {
     });
 }
 
-pub use bindings::sigv4::core::types::{
+pub use bindings::exports::sigv4::core::signing::{
     Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Request, Scope,
     SessionTokenMode, Settings, Signed, UriEncoding,
 };
