@@ -66,6 +66,10 @@ component: toolchain tools
 unit:
 	$(CARGO) test --locked --workspace -- --show-output
 
-## bench: this core vs the aws-sigv4 crate in one criterion run, with the ratios
-bench:
+## bench: the core vs aws-sigv4; the component in wasmtime vs the native core (with its SHA-256
+## instructions, then rebuilt with software SHA-256 like WebAssembly's); ratios within each run
+bench: toolchain
 	$(CARGO) bench --locked -p sigv4-core --bench sign
+	$(CARGO) bench --locked -p sigv4-host --bench component
+	RUSTFLAGS='--cfg sha2_backend="soft"' CARGO_TARGET_DIR=target/soft-sha \
+	  $(CARGO) bench --locked -p sigv4-host --bench component

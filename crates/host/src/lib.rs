@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod credentials;
+
 use wasmtime::component::{Component, Linker, ResourceAny};
 use wasmtime::error::Context;
 use wasmtime::{Config, Engine, Result, Store};
