@@ -3,6 +3,9 @@
 
 mod cache;
 mod chain;
+mod container;
+mod http;
+mod imds;
 mod profile;
 mod provider;
 
@@ -11,8 +14,12 @@ use std::time::SystemTime;
 
 use zeroize::Zeroizing;
 
+use provider::parse_time;
+
 pub use cache::CredentialsCache;
 pub use chain::{ChainError, ProviderChain};
+pub use container::ContainerProvider;
+pub use imds::ImdsProvider;
 pub use profile::{ProfileFiles, ProfileSection};
 pub use provider::{
     CredentialProcessProvider, EnvironmentProvider, ProfileProvider, Provider, ProviderError,
