@@ -1,11 +1,14 @@
 //! `sigv4`: sign AWS requests from the command line with the SigV4 core.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::UNIX_EPOCH;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sigv4_case::{Case, SignatureLocation};
 use sigv4_cli::sign_case;
+use sigv4_host::credentials;
 use sigv4_host::{Explained, SignerComponent};
 
 #[derive(Parser)]
@@ -39,6 +42,14 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Find credentials as the AWS CLI does (environment, profile files, credential_process,
+    /// container endpoint, instance metadata) and show which provider answered, the access key id
+    /// and the expiry. Never the secret.
+    Credentials {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -50,12 +61,15 @@ enum LocationArg {
 }
 
 fn main() -> ExitCode {
-    let Command::Sign {
-        case,
-        location,
-        json,
-        explain,
-    } = Cli::parse().command;
+    let (case, location, json, explain) = match Cli::parse().command {
+        Command::Sign {
+            case,
+            location,
+            json,
+            explain,
+        } => (case, location, json, explain),
+        Command::Credentials { json } => return show_credentials(json),
+    };
     let location = match location {
         LocationArg::Header => SignatureLocation::Header,
         LocationArg::Query => SignatureLocation::Query,
@@ -72,6 +86,56 @@ fn main() -> ExitCode {
             eprintln!("sigv4: {}: {message}", case.display());
             return ExitCode::FAILURE;
         }
+    }
+    ExitCode::SUCCESS
+}
+
+fn show_credentials(json: bool) -> ExitCode {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let chain = credentials::default_chain(&env);
+    let found = match chain.resolve() {
+        Ok(found) => found,
+        Err(error) => {
+            eprintln!("sigv4: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let expiration = found.expiration.map(|t| {
+        let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        sigv4_core::Timestamp::from_unix_seconds(secs).map_or_else(
+            |_| "?".into(),
+            |t| String::from_utf8_lossy(&t.rfc3339()).into_owned(),
+        )
+    });
+    let region = credentials::resolve_region(&env);
+    if json {
+        let out = serde_json::json!({
+            "provider": found.provider,
+            "access_key_id": found.access_key_id,
+            "session_token": found.session_token.is_some(),
+            "expiration": expiration,
+            "region": region,
+        });
+        println!("{out}");
+    } else {
+        println!("provider:      {}", found.provider);
+        println!("access key id: {}", found.access_key_id);
+        println!(
+            "session token: {}",
+            if found.session_token.is_some() {
+                "yes"
+            } else {
+                "no"
+            }
+        );
+        println!(
+            "expires:       {}",
+            expiration.as_deref().unwrap_or("never")
+        );
+        println!(
+            "region:        {}",
+            region.as_deref().unwrap_or("(none found)")
+        );
     }
     ExitCode::SUCCESS
 }

@@ -91,6 +91,28 @@ impl Timestamp {
         out
     }
 
+    /// `YYYY-MM-DDTHH:MM:SSZ`, as AWS writes expirations.
+    pub fn rfc3339(&self) -> [u8; 20] {
+        let d = self.amz_date();
+        let mut out = *b"0000-00-00T00:00:00Z";
+        for (to, from) in [
+            (0, 0),
+            (1, 1),
+            (2, 2),
+            (3, 3),
+            (5, 4),
+            (6, 5),
+            (8, 6),
+            (9, 7),
+        ] {
+            out[to] = d[from];
+        }
+        for (to, from) in [(11, 9), (12, 10), (14, 11), (15, 12), (17, 13), (18, 14)] {
+            out[to] = d[from];
+        }
+        out
+    }
+
     /// `YYYYMMDD`, the date of the credential scope.
     pub fn date(&self) -> [u8; 8] {
         let mut out = [0u8; 8];
@@ -155,6 +177,7 @@ mod tests {
         assert_eq!(t.unix_seconds(), 1_440_938_160);
         assert_eq!(&t.amz_date(), b"20150830T123600Z");
         assert_eq!(&t.date(), b"20150830");
+        assert_eq!(&t.rfc3339(), b"2015-08-30T12:36:00Z");
         let t = Timestamp::parse_rfc3339("2024-02-29T23:59:59.123Z").unwrap();
         assert_eq!(&t.amz_date(), b"20240229T235959Z");
         assert_eq!(

@@ -72,3 +72,81 @@ impl fmt::Debug for AwsCredentials {
             .finish()
     }
 }
+
+/// The providers in the AWS CLI's order, as far as this host supports them: environment, shared
+/// profile files (static keys, `credential_process`), container endpoint, EC2 instance metadata.
+pub fn default_chain(env: &std::collections::HashMap<String, String>) -> ProviderChain {
+    ProviderChain::new(vec![
+        Box::new(EnvironmentProvider::new(env.clone())),
+        Box::new(ProfileProvider::from_env(env)),
+        Box::new(ContainerProvider::from_env(env.clone())),
+        Box::new(ImdsProvider::from_env(env)),
+    ])
+}
+
+/// The region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, then the instance's
+/// (IMDS). `None` when no source has one.
+pub fn resolve_region(env: &std::collections::HashMap<String, String>) -> Option<String> {
+    let from_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|v| env.get(*v).filter(|r| !r.is_empty()));
+    if let Some(region) = from_env {
+        return Some(region.clone());
+    }
+    let profile = env.get("AWS_PROFILE").map_or("default", String::as_str);
+    if let Some(region) = ProfileFiles::load(env)
+        .profile(profile)
+        .and_then(|p| p.get("region"))
+    {
+        return Some(region.clone());
+    }
+    ImdsProvider::from_env(env).region().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn region_from_env_then_profile() {
+        let dir = std::env::temp_dir().join(format!("sigv4-region-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("config");
+        std::fs::write(&config, "[profile dev]\nregion = ap-south-1\n").unwrap();
+        let env = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let config = config.to_str().unwrap();
+        let no_imds = ("AWS_EC2_METADATA_DISABLED", "true");
+        assert_eq!(
+            resolve_region(&env(&[
+                ("AWS_REGION", "us-west-1"),
+                ("AWS_DEFAULT_REGION", "x")
+            ]))
+            .as_deref(),
+            Some("us-west-1")
+        );
+        assert_eq!(
+            resolve_region(&env(&[("AWS_DEFAULT_REGION", "eu-north-1")])).as_deref(),
+            Some("eu-north-1")
+        );
+        assert_eq!(
+            resolve_region(&env(&[
+                ("AWS_CONFIG_FILE", config),
+                ("AWS_PROFILE", "dev"),
+                no_imds
+            ]))
+            .as_deref(),
+            Some("ap-south-1")
+        );
+        assert_eq!(
+            resolve_region(&env(&[("AWS_CONFIG_FILE", config), no_imds])),
+            None
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
