@@ -3,6 +3,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
+
 use sigv4_case::{Case, SignatureLocation};
 use sigv4_host::{
     Credentials, Error, Explained, Header, Location, Payload, Request, Scope, SessionTokenMode,

@@ -1,15 +1,18 @@
 //! `sigv4`: sign AWS requests from the command line with the SigV4 core.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::UNIX_EPOCH;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use base64::Engine;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use sigv4_case::{Case, SignatureLocation};
+use sigv4_cli::client::{Client, HttpRequest, send};
 use sigv4_cli::sign_case;
 use sigv4_host::credentials;
-use sigv4_host::{Explained, SignerComponent};
+use sigv4_host::{Explained, Location, SignerComponent};
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +45,32 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Show how a request is signed: canonical request, string to sign, headers.
+    Explain(RequestArgs),
+    /// Print a presigned URL.
+    Presign {
+        /// Lifetime in seconds (1..=604800).
+        #[arg(long, default_value_t = 3600)]
+        expires: u64,
+        #[command(flatten)]
+        request: RequestArgs,
+    },
+    /// Sign and send a request (like curl); print the status and the body.
+    Send(RequestArgs),
+    /// Who the credentials belong to (STS GetCallerIdentity).
+    Whoami(StsArgs),
+    /// A signed STS GetCallerIdentity request as JSON (Vault's AWS IAM login fields, base64), for
+    /// a service to replay against STS as proof of these credentials.
+    Proof {
+        /// A value bound into the signature, naming who the proof is for.
+        #[arg(long)]
+        audience: Option<String>,
+        /// The header carrying the audience.
+        #[arg(long, default_value = "X-Vault-AWS-IAM-Server-ID")]
+        audience_header: String,
+        #[command(flatten)]
+        sts: StsArgs,
+    },
     /// Find credentials as the AWS CLI does (environment, profile files, credential_process,
     /// container endpoint, instance metadata) and show which provider answered, the access key id
     /// and the expiry. Never the secret.
@@ -50,6 +79,42 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A request on the command line.
+#[derive(Args)]
+struct RequestArgs {
+    /// The URL (path and query as sent on the wire).
+    url: String,
+    /// The method.
+    #[arg(short = 'X', long, default_value = "GET")]
+    method: String,
+    /// A header, `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header")]
+    headers: Vec<String>,
+    /// The body: text, or `@file`.
+    #[arg(short = 'd', long)]
+    data: Option<String>,
+    /// The service's signing name (inferred from AWS hostnames).
+    #[arg(long)]
+    service: Option<String>,
+    /// The region (inferred from AWS hostnames, else AWS_REGION or the profile).
+    #[arg(long)]
+    region: Option<String>,
+    /// Sign `UNSIGNED-PAYLOAD` instead of the body's hash (S3).
+    #[arg(long)]
+    unsigned_payload: bool,
+}
+
+/// Where STS is.
+#[derive(Args)]
+struct StsArgs {
+    /// The STS endpoint (default https://sts.REGION.amazonaws.com, or https://sts.amazonaws.com).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// The region to sign for (default from the environment or profile, else us-east-1).
+    #[arg(long)]
+    region: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -61,33 +126,190 @@ enum LocationArg {
 }
 
 fn main() -> ExitCode {
-    let (case, location, json, explain) = match Cli::parse().command {
+    let result = match Cli::parse().command {
         Command::Sign {
             case,
             location,
             json,
             explain,
-        } => (case, location, json, explain),
+        } => sign_case_command(&case, location, json, explain),
         Command::Credentials { json } => return show_credentials(json),
+        Command::Explain(args) => {
+            signed(&args, Location::Headers).map(|(_, out)| print!("{}", to_text(&out)))
+        }
+        Command::Presign { expires, request } => signed(&request, Location::Query(expires))
+            .map(|(_, out)| println!("{}", out.signed.url.unwrap_or_default())),
+        Command::Send(args) => send_command(&args),
+        Command::Whoami(sts) => whoami(&sts),
+        Command::Proof {
+            audience,
+            audience_header,
+            sts,
+        } => proof(&sts, audience.as_deref(), &audience_header),
     };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("sigv4: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn sign_case_command(
+    case: &std::path::Path,
+    location: LocationArg,
+    json: bool,
+    explain: bool,
+) -> Result<(), String> {
     let location = match location {
         LocationArg::Header => SignatureLocation::Header,
         LocationArg::Query => SignatureLocation::Query,
     };
-    let signed = Case::load(&case).and_then(|c| sign_in_component(&c, location));
-    match signed {
-        Ok(out) if json => println!("{}", to_json(&out)),
-        Ok(out) if explain => print!("{}", to_text(&out)),
-        Ok(out) => println!(
+    let out = Case::load(case)
+        .and_then(|c| sign_in_component(&c, location))
+        .map_err(|message| format!("{}: {message}", case.display()))?;
+    if json {
+        println!("{}", to_json(&out));
+    } else if explain {
+        print!("{}", to_text(&out));
+    } else {
+        println!(
             "{}",
             out.signed.url.as_deref().unwrap_or(authorization(&out))
-        ),
-        Err(message) => {
-            eprintln!("sigv4: {}: {message}", case.display());
-            return ExitCode::FAILURE;
-        }
+        );
     }
-    ExitCode::SUCCESS
+    Ok(())
+}
+
+fn http_request(args: &RequestArgs) -> Result<HttpRequest, String> {
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| {
+            h.split_once(':')
+                .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| format!("header {h:?} is not `Name: value`"))
+        })
+        .collect::<Result<_, _>>()?;
+    let body = match args.data.as_deref() {
+        Some(file) if file.starts_with('@') => {
+            std::fs::read(&file[1..]).map_err(|e| format!("{}: {e}", &file[1..]))?
+        }
+        Some(text) => text.as_bytes().to_vec(),
+        None => Vec::new(),
+    };
+    Ok(HttpRequest {
+        method: args.method.clone(),
+        url: args.url.clone(),
+        headers,
+        body,
+    })
+}
+
+fn signed(args: &RequestArgs, location: Location) -> Result<(HttpRequest, Explained), String> {
+    let request = http_request(args)?;
+    let mut client = Client::from_env()?;
+    let out = client.sign(
+        &request,
+        args.service.as_deref(),
+        args.region.as_deref(),
+        location,
+        args.unsigned_payload,
+    )?;
+    Ok((request, out))
+}
+
+fn send_command(args: &RequestArgs) -> Result<(), String> {
+    let (request, out) = signed(args, Location::Headers)?;
+    let response = send(&request, &out)?;
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "HTTP {}", response.status);
+    let _ = stdout.write_all(&response.body);
+    let _ = writeln!(stdout);
+    if response.status >= 400 {
+        return Err(format!("the service answered {}", response.status));
+    }
+    Ok(())
+}
+
+/// STS GetCallerIdentity, signed in the component: the request `whoami` sends and `proof` serializes.
+fn caller_identity(
+    sts: &StsArgs,
+    extra_headers: Vec<(String, String)>,
+) -> Result<(HttpRequest, Explained), String> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let region = sts
+        .region
+        .clone()
+        .or_else(|| credentials::resolve_region(&env))
+        .unwrap_or_else(|| "us-east-1".into());
+    let url = sts
+        .endpoint_url
+        .clone()
+        .unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com/"));
+    let mut headers = vec![(
+        "content-type".to_string(),
+        "application/x-www-form-urlencoded; charset=utf-8".to_string(),
+    )];
+    headers.extend(extra_headers);
+    let request = HttpRequest {
+        method: "POST".into(),
+        url,
+        headers,
+        body: b"Action=GetCallerIdentity&Version=2011-06-15".to_vec(),
+    };
+    let out = Client::from_env()?.sign(
+        &request,
+        Some("sts"),
+        Some(&region),
+        Location::Headers,
+        false,
+    )?;
+    Ok((request, out))
+}
+
+fn whoami(sts: &StsArgs) -> Result<(), String> {
+    let (request, out) = caller_identity(sts, Vec::new())?;
+    let response = send(&request, &out)?;
+    let body = String::from_utf8_lossy(&response.body);
+    if response.status != 200 {
+        return Err(format!("STS answered {}: {body}", response.status));
+    }
+    for field in ["Arn", "UserId", "Account"] {
+        let value = xml_text(&body, field).unwrap_or("?");
+        println!("{field}: {value}");
+    }
+    Ok(())
+}
+
+fn proof(sts: &StsArgs, audience: Option<&str>, audience_header: &str) -> Result<(), String> {
+    let extra = audience
+        .map(|a| vec![(audience_header.to_string(), a.to_string())])
+        .unwrap_or_default();
+    let (request, out) = caller_identity(sts, extra)?;
+    let mut headers: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
+    let own = request.headers.iter().map(|(n, v)| (n, v));
+    for (name, value) in own.chain(out.signed.headers.iter().map(|h| (&h.name, &h.value))) {
+        headers.insert(name.clone(), serde_json::json!([value]));
+    }
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let json = serde_json::json!({
+        "iam_http_request_method": request.method,
+        "iam_request_url": b64(request.url.as_bytes()),
+        "iam_request_body": b64(&request.body),
+        "iam_request_headers": b64(serde_json::Value::Object(headers).to_string().as_bytes()),
+    });
+    println!("{json}");
+    Ok(())
+}
+
+/// The text of the first `<name>` element (STS answers are small, flat XML).
+fn xml_text<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
+    let end = xml[start..].find(&format!("</{name}>"))?;
+    Some(xml[start..start + end].trim())
 }
 
 fn show_credentials(json: bool) -> ExitCode {
