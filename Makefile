@@ -7,6 +7,10 @@ CARGO ?= cargo
 # wasm32v1-none has no std at all: building the core for it proves the whole graph is no_std.
 WASM_TARGETS := wasm32-unknown-unknown wasm32v1-none
 SIGV4 := target/debug/sigv4
+# Test servers, pinned and installed once into .tools (cached): moto in a virtual environment,
+# s3s-fs (the newest release that builds on rustc 1.95).
+MOTO_VERSION := 5.1.22
+S3S_FS_VERSION := 0.14.1
 # wasm-tools, at the release series wasmtime 48 parses, installed once into .tools (cached).
 WASM_TOOLS_VERSION := 1.254.2
 WASM_TOOLS := .tools/bin/wasm-tools
@@ -17,11 +21,14 @@ SUITE = $(shell $(CARGO) metadata --format-version 1 --locked | python3 -c 'impo
   p = next(p for p in json.load(sys.stdin)["packages"] if p["name"] == "aws-sigv4"); \
   print(os.path.join(os.path.dirname(p["manifest_path"]), "aws-signing-test-suite", "v4"))')
 
-.PHONY: demo test toolchain tools fmt lint nostd component unit bench
+.PHONY: demo test toolchain servers tools fmt lint nostd component unit bench
 
-## demo: sign an AWS suite case with the sigv4 CLI and show how (explain view, then JSON)
-demo:
+## demo: the sigv4 CLI, signing inside the WebAssembly component, against moto (signature
+## checking on) and s3s-fs on 127.0.0.1: whoami, S3 PUT/GET, a proof, a tampered request, a
+## presigned GET with curl; then an AWS suite case explained
+demo: toolchain servers
 	$(CARGO) build --locked -q -p sigv4-cli
+	host-example/demo.sh
 	@echo "== sigv4 sign --case <aws-signing-test-suite>/v4/get-vanilla-with-session-token --explain"
 	@$(SIGV4) sign --case "$(SUITE)/get-vanilla-with-session-token" --explain
 	@echo "== the same request presigned: --location query --json"
@@ -36,6 +43,12 @@ toolchain:
 	for t in $(WASM_TARGETS); do grep -qx "$$t" <<<"$$installed" || rustup target add "$$t"; done
 	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+
+servers:
+	@.tools/venv/bin/pip show moto 2>/dev/null | grep -q "^Version: $(MOTO_VERSION)$$" || \
+	  { python3 -m venv .tools/venv && .tools/venv/bin/pip install -q "moto[server]==$(MOTO_VERSION)"; }
+	@.tools/bin/s3s-fs --version 2>/dev/null | grep -q "$(S3S_FS_VERSION)" || \
+	  $(CARGO) install --locked --root .tools "s3s-fs@$(S3S_FS_VERSION)" --features binary
 
 tools:
 	@$(WASM_TOOLS) --version 2>/dev/null | grep -q "$(WASM_TOOLS_VERSION)" || \
