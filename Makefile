@@ -36,7 +36,7 @@ demo: toolchain servers
 	@echo "== expected signature from the suite: $$(cat "$(SUITE)/get-vanilla-with-session-token/query-signature.txt")"
 
 ## test: format check, clippy -D warnings, the no_std wasm builds, the signer component, every test
-test: toolchain tools fmt lint nostd component unit
+test: toolchain tools servers fmt lint nostd component unit
 
 toolchain:
 	@installed="$$(rustup target list --installed)"; \
