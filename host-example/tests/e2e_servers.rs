@@ -248,7 +248,9 @@ fn moto_accepts_header_signed_session_token_and_unsigned_payload_requests() {
     assert!(role.status.success(), "{}", text(&role));
     // moto checks form bodies re-encoded from their fields (botocore's urlencode): send the ARN
     // encoded the same way.
-    let arn = xml(&text(&role), "Arn").replace(':', "%3A").replace('/', "%2F");
+    let arn = xml(&text(&role), "Arn")
+        .replace(':', "%3A")
+        .replace('/', "%2F");
     let assumed = sts(
         &keys,
         &format!("Action=AssumeRole&RoleArn={arn}&RoleSessionName=e2e&Version=2011-06-15"),
@@ -391,4 +393,124 @@ fn s3s_fs_accepts_header_signed_presigned_and_unsigned_payload_requests() {
     assert!(!send(&wrong, &[&object]).status.success());
     drop(server);
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// A profile that assumes a role with another profile's keys: AssumeRole is signed inside the
+/// component and verified by moto; the temporary credentials then sign `whoami`.
+#[test]
+fn profile_assume_role_through_sts_on_moto() {
+    let (moto, keys) = moto();
+    let trust = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22%2A%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
+    let role = sigv4(
+        &keys.env(),
+        &[
+            "send",
+            "-X",
+            "POST",
+            "-H",
+            "content-type: application/x-www-form-urlencoded",
+            "-d",
+            &format!(
+                "Action=CreateRole&RoleName=agent-role&AssumeRolePolicyDocument={trust}&Version=2010-05-08"
+            ),
+            "--service",
+            "iam",
+            &format!("{}/", moto.url),
+        ],
+    );
+    let arn = xml(&text(&role), "Arn").to_string();
+    let dir = std::env::temp_dir().join(format!("sigv4-e2e-profiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("credentials"),
+        format!(
+            "[base]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            keys.id, keys.secret
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("config"), format!("[profile agent]\nrole_arn = {arn}\nsource_profile = base\nrole_session_name = e2e-agent\nregion = us-east-1\n")).unwrap();
+    let env = [
+        (
+            "AWS_CONFIG_FILE",
+            dir.join("config").to_str().unwrap().to_string(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("credentials").to_str().unwrap().to_string(),
+        ),
+        ("AWS_PROFILE", "agent".to_string()),
+        ("AWS_ENDPOINT_URL_STS", moto.url.clone()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let credentials = sigv4(&env, &["credentials", "--json"]);
+    assert!(credentials.status.success(), "{}", text(&credentials));
+    let json: serde_json::Value = serde_json::from_slice(&credentials.stdout).unwrap();
+    assert_eq!(json["provider"], "assume_role");
+    assert_eq!(json["session_token"], true);
+    assert!(json["expiration"].is_string());
+    let whoami = sigv4(
+        &env,
+        &["whoami", "--endpoint-url", &format!("{}/", moto.url)],
+    );
+    assert!(
+        text(&whoami).contains("assumed-role/agent-role/e2e-agent"),
+        "{}",
+        text(&whoami)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// AssumeRoleWithWebIdentity from AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN. The call is
+/// unsigned (the token authenticates it), and moto cannot take unsigned calls once it checks
+/// signatures, so this moto runs without checking.
+#[test]
+fn web_identity_through_sts_on_moto() {
+    let port = free_port();
+    let moto = start(
+        &tools().join("venv/bin/moto_server"),
+        &["-H", "127.0.0.1", "-p", &port.to_string()],
+        &[],
+        port,
+    );
+    let token_file = std::env::temp_dir().join(format!("sigv4-e2e-oidc-{}", std::process::id()));
+    std::fs::write(
+        &token_file,
+        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZ2VudCJ9.c2lnbmF0dXJl\n",
+    )
+    .unwrap();
+    let env = [
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", token_file.to_str().unwrap()),
+        ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/federated"),
+        ("AWS_ROLE_SESSION_NAME", "entra-agent"),
+        ("AWS_ENDPOINT_URL_STS", moto.url.as_str()),
+    ];
+    let credentials = sigv4(&env, &["credentials", "--json"]);
+    assert!(credentials.status.success(), "{}", text(&credentials));
+    let json: serde_json::Value = serde_json::from_slice(&credentials.stdout).unwrap();
+    assert_eq!(json["provider"], "web_identity");
+    assert_eq!(json["session_token"], true);
+    let whoami = sigv4(
+        &env,
+        &["whoami", "--endpoint-url", &format!("{}/", moto.url)],
+    );
+    assert!(
+        text(&whoami).contains("assumed-role/federated/entra-agent"),
+        "{}",
+        text(&whoami)
+    );
+    std::fs::write(&token_file, "").unwrap();
+    let missing = sigv4(
+        &[
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token"),
+            ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/x"),
+        ],
+        &["credentials"],
+    );
+    assert!(
+        !missing.status.success() && text(&missing).contains("web identity token file"),
+        "{}",
+        text(&missing)
+    );
+    std::fs::remove_file(&token_file).unwrap();
 }

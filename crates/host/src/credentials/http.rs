@@ -32,23 +32,34 @@ pub(crate) fn call(
     url: &str,
     headers: &[(&str, &str)],
 ) -> Result<Answer, String> {
+    call_with_body(agent, method, url, headers, &[])
+}
+
+/// Like [`call`], with a body.
+pub(crate) fn call_with_body(
+    agent: &Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Answer, String> {
     let mut builder = ureq::http::Request::builder().method(method).uri(url);
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
     let request = builder
-        .body(())
+        .body(body.to_vec())
         .map_err(|e| format!("bad request to {url}: {e}"))?;
     let mut response = agent
         .run(request)
         .map_err(|e| format!("{method} {url}: {e}"))?;
     let status = response.status().as_u16();
-    let mut body = String::new();
+    let mut text = String::new();
     response
         .body_mut()
         .as_reader()
         .take(64 * 1024)
-        .read_to_string(&mut body)
+        .read_to_string(&mut text)
         .map_err(|e| format!("{method} {url}: reading the answer: {e}"))?;
-    Ok(Answer { status, body })
+    Ok(Answer { status, body: text })
 }

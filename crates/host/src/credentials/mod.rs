@@ -8,6 +8,7 @@ mod http;
 mod imds;
 mod profile;
 mod provider;
+mod sts;
 
 use std::fmt;
 use std::time::SystemTime;
@@ -25,6 +26,7 @@ pub use provider::{
     CredentialProcessProvider, EnvironmentProvider, ProfileProvider, Provider, ProviderError,
     StaticProvider,
 };
+pub use sts::{AssumeRoleProvider, StsEndpoint, WebIdentityProvider};
 
 /// AWS credentials with where they came from and when they expire. The secret and the token
 /// are zeroized on drop and never shown by `Debug`.
@@ -73,12 +75,15 @@ impl fmt::Debug for AwsCredentials {
     }
 }
 
-/// The providers in the AWS CLI's order, as far as this host supports them: environment, shared
-/// profile files (static keys, `credential_process`), container endpoint, EC2 instance metadata.
+/// The providers in the AWS CLI's order: environment, shared profile files (static keys,
+/// `credential_process`, assume-role, web identity), web identity from the environment,
+/// container endpoint, EC2 instance metadata.
 pub fn default_chain(env: &std::collections::HashMap<String, String>) -> ProviderChain {
+    let sts = StsEndpoint::from_env(env, resolve_region_without_imds(env));
     ProviderChain::new(vec![
         Box::new(EnvironmentProvider::new(env.clone())),
         Box::new(ProfileProvider::from_env(env)),
+        Box::new(WebIdentityProvider::from_env(env, sts)),
         Box::new(ContainerProvider::from_env(env.clone())),
         Box::new(ImdsProvider::from_env(env)),
     ])
@@ -87,6 +92,11 @@ pub fn default_chain(env: &std::collections::HashMap<String, String>) -> Provide
 /// The region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, then the instance's
 /// (IMDS). `None` when no source has one.
 pub fn resolve_region(env: &std::collections::HashMap<String, String>) -> Option<String> {
+    resolve_region_without_imds(env).or_else(|| ImdsProvider::from_env(env).region().ok())
+}
+
+/// The region from the environment or the profile.
+fn resolve_region_without_imds(env: &std::collections::HashMap<String, String>) -> Option<String> {
     let from_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .iter()
         .find_map(|v| env.get(*v).filter(|r| !r.is_empty()));
@@ -94,13 +104,10 @@ pub fn resolve_region(env: &std::collections::HashMap<String, String>) -> Option
         return Some(region.clone());
     }
     let profile = env.get("AWS_PROFILE").map_or("default", String::as_str);
-    if let Some(region) = ProfileFiles::load(env)
+    ProfileFiles::load(env)
         .profile(profile)
         .and_then(|p| p.get("region"))
-    {
-        return Some(region.clone());
-    }
-    ImdsProvider::from_env(env).region().ok()
+        .cloned()
 }
 
 #[cfg(test)]

@@ -38,6 +38,13 @@ impl ProfileFiles {
         files
     }
 
+    /// Removes a setting (a profile that is its own `source_profile` uses its keys without its role).
+    pub(crate) fn drop_key(&mut self, profile: &str, key: &str) {
+        if let Some(section) = self.profiles.get_mut(profile) {
+            section.remove(key);
+        }
+    }
+
     /// The named profile's settings, if either file has it.
     pub fn profile(&self, name: &str) -> Option<&ProfileSection> {
         self.profiles.get(name)

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use zeroize::Zeroizing;
 
-use super::{AwsCredentials, ProfileFiles};
+use super::{AssumeRoleProvider, AwsCredentials, ProfileFiles, StsEndpoint, WebIdentityProvider};
 
 /// Why a provider gave no credentials.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +93,8 @@ impl Provider for EnvironmentProvider {
 pub struct ProfileProvider {
     files: ProfileFiles,
     profile: String,
+    /// For STS endpoints and `credential_source`.
+    env: HashMap<String, String>,
 }
 
 impl ProfileProvider {
@@ -105,6 +107,7 @@ impl ProfileProvider {
         ProfileProvider {
             files: ProfileFiles::load(env),
             profile,
+            env: env.clone(),
         }
     }
 
@@ -113,7 +116,14 @@ impl ProfileProvider {
         ProfileProvider {
             files,
             profile: profile.into(),
+            env: HashMap::new(),
         }
+    }
+
+    /// With the environment used for STS endpoints and `credential_source`.
+    pub fn with_env(mut self, env: HashMap<String, String>) -> Self {
+        self.env = env;
+        self
     }
 }
 
@@ -144,15 +154,13 @@ impl Provider for ProfileProvider {
                 provider: self.name(),
             });
         }
+        if let Some(role_arn) = section.get("role_arn") {
+            return self.assume_role(name, section, role_arn);
+        }
         if let Some(command) = section.get("credential_process") {
             return CredentialProcessProvider::new(command.clone()).provide();
         }
-        for key in [
-            "role_arn",
-            "web_identity_token_file",
-            "sso_session",
-            "sso_start_url",
-        ] {
+        for key in ["sso_session", "sso_start_url"] {
             if section.contains_key(key) {
                 return Err(ProviderError::Failed(format!(
                     "profile [{name}] uses {key}, which this host does not support yet"
@@ -162,6 +170,61 @@ impl Provider for ProfileProvider {
         Err(ProviderError::NotConfigured(format!(
             "profile [{name}] has no credentials"
         )))
+    }
+}
+
+impl ProfileProvider {
+    /// `role_arn` with `web_identity_token_file`, `source_profile` or `credential_source`.
+    fn assume_role(
+        &self,
+        name: &str,
+        section: &super::ProfileSection,
+        role_arn: &str,
+    ) -> Result<AwsCredentials, ProviderError> {
+        let region = section
+            .get("region")
+            .cloned()
+            .or_else(|| self.env.get("AWS_REGION").cloned());
+        let sts = StsEndpoint::from_env(&self.env, region);
+        let session_name = section.get("role_session_name").cloned();
+        if let Some(token_file) = section.get("web_identity_token_file") {
+            return WebIdentityProvider::new(
+                token_file.clone(),
+                role_arn.into(),
+                session_name,
+                sts,
+            )
+            .provide();
+        }
+        let source: Box<dyn Provider> = if let Some(source_profile) = section.get("source_profile")
+        {
+            if source_profile == name {
+                // A profile may hold its own static keys as the source of its role.
+                let mut keys_only = self.files.clone();
+                keys_only.drop_key(name, "role_arn");
+                Box::new(ProfileProvider::new(keys_only, name).with_env(self.env.clone()))
+            } else {
+                Box::new(
+                    ProfileProvider::new(self.files.clone(), source_profile.clone())
+                        .with_env(self.env.clone()),
+                )
+            }
+        } else {
+            match section.get("credential_source").map(String::as_str) {
+                Some("Environment") => Box::new(EnvironmentProvider::new(self.env.clone())),
+                Some("Ec2InstanceMetadata") => Box::new(super::ImdsProvider::from_env(&self.env)),
+                Some("EcsContainer") => {
+                    Box::new(super::ContainerProvider::from_env(self.env.clone()))
+                }
+                other => {
+                    return Err(ProviderError::Failed(format!(
+                        "profile [{name}] has role_arn but neither source_profile, web_identity_token_file nor a known credential_source ({other:?})"
+                    )));
+                }
+            }
+        };
+        let external_id = section.get("external_id").cloned();
+        AssumeRoleProvider::new(source, role_arn.into(), session_name, external_id, sts).provide()
     }
 }
 
@@ -296,11 +359,15 @@ mod tests {
             matches!(&err, ProviderError::Failed(why) if why.contains("boom") && why.contains("exit status: 3")),
             "{err}"
         );
+        // role_arn + source_profile: AssumeRole with the source's keys, sent to STS (here a closed
+        // loopback port: the request is made, and the failure says where it went).
+        let closed = env(&[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")]);
         let err = ProfileProvider::new(files.clone(), "role")
+            .with_env(closed)
             .provide()
             .unwrap_err();
         assert!(
-            matches!(&err, ProviderError::Failed(why) if why.contains("role_arn")),
+            matches!(&err, ProviderError::Failed(why) if why.contains("STS: POST http://127.0.0.1:9/")),
             "{err}"
         );
         assert!(matches!(
