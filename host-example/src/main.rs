@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sigv4_case::{Case, SignatureLocation};
 use sigv4_cli::client::{Client, HttpRequest, send};
 use sigv4_cli::sign_case;
-use sigv4_host::credentials;
+use sigv4_host::credentials::{self, xml_text};
 use sigv4_host::{Explained, Location, SignerComponent};
 
 #[derive(Parser)]
@@ -303,13 +303,6 @@ fn proof(sts: &StsArgs, audience: Option<&str>, audience_header: &str) -> Result
     });
     println!("{json}");
     Ok(())
-}
-
-/// The text of the first `<name>` element (STS answers are small, flat XML).
-fn xml_text<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
-    let end = xml[start..].find(&format!("</{name}>"))?;
-    Some(xml[start..start + end].trim())
 }
 
 fn show_credentials(json: bool) -> ExitCode {

@@ -111,6 +111,37 @@ impl Keys {
     }
 }
 
+/// POSTs a form (a query-protocol action) to `url` for `service`, signed with `keys`.
+fn post_form(keys: &[(&str, &str)], service: &str, url: &str, form: &str) -> Output {
+    let content_type = "content-type: application/x-www-form-urlencoded";
+    sigv4(
+        keys,
+        &[
+            "send",
+            "-X",
+            "POST",
+            "-H",
+            content_type,
+            "-d",
+            form,
+            "--service",
+            service,
+            url,
+        ],
+    )
+}
+
+/// Creates an IAM role any principal may assume; returns its ARN.
+fn create_role(keys: &Keys, moto: &Server, name: &str) -> String {
+    let trust = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22%2A%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
+    let form = format!(
+        "Action=CreateRole&RoleName={name}&AssumeRolePolicyDocument={trust}&Version=2010-05-08"
+    );
+    let role = post_form(&keys.env(), "iam", &format!("{}/", moto.url), &form);
+    assert!(role.status.success(), "{}", text(&role));
+    xml(&text(&role), "Arn").to_string()
+}
+
 /// moto, a user with an allow-all policy and its access key (the three set-up calls moto takes
 /// without checking signatures).
 fn moto() -> (Server, Keys) {
@@ -126,22 +157,8 @@ fn moto() -> (Server, Keys) {
         ("AWS_ACCESS_KEY_ID", "bootstrap"),
         ("AWS_SECRET_ACCESS_KEY", "bootstrap"),
     ];
-    let iam = |query: &str| {
-        let out = sigv4(
-            &bootstrap,
-            &[
-                "send",
-                "-X",
-                "POST",
-                "-H",
-                "content-type: application/x-www-form-urlencoded",
-                "-d",
-                query,
-                "--service",
-                "iam",
-                &format!("{}/", server.url),
-            ],
-        );
+    let iam = |form: &str| {
+        let out = post_form(&bootstrap, "iam", &format!("{}/", server.url), form);
         assert!(out.status.success(), "{}", text(&out));
         text(&out)
     };
@@ -219,43 +236,13 @@ fn moto_accepts_header_signed_session_token_and_unsigned_payload_requests() {
     );
     assert!(unsigned.status.success(), "{}", text(&unsigned));
 
-    // Temporary credentials with a session token, from AssumeRole.
-    let trust = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22%2A%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
-    let sts = |keys: &Keys, query: &str, service: &str| {
-        sigv4(
-            &keys.env(),
-            &[
-                "send",
-                "-X",
-                "POST",
-                "-H",
-                "content-type: application/x-www-form-urlencoded",
-                "-d",
-                query,
-                "--service",
-                service,
-                &url("/"),
-            ],
-        )
-    };
-    let role = sts(
-        &keys,
-        &format!(
-            "Action=CreateRole&RoleName=e2e-role&AssumeRolePolicyDocument={trust}&Version=2010-05-08"
-        ),
-        "iam",
-    );
-    assert!(role.status.success(), "{}", text(&role));
-    // moto checks form bodies re-encoded from their fields (botocore's urlencode): send the ARN
-    // encoded the same way.
-    let arn = xml(&text(&role), "Arn")
+    // Temporary credentials with a session token, from AssumeRole. moto checks form bodies
+    // re-encoded from their fields (botocore's urlencode): the ARN is sent encoded that way.
+    let arn = create_role(&keys, &moto, "e2e-role")
         .replace(':', "%3A")
         .replace('/', "%2F");
-    let assumed = sts(
-        &keys,
-        &format!("Action=AssumeRole&RoleArn={arn}&RoleSessionName=e2e&Version=2011-06-15"),
-        "sts",
-    );
+    let form = format!("Action=AssumeRole&RoleArn={arn}&RoleSessionName=e2e&Version=2011-06-15");
+    let assumed = post_form(&keys.env(), "sts", &url("/"), &form);
     assert!(assumed.status.success(), "{}", text(&assumed));
     let body = text(&assumed);
     let temporary = Keys {
@@ -400,25 +387,7 @@ fn s3s_fs_accepts_header_signed_presigned_and_unsigned_payload_requests() {
 #[test]
 fn profile_assume_role_through_sts_on_moto() {
     let (moto, keys) = moto();
-    let trust = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22%2A%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
-    let role = sigv4(
-        &keys.env(),
-        &[
-            "send",
-            "-X",
-            "POST",
-            "-H",
-            "content-type: application/x-www-form-urlencoded",
-            "-d",
-            &format!(
-                "Action=CreateRole&RoleName=agent-role&AssumeRolePolicyDocument={trust}&Version=2010-05-08"
-            ),
-            "--service",
-            "iam",
-            &format!("{}/", moto.url),
-        ],
-    );
-    let arn = xml(&text(&role), "Arn").to_string();
+    let arn = create_role(&keys, &moto, "agent-role");
     let dir = std::env::temp_dir().join(format!("sigv4-e2e-profiles-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(

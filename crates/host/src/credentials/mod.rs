@@ -26,7 +26,7 @@ pub use provider::{
     CredentialProcessProvider, EnvironmentProvider, ProfileProvider, Provider, ProviderError,
     StaticProvider,
 };
-pub use sts::{AssumeRoleProvider, StsEndpoint, WebIdentityProvider};
+pub use sts::{AssumeRoleProvider, StsEndpoint, WebIdentityProvider, xml_text};
 
 /// AWS credentials with where they came from and when they expire. The secret and the token
 /// are zeroized on drop and never shown by `Debug`.

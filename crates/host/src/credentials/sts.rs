@@ -133,7 +133,7 @@ fn sts_credentials(xml: &str, provider: &'static str) -> Result<AwsCredentials, 
 }
 
 /// The text of the first `<name>` element (STS answers are small and flat enough).
-fn xml_text<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+pub fn xml_text<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
     let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
     let end = xml[start..].find('<')?;
     Some(xml[start..start + end].trim())
