@@ -71,8 +71,8 @@ impl Client {
     /// Loads the component and the default credential chain from the process environment.
     pub fn from_env() -> Result<Self, String> {
         let env: HashMap<String, String> = std::env::vars().collect();
-        let component =
-            SignerComponent::new().map_err(|e| format!("loading the signer component: {e:#}"))?;
+        let component = SignerComponent::shared()
+            .map_err(|e| format!("loading the signer component: {e:#}"))?;
         let signer = component
             .instantiate()
             .map_err(|e| format!("instantiating the signer component: {e:#}"))?;

@@ -358,7 +358,7 @@ fn show_credentials(json: bool) -> ExitCode {
 /// Signs inside the WebAssembly component (compiled and instantiated here, once).
 fn sign_in_component(case: &Case, location: SignatureLocation) -> Result<Explained, String> {
     let component =
-        SignerComponent::new().map_err(|e| format!("loading the signer component: {e:#}"))?;
+        SignerComponent::shared().map_err(|e| format!("loading the signer component: {e:#}"))?;
     let mut signer = component
         .instantiate()
         .map_err(|e| format!("instantiating the signer component: {e:#}"))?;

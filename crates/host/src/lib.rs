@@ -9,7 +9,9 @@
 
 pub mod credentials;
 
+use std::sync::OnceLock;
 use wasmtime::component::{Component, Linker, ResourceAny};
+
 use wasmtime::error::Context;
 use wasmtime::{Config, Engine, Result, Store};
 
@@ -41,6 +43,16 @@ impl SignerComponent {
     /// Compiles the embedded component.
     pub fn new() -> Result<Self> {
         Self::from_bytes(SIGNER_COMPONENT)
+    }
+
+    /// The embedded component, compiled once per process on first use: the CLI, the credential
+    /// providers (STS AssumeRole) and every client share it, so start-up compiles it once.
+    pub fn shared() -> Result<&'static SignerComponent> {
+        static SHARED: OnceLock<std::result::Result<SignerComponent, String>> = OnceLock::new();
+        match SHARED.get_or_init(|| SignerComponent::new().map_err(|e| format!("{e:#}"))) {
+            Ok(component) => Ok(component),
+            Err(message) => Err(wasmtime::format_err!("{message}")),
+        }
     }
 
     /// Compiles a signer component (binary or WAT).

@@ -69,7 +69,7 @@ impl StsEndpoint {
                 time,
             };
             // Signed by the component, like every other request.
-            let mut signer = SignerComponent::new()
+            let mut signer = SignerComponent::shared()
                 .and_then(|c| c.instantiate())
                 .map_err(|e| failed(format!("the signer component: {e:#}")))?;
             let signed = signer
