@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sigv4_host::credentials::{self, CredentialsCache};
 use sigv4_host::{
-    Explained, Header, Location, Payload, Request, Scope, Settings, SignerComponent, SignerInstance,
+    Explained, Header, Location, Payload, Request, Settings, SignerComponent, SignerConfig,
 };
 
 /// A request as the command line describes it.
@@ -61,7 +61,7 @@ pub fn infer_service_region(url: &str) -> (Option<String>, Option<String>) {
 
 /// Signs through the component with credentials from the chain (cached, refreshed ahead).
 pub struct Client {
-    signer: SignerInstance,
+    component: &'static SignerComponent,
     credentials: CredentialsCache,
     /// The region from the environment, profile or IMDS, when the URL does not say.
     default_region: Option<String>,
@@ -73,11 +73,8 @@ impl Client {
         let env: HashMap<String, String> = std::env::vars().collect();
         let component = SignerComponent::shared()
             .map_err(|e| format!("loading the signer component: {e:#}"))?;
-        let signer = component
-            .instantiate()
-            .map_err(|e| format!("instantiating the signer component: {e:#}"))?;
         Ok(Client {
-            signer,
+            component,
             credentials: CredentialsCache::new(Box::new(credentials::default_chain(&env))),
             default_region: credentials::resolve_region(&env),
         })
@@ -85,7 +82,7 @@ impl Client {
 
     /// Signs `request` for `service` in `region` (inferred from the URL when not given).
     pub fn sign(
-        &mut self,
+        &self,
         request: &HttpRequest,
         service: Option<&str>,
         region: Option<&str>,
@@ -128,22 +125,16 @@ impl Client {
                 Payload::Bytes(request.body.clone())
             },
         };
-        let scope = Scope {
+        let config = SignerConfig {
+            credentials: credentials.to_wit(),
             region,
             service,
-            time,
+            settings,
         };
-        match self.signer.explain(
-            &credentials.to_wit(),
-            &wit_request,
-            &scope,
-            &settings,
-            location,
-        ) {
-            Ok(Ok(out)) => Ok(out),
-            Ok(Err(error)) => Err(error.message),
-            Err(trap) => Err(format!("the signer component failed: {trap:#}")),
-        }
+        self.component
+            .signer(&config)
+            .and_then(|mut signer| signer.explain(&wit_request, time, location))
+            .map_err(|e| e.to_string())
     }
 }
 

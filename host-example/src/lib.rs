@@ -7,23 +7,25 @@ pub mod client;
 
 use sigv4_case::{Case, SignatureLocation};
 use sigv4_host::{
-    Credentials, Error, Explained, Header, Location, Payload, Request, Scope, SessionTokenMode,
-    Settings, SignerInstance, UriEncoding,
+    CallError, Credentials, Explained, Header, Location, Payload, Request, SessionTokenMode,
+    Settings, SignerComponent, SignerConfig, SignerInstance, UriEncoding,
 };
 
-/// Signs a case through the component. The outer error is the runtime's (a trap), the inner one
-/// the component's typed error about the input.
+/// Signs a case through the component, with a signer made for it.
 pub fn sign_case(
+    component: &SignerComponent,
+    case: &Case,
+    location: SignatureLocation,
+) -> Result<Explained, CallError> {
+    sign_case_with(&mut component.signer(&case_config(case))?, case, location)
+}
+
+/// Signs a case's request with a signer made from [`case_config`] (and perhaps used before).
+pub fn sign_case_with(
     signer: &mut SignerInstance,
     case: &Case,
     location: SignatureLocation,
-) -> wasmtime::Result<Result<Explained, Error>> {
-    let ctx = &case.context;
-    let credentials = Credentials {
-        access_key_id: ctx.credentials.access_key_id.clone(),
-        secret_access_key: ctx.credentials.secret_access_key.clone(),
-        session_token: ctx.credentials.token.clone(),
-    };
+) -> Result<Explained, CallError> {
     let request = Request {
         method: case.request.method.clone(),
         uri: case.request.uri(),
@@ -40,29 +42,38 @@ pub fn sign_case(
     };
     // The timestamp is parsed by the core, like every other input.
     let time = case.time().map(|t| t.unix_seconds()).unwrap_or(u64::MAX);
-    let scope = Scope {
-        region: ctx.region.clone(),
-        service: ctx.service.clone(),
-        time,
-    };
-    let wanted = case.settings();
-    let settings = Settings {
-        uri_encoding: match wanted.uri_encoding {
-            sigv4_core::UriEncoding::Single => UriEncoding::Single,
-            _ => UriEncoding::Double,
-        },
-        normalize_path: wanted.normalize_path,
-        content_sha256_header: wanted.content_sha256_header,
-        session_token: match wanted.session_token {
-            sigv4_core::SessionTokenMode::AfterSigning => SessionTokenMode::AfterSigning,
-            _ => SessionTokenMode::Signed,
-        },
-        excluded_headers: Vec::new(),
-        forced_headers: Vec::new(),
-    };
     let location = match case.location(location) {
         sigv4_core::Location::Query { expires_in } => Location::Query(expires_in),
         _ => Location::Headers,
     };
-    signer.explain(&credentials, &request, &scope, &settings, location)
+    signer.explain(&request, time, location)
+}
+
+/// The signer configuration a case's context describes.
+pub fn case_config(case: &Case) -> SignerConfig {
+    let ctx = &case.context;
+    let wanted = case.settings();
+    SignerConfig {
+        credentials: Credentials {
+            access_key_id: ctx.credentials.access_key_id.clone(),
+            secret_access_key: ctx.credentials.secret_access_key.clone(),
+            session_token: ctx.credentials.token.clone(),
+        },
+        region: ctx.region.clone(),
+        service: ctx.service.clone(),
+        settings: Settings {
+            uri_encoding: match wanted.uri_encoding {
+                sigv4_core::UriEncoding::Single => UriEncoding::Single,
+                _ => UriEncoding::Double,
+            },
+            normalize_path: wanted.normalize_path,
+            content_sha256_header: wanted.content_sha256_header,
+            session_token: match wanted.session_token {
+                sigv4_core::SessionTokenMode::AfterSigning => SessionTokenMode::AfterSigning,
+                _ => SessionTokenMode::Signed,
+            },
+            excluded_headers: Vec::new(),
+            forced_headers: Vec::new(),
+        },
+    }
 }

@@ -209,7 +209,7 @@ fn http_request(args: &RequestArgs) -> Result<HttpRequest, String> {
 
 fn signed(args: &RequestArgs, location: Location) -> Result<(HttpRequest, Explained), String> {
     let request = http_request(args)?;
-    let mut client = Client::from_env()?;
+    let client = Client::from_env()?;
     let out = client.sign(
         &request,
         args.service.as_deref(),
@@ -359,14 +359,7 @@ fn show_credentials(json: bool) -> ExitCode {
 fn sign_in_component(case: &Case, location: SignatureLocation) -> Result<Explained, String> {
     let component =
         SignerComponent::shared().map_err(|e| format!("loading the signer component: {e:#}"))?;
-    let mut signer = component
-        .instantiate()
-        .map_err(|e| format!("instantiating the signer component: {e:#}"))?;
-    match sign_case(&mut signer, case, location) {
-        Ok(Ok(out)) => Ok(out),
-        Ok(Err(error)) => Err(error.message),
-        Err(trap) => Err(format!("the signer component failed: {trap:#}")),
-    }
+    sign_case(component, case, location).map_err(|e| e.to_string())
 }
 
 fn to_json(out: &Explained) -> serde_json::Value {

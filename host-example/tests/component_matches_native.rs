@@ -3,20 +3,22 @@
 
 use sigv4_case::suite::suite_cases;
 use sigv4_case::{Case, SignatureLocation};
-use sigv4_cli::sign_case;
-use sigv4_host::{ErrorCode, Field, SignerComponent};
+use sigv4_cli::{case_config, sign_case, sign_case_with};
+use sigv4_host::{CallError, ErrorCode, Field, SignerComponent};
 
 #[test]
 fn every_suite_case_is_byte_identical_through_the_component() {
     let component = SignerComponent::new().unwrap();
-    // One instance for all cases: its signer's caches must not change any result.
-    let mut signer = component.instantiate().unwrap();
     let mut compared = 0;
     for case in suite_cases() {
         let loaded = Case::load(&case.case_dir).unwrap();
+        // One signer per case signs it four times: its caches must not change any result.
+        let mut signer = component.signer(&case_config(&loaded)).unwrap();
         for location in [SignatureLocation::Header, SignatureLocation::Query] {
             let native = loaded.sign(location).unwrap();
-            let wasm = sign_case(&mut signer, &loaded, location).unwrap().unwrap();
+            let wasm = sign_case_with(&mut signer, &loaded, location).unwrap();
+            let again = sign_case_with(&mut signer, &loaded, location).unwrap();
+            assert_eq!(again, wasm, "{} signed twice", case.name);
             let name = &case.name;
             assert_eq!(
                 wasm.canonical_request, native.canonical_request,
@@ -57,17 +59,9 @@ fn every_suite_case_is_byte_identical_through_the_component() {
 #[test]
 fn bad_input_gives_the_same_typed_error_without_a_trap() {
     let component = SignerComponent::new().unwrap();
-    let mut signer = component.instantiate().unwrap();
     let dir = std::env::temp_dir().join(format!("sigv4-component-errors-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cases = [
-        (
-            "GET / HTTP/1.1\nHost:h\n",
-            r#""region":"us-east-1","expiration_in_seconds":604801"#,
-            SignatureLocation::Query,
-            ErrorCode::ExpiresInOutOfRange,
-            Field::ExpiresIn,
-        ),
         (
             "GET / HTTP/1.1\nHost:h\n",
             r#""region":"""#,
@@ -89,6 +83,13 @@ fn bad_input_gives_the_same_typed_error_without_a_trap() {
             ErrorCode::InvalidUri,
             Field::Uri,
         ),
+        (
+            "GET / HTTP/1.1\nHost:h\n",
+            r#""region":"us-east-1","expiration_in_seconds":604801"#,
+            SignatureLocation::Query,
+            ErrorCode::ExpiresInOutOfRange,
+            Field::ExpiresIn,
+        ),
     ];
     for (request, context, location, code, field) in cases {
         std::fs::write(dir.join("request.txt"), request).unwrap();
@@ -98,23 +99,19 @@ fn bad_input_gives_the_same_typed_error_without_a_trap() {
         std::fs::write(dir.join("context.json"), context).unwrap();
         let case = Case::load(&dir).unwrap();
         let native = case.sign(location).unwrap_err();
-        let wasm = sign_case(&mut signer, &case, location)
-            .expect("no trap")
-            .unwrap_err();
+        let wasm = match sign_case(&component, &case, location) {
+            Err(CallError::Invalid(error)) => error,
+            other => panic!("expected a typed error, got {other:?}"),
+        };
         assert_eq!((wasm.code, wasm.field), (code, field));
         assert_eq!(wasm.message, native.to_string());
         assert!(!wasm.message.contains("SECRETMARKER"));
     }
-    // The instance still signs after errors.
-    let good = suite_cases()
-        .iter()
-        .find(|c| c.name == "get-vanilla")
-        .unwrap();
-    let case = Case::load(&good.case_dir).unwrap();
-    assert!(
-        sign_case(&mut signer, &case, SignatureLocation::Header)
-            .unwrap()
-            .is_ok()
-    );
+    // A signer still signs after a request it rejected (the last case: a lifetime too long).
+    let case = Case::load(&dir).unwrap();
+    let mut signer = component.signer(&case_config(&case)).unwrap();
+    let expired = sign_case_with(&mut signer, &case, SignatureLocation::Query);
+    assert!(matches!(expired, Err(CallError::Invalid(e)) if e.field == Field::ExpiresIn));
+    assert!(sign_case_with(&mut signer, &case, SignatureLocation::Header).is_ok());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -21,8 +21,8 @@ mod bindings {
 use std::cell::RefCell;
 
 use bindings::exports::sigv4::core::signing::{
-    Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Request, Scope,
-    SessionTokenMode, Settings, Signed, UriEncoding,
+    Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Request,
+    SessionTokenMode, Settings, Signed, SignerConfig, UriEncoding,
 };
 use bindings::exports::sigv4::core::signing::{Guest, GuestSigner};
 
@@ -32,59 +32,89 @@ impl Guest for Component {
     type Signer = Signer;
 }
 
-/// The `signer` resource: a core `Signer`, whose caches live as long as the resource.
-struct Signer(RefCell<sigv4_core::Signer>);
+/// The `signer` resource: the configuration, checked once, and a core `Signer`, whose caches
+/// live as long as the resource.
+struct Signer(RefCell<State>);
+
+struct State {
+    credentials: sigv4_core::Credentials,
+    region: String,
+    service: String,
+    settings: Settings,
+    signer: sigv4_core::Signer,
+}
 
 impl GuestSigner for Signer {
-    fn new() -> Self {
-        Signer(RefCell::new(sigv4_core::Signer::new()))
+    fn create(
+        config: SignerConfig,
+    ) -> Result<bindings::exports::sigv4::core::signing::Signer, Error> {
+        sigv4_core::check_scope(&config.region, &config.service).map_err(error)?;
+        let state = State {
+            credentials: credentials(&config.credentials)?,
+            region: config.region,
+            service: config.service,
+            settings: config.settings,
+            signer: sigv4_core::Signer::new(),
+        };
+        Ok(bindings::exports::sigv4::core::signing::Signer::new(
+            Signer(RefCell::new(state)),
+        ))
     }
 
-    fn sign(
-        &self,
-        credentials: Credentials,
-        request: Request,
-        scope: Scope,
-        settings: Settings,
-        location: Location,
-    ) -> Result<Signed, Error> {
-        self.explain_or_sign(credentials, request, scope, settings, location, false)
-            .map(|explained| explained.signed)
+    fn set_credentials(&self, new: Credentials) -> Result<(), Error> {
+        self.0.borrow_mut().credentials = credentials(&new)?;
+        Ok(())
     }
 
-    fn explain(
-        &self,
-        credentials: Credentials,
-        request: Request,
-        scope: Scope,
-        settings: Settings,
-        location: Location,
-    ) -> Result<Explained, Error> {
-        self.explain_or_sign(credentials, request, scope, settings, location, true)
+    fn sign(&self, request: Request, time: u64) -> Result<Signed, Error> {
+        let location = sigv4_core::Location::Headers;
+        self.0
+            .borrow_mut()
+            .sign(&request, time, location, false)
+            .map(|e| e.signed)
+    }
+
+    fn presign(&self, request: Request, time: u64, expires_in: u64) -> Result<Signed, Error> {
+        let location = sigv4_core::Location::Query { expires_in };
+        self.0
+            .borrow_mut()
+            .sign(&request, time, location, false)
+            .map(|e| e.signed)
+    }
+
+    fn explain(&self, request: Request, time: u64, location: Location) -> Result<Explained, Error> {
+        let location = match location {
+            Location::Headers => sigv4_core::Location::Headers,
+            Location::Query(expires_in) => sigv4_core::Location::Query { expires_in },
+        };
+        self.0.borrow_mut().sign(&request, time, location, true)
     }
 }
 
-impl Signer {
-    fn explain_or_sign(
-        &self,
-        credentials: Credentials,
-        request: Request,
-        scope: Scope,
-        settings: Settings,
-        location: Location,
+fn credentials(c: &Credentials) -> Result<sigv4_core::Credentials, Error> {
+    sigv4_core::Credentials::new(
+        &c.access_key_id,
+        &c.secret_access_key,
+        c.session_token.as_deref(),
+    )
+    .map_err(error)
+}
+
+impl State {
+    /// Signs (or explains: then the canonical request and string to sign are returned too).
+    fn sign(
+        &mut self,
+        request: &Request,
+        time: u64,
+        location: sigv4_core::Location,
         explain: bool,
     ) -> Result<Explained, Error> {
-        let credentials = sigv4_core::Credentials::new(
-            &credentials.access_key_id,
-            &credentials.secret_access_key,
-            credentials.session_token.as_deref(),
-        )
-        .map_err(error)?;
         let headers: Vec<(&str, &str)> = request
             .headers
             .iter()
             .map(|h| (h.name.as_str(), h.value.as_str()))
             .collect();
+        let settings = &self.settings;
         let excluded: Vec<&str> = settings
             .excluded_headers
             .iter()
@@ -102,10 +132,10 @@ impl Signer {
             },
         };
         let params = sigv4_core::SigningParams {
-            credentials: &credentials,
-            region: &scope.region,
-            service: &scope.service,
-            time: sigv4_core::Timestamp::from_unix_seconds(scope.time).map_err(error)?,
+            credentials: &self.credentials,
+            region: &self.region,
+            service: &self.service,
+            time: sigv4_core::Timestamp::from_unix_seconds(time).map_err(error)?,
             settings: sigv4_core::Settings {
                 uri_encoding: match settings.uri_encoding {
                     UriEncoding::Double => sigv4_core::UriEncoding::Double,
@@ -121,13 +151,9 @@ impl Signer {
                 forced_headers: &forced,
             },
         };
-        let location = match location {
-            Location::Headers => sigv4_core::Location::Headers,
-            Location::Query(expires_in) => sigv4_core::Location::Query { expires_in },
-        };
-        let mut signer = self.0.borrow_mut();
         if explain {
-            let out = signer
+            let out = self
+                .signer
                 .explain(&core_request, &params, location)
                 .map_err(error)?;
             Ok(Explained {
@@ -136,7 +162,8 @@ impl Signer {
                 signed: signed(&out.signed),
             })
         } else {
-            let out = signer
+            let out = self
+                .signer
                 .sign(&core_request, &params, location)
                 .map_err(error)?;
             Ok(Explained {

@@ -62,6 +62,7 @@ pub use error::{Error, Field};
 pub use payload::Payload;
 pub use settings::{Location, SessionTokenMode, Settings, UriEncoding};
 pub use sign::{Explained, Request, Signature, Signed, Signer, SigningParams};
+pub use signing_key::check_scope;
 pub use timestamp::Timestamp;
 
 /// The algorithm name that starts every string to sign and `Authorization` header.

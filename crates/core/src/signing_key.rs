@@ -108,9 +108,7 @@ impl SigningKeyCache {
         });
         if !hit {
             self.entry = None;
-            let scope_part = |b: u8| b.is_ascii_graphic() && b != b'/';
-            check_text(region, Field::Region, scope_part)?;
-            check_text(service, Field::Service, scope_part)?;
+            check_scope(region, service)?;
         }
         let entry = self.entry.get_or_insert_with(|| CachedKey {
             secret: Zeroizing::new(secret_access_key.into()),
@@ -122,6 +120,15 @@ impl SigningKeyCache {
         });
         Ok(entry)
     }
+}
+
+/// Checks a credential scope's region and service as signing does: visible ASCII without `/`
+/// (they are joined with `/` into the scope), not empty. Hosts that keep a configuration use it
+/// to reject a bad one before the first request.
+pub fn check_scope(region: &str, service: &str) -> Result<(), Error> {
+    let scope_part = |b: u8| b.is_ascii_graphic() && b != b'/';
+    check_text(region, Field::Region, scope_part)?;
+    check_text(service, Field::Service, scope_part)
 }
 
 /// Compares secrets in constant time: an OR of XORs (no early exit), tested once at the end.

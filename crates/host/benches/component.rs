@@ -9,9 +9,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
-use sigv4_host::{
-    Credentials, Header, Location, Payload, Request, Scope, Settings, SignerComponent,
-};
+use sigv4_host::{Credentials, Header, Payload, Request, Settings, SignerComponent, SignerConfig};
 
 const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -21,11 +19,16 @@ const TIME: u64 = 1_700_000_000;
 const BODY: &[u8] = br#"{"TableName":"Music","Key":{"Artist":{"S":"No One You Know"},"SongTitle":{"S":"Call Me Today"}}}"#;
 
 /// The POST of the core benchmark: a JSON body and a session token (DynamoDB GetItem).
-fn post_json() -> (Credentials, Request, Scope) {
-    let credentials = Credentials {
-        access_key_id: AKID.into(),
-        secret_access_key: SECRET.into(),
-        session_token: Some(TOKEN.into()),
+fn post_json() -> (SignerConfig, Request) {
+    let config = SignerConfig {
+        credentials: Credentials {
+            access_key_id: AKID.into(),
+            secret_access_key: SECRET.into(),
+            session_token: Some(TOKEN.into()),
+        },
+        region: "us-east-1".into(),
+        service: "dynamodb".into(),
+        settings: Settings::standard(),
     };
     let header = |name: &str, value: &str| Header {
         name: name.into(),
@@ -40,12 +43,7 @@ fn post_json() -> (Credentials, Request, Scope) {
         ],
         payload: Payload::Bytes(BODY.to_vec()),
     };
-    let scope = Scope {
-        region: "us-east-1".into(),
-        service: "dynamodb".into(),
-        time: TIME,
-    };
-    (credentials, request, scope)
+    (config, request)
 }
 
 fn sign_native(
@@ -76,16 +74,11 @@ fn sign_native(
 
 fn bench(c: &mut Criterion) {
     let component = SignerComponent::new().unwrap();
-    let mut instance = component.instantiate().unwrap();
-    let (credentials, request, scope) = post_json();
-    let settings = Settings::standard();
+    let (config, request) = post_json();
+    let mut instance = component.signer(&config).unwrap();
     let native_credentials = sigv4_core::Credentials::new(AKID, SECRET, Some(TOKEN)).unwrap();
     let mut native = sigv4_core::Signer::new();
-    let wasm_signature = instance
-        .sign(&credentials, &request, &scope, &settings, Location::Headers)
-        .unwrap()
-        .unwrap()
-        .signature;
+    let wasm_signature = instance.sign(&request, TIME).unwrap().signature;
     assert_eq!(
         wasm_signature,
         sign_native(&mut native, &native_credentials)
@@ -98,15 +91,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| sign_native(&mut native, black_box(&native_credentials)))
     });
     group.bench_function("component_sign", |b| {
-        b.iter(|| {
-            instance.sign(
-                &credentials,
-                black_box(&request),
-                &scope,
-                &settings,
-                Location::Headers,
-            )
-        })
+        b.iter(|| instance.sign(black_box(&request), TIME))
     });
     // Crossing the boundary with the least work: a request rejected at its first check.
     let empty_method = Request {
@@ -114,18 +99,11 @@ fn bench(c: &mut Criterion) {
         ..request.clone()
     };
     group.bench_function("component_call_overhead", |b| {
-        b.iter(|| {
-            instance.sign(
-                &credentials,
-                black_box(&empty_method),
-                &scope,
-                &settings,
-                Location::Headers,
-            )
-        })
+        b.iter(|| instance.sign(black_box(&empty_method), TIME))
     });
+    // A new instance and its signer resource (the `create` call checks the configuration).
     group.bench_function("instantiate_from_instance_pre", |b| {
-        b.iter(|| component.instantiate().unwrap())
+        b.iter(|| component.signer(black_box(&config)).unwrap())
     });
     group.finish();
 }
@@ -174,7 +152,7 @@ fn report() {
         call / 1000.0
     );
     println!(
-        "  instantiate from InstancePre: {:.1} us",
+        "  instantiate from InstancePre (with the signer's create call): {:.1} us",
         instantiate / 1000.0
     );
 }

@@ -2,8 +2,9 @@
 //!
 //! The component is compiled once ([`SignerComponent::new`]) and pre-instantiated
 //! (`InstancePre`); each [`SignerInstance`] is a cheap instantiation holding one `signer`
-//! resource, whose signing-key cache lives as long as the instance. All signing runs inside the
-//! component: this crate only moves values across the boundary.
+//! resource: one configuration (credentials, region, service, settings) checked once, and the
+//! signing-key cache. All signing runs inside the component: this crate only moves values across
+//! the boundary.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -26,8 +27,8 @@ mod bindings {
 }
 
 pub use bindings::exports::sigv4::core::signing::{
-    Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Request, Scope,
-    SessionTokenMode, Settings, Signed, UriEncoding,
+    Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Request,
+    SessionTokenMode, Settings, Signed, SignerConfig, UriEncoding,
 };
 
 /// The signer component, built from `crates/component` and embedded at compile time.
@@ -66,14 +67,14 @@ impl SignerComponent {
         Ok(SignerComponent { engine, pre })
     }
 
-    /// A fresh instance with its own `signer` resource.
-    pub fn instantiate(&self) -> Result<SignerInstance> {
+    /// A fresh instance with a `signer` resource for `config`.
+    pub fn signer(&self, config: &SignerConfig) -> Result<SignerInstance, CallError> {
         let mut store = Store::new(&self.engine, ());
         let bindings = self.pre.instantiate(&mut store)?;
         let signer = bindings
             .sigv4_core_signing()
             .signer()
-            .call_constructor(&mut store)?;
+            .call_create(&mut store, config)??;
         Ok(SignerInstance {
             store,
             bindings,
@@ -81,6 +82,38 @@ impl SignerComponent {
         })
     }
 }
+
+/// Why a call into the component gave no result.
+#[derive(Debug)]
+pub enum CallError {
+    /// The component's typed error about the input (it names the field, never a secret).
+    Invalid(Error),
+    /// The runtime failed (a trap, or the component could not be instantiated).
+    Runtime(wasmtime::Error),
+}
+
+impl From<Error> for CallError {
+    fn from(error: Error) -> Self {
+        CallError::Invalid(error)
+    }
+}
+
+impl From<wasmtime::Error> for CallError {
+    fn from(error: wasmtime::Error) -> Self {
+        CallError::Runtime(error)
+    }
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Invalid(error) => f.write_str(&error.message),
+            CallError::Runtime(error) => write!(f, "the signer component failed: {error:#}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
 
 /// One instance of the component and its `signer` resource.
 pub struct SignerInstance {
@@ -90,45 +123,55 @@ pub struct SignerInstance {
 }
 
 impl SignerInstance {
-    /// Signs through the component. The outer error is a failure of the runtime (a trap), the
-    /// inner one the component's typed error about the input.
-    pub fn sign(
-        &mut self,
-        credentials: &Credentials,
-        request: &Request,
-        scope: &Scope,
-        settings: &Settings,
-        location: Location,
-    ) -> Result<Result<Signed, Error>> {
-        self.bindings.sigv4_core_signing().signer().call_sign(
+    /// Header signing at `time` (seconds since the Unix epoch): the headers to set.
+    pub fn sign(&mut self, request: &Request, time: u64) -> Result<Signed, CallError> {
+        Ok(self.bindings.sigv4_core_signing().signer().call_sign(
             &mut self.store,
             self.signer,
-            credentials,
             request,
-            scope,
-            settings,
-            location,
-        )
+            time,
+        )??)
     }
 
-    /// Signs and returns the canonical request and string to sign too.
-    pub fn explain(
+    /// Query signing: the presigned URL, valid for `expires_in` seconds.
+    pub fn presign(
         &mut self,
-        credentials: &Credentials,
         request: &Request,
-        scope: &Scope,
-        settings: &Settings,
-        location: Location,
-    ) -> Result<Result<Explained, Error>> {
-        self.bindings.sigv4_core_signing().signer().call_explain(
+        time: u64,
+        expires_in: u64,
+    ) -> Result<Signed, CallError> {
+        Ok(self.bindings.sigv4_core_signing().signer().call_presign(
             &mut self.store,
             self.signer,
-            credentials,
             request,
-            scope,
-            settings,
+            time,
+            expires_in,
+        )??)
+    }
+
+    /// Signs or presigns, and returns the canonical request and string to sign too.
+    pub fn explain(
+        &mut self,
+        request: &Request,
+        time: u64,
+        location: Location,
+    ) -> Result<Explained, CallError> {
+        Ok(self.bindings.sigv4_core_signing().signer().call_explain(
+            &mut self.store,
+            self.signer,
+            request,
+            time,
             location,
-        )
+        )??)
+    }
+
+    /// Replaces the credentials (after a refresh).
+    pub fn set_credentials(&mut self, credentials: &Credentials) -> Result<(), CallError> {
+        Ok(self
+            .bindings
+            .sigv4_core_signing()
+            .signer()
+            .call_set_credentials(&mut self.store, self.signer, credentials)??)
     }
 }
 

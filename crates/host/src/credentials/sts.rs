@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::http::{agent, call_with_body};
 use super::{AwsCredentials, Provider, ProviderError, parse_time};
-use crate::{Header, Location, Payload, Request, Scope, Settings, SignerComponent};
+use crate::{CallError, Header, Payload, Request, Settings, SignerComponent, SignerConfig};
 
 /// Where STS is: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, else the regional endpoint.
 #[derive(Clone, Debug)]
@@ -63,25 +63,17 @@ impl StsEndpoint {
             let time = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            let scope = Scope {
+            let config = SignerConfig {
+                credentials: credentials.to_wit(),
                 region: self.region.clone(),
                 service: "sts".into(),
-                time,
+                settings: Settings::standard(),
             };
             // Signed by the component, like every other request.
-            let mut signer = SignerComponent::shared()
-                .and_then(|c| c.instantiate())
-                .map_err(|e| failed(format!("the signer component: {e:#}")))?;
-            let signed = signer
-                .sign(
-                    &credentials.to_wit(),
-                    &request,
-                    &scope,
-                    &Settings::standard(),
-                    Location::Headers,
-                )
-                .map_err(|e| failed(format!("the signer component: {e:#}")))?
-                .map_err(|e| failed(e.message))?;
+            let signed = SignerComponent::shared()
+                .map_err(CallError::from)
+                .and_then(|c| c.signer(&config)?.sign(&request, time))
+                .map_err(|e| failed(e.to_string()))?;
             headers.extend(signed.headers.into_iter().map(|h| (h.name, h.value)));
         }
         let headers: Vec<(&str, &str)> = headers
