@@ -16,6 +16,8 @@ WASM_TOOLS_VERSION := 1.254.2
 WASM_TOOLS := .tools/bin/wasm-tools
 SIGNER_MODULE := target/component/wasm32-unknown-unknown/component/sigv4_component.wasm
 SIGNER_COMPONENT := target/sigv4-signer.wasm
+AGENT_MODULE := target/component-agent/wasm32-unknown-unknown/component/sigv4_component.wasm
+AGENT_COMPONENT := target/sigv4-agent.wasm
 # The AWS signing test suite ships inside the aws-sigv4 crate's package (a dev-dependency).
 SUITE = $(shell $(CARGO) metadata --format-version 1 --locked | python3 -c 'import json, os, sys; \
   p = next(p for p in json.load(sys.stdin)["packages"] if p["name"] == "aws-sigv4"); \
@@ -64,7 +66,7 @@ lint:
 nostd:
 	@for t in $(WASM_TARGETS); do $(CARGO) build --locked -q -p sigv4-core --release --target "$$t" && echo "sigv4-core builds for $$t (no_std)"; done
 
-## component: the signer component, its WIT (which must import nothing) and its size
+## component: both components, their WIT worlds and sizes; the signer must import nothing
 component: toolchain tools
 	$(CARGO) build --locked -q -p sigv4-component --lib --target wasm32-unknown-unknown \
 	  --profile component --target-dir target/component
@@ -75,6 +77,12 @@ component: toolchain tools
 	@raw=$$(stat -c %s $(SIGNER_COMPONENT)); gz=$$(gzip -9 -c $(SIGNER_COMPONENT) | wc -c); \
 	  echo "signer component: $$raw bytes raw, $$gz bytes gzipped, imports: none"; \
 	  test "$$raw" -le 153600 || { echo "over the 150 KB budget"; exit 1; }
+	$(CARGO) build --locked -q -p sigv4-component --lib --features agent \
+	  --target wasm32-unknown-unknown --profile component --target-dir target/component-agent
+	$(WASM_TOOLS) component new $(AGENT_MODULE) -o $(AGENT_COMPONENT)
+	$(WASM_TOOLS) component wit $(AGENT_COMPONENT) | grep -E '^ *(world|import|export) '
+	@raw=$$(stat -c %s $(AGENT_COMPONENT)); gz=$$(gzip -9 -c $(AGENT_COMPONENT) | wc -c); \
+	  echo "agent component: $$raw bytes raw, $$gz bytes gzipped"
 
 unit:
 	$(CARGO) test --locked --workspace -- --show-output

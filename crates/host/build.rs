@@ -1,10 +1,11 @@
-//! Builds the signer component: the `sigv4-component` crate compiled for wasm32-unknown-unknown
-//! (a nested cargo with its own target directory), then wrapped into a component by
-//! `wit-component` (what `wasm-tools component new` does). The host embeds the result.
+//! Builds both components of `crates/component`: the `signer` world, then (feature `agent`) the
+//! `agent` world, each compiled for wasm32-unknown-unknown by a nested cargo with its own target
+//! directory and wrapped into a component by `wit-component` (what `wasm-tools component new`
+//! does). The host embeds both.
 
 use std::env;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
@@ -19,11 +20,27 @@ fn main() {
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
-    let target_dir = root.join("target/component");
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+    // A target directory per world, so that neither rebuild undoes the other.
+    for (features, dir, name) in [
+        (None, "target/component", "sigv4_signer.wasm"),
+        (Some("agent"), "target/component-agent", "sigv4_agent.wasm"),
+    ] {
+        let module = build_module(&root, &root.join(dir), features);
+        let component = wit_component::ComponentEncoder::default()
+            .module(&module)
+            .and_then(|encoder| encoder.validate(true).encode())
+            .unwrap_or_else(|e| panic!("encode {name}: {e:#}"));
+        fs::write(out_dir.join(name), component).expect("write the component");
+    }
+}
+
+/// The core module of `sigv4-component` with `features`.
+fn build_module(root: &Path, target_dir: &Path, features: Option<&str>) -> Vec<u8> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
     build
-        .current_dir(&root)
+        .current_dir(root)
         .args(["build", "--locked", "-q", "-p", "sigv4-component", "--lib"])
         .args([
             "--target",
@@ -32,7 +49,10 @@ fn main() {
             "component",
         ])
         .arg("--target-dir")
-        .arg(&target_dir);
+        .arg(target_dir);
+    if let Some(features) = features {
+        build.args(["--features", features]);
+    }
     // The outer build's flags and wrappers (clippy, coverage) are not for the wasm build.
     for var in [
         "RUSTFLAGS",
@@ -52,12 +72,5 @@ fn main() {
         "building sigv4-component for wasm32-unknown-unknown failed (is the target installed? `make test` installs it)"
     );
     let module_path = target_dir.join("wasm32-unknown-unknown/component/sigv4_component.wasm");
-    let module =
-        fs::read(&module_path).unwrap_or_else(|e| panic!("{}: {e}", module_path.display()));
-    let component = wit_component::ComponentEncoder::default()
-        .module(&module)
-        .and_then(|encoder| encoder.validate(true).encode())
-        .expect("encode the signer component");
-    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR")).join("sigv4_signer.wasm");
-    fs::write(&out, component).expect("write the component");
+    fs::read(&module_path).unwrap_or_else(|e| panic!("{}: {e}", module_path.display()))
 }

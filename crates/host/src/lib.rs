@@ -11,20 +11,31 @@
 pub mod credentials;
 
 use std::sync::OnceLock;
-use wasmtime::component::{Component, Linker, ResourceAny};
+use wasmtime::component::{Component, InstancePre, Linker, ResourceAny};
 
 use wasmtime::error::Context;
 use wasmtime::{Config, Engine, Result, Store};
 
-/// Generated from `wit/` by wasmtime (its docs are the WIT's).
+/// Generated from `wit/` by wasmtime (its docs are the WIT's). The agent world exports the
+/// `signing` interface too, so these bindings serve both components.
 #[allow(missing_docs)]
 mod bindings {
     wasmtime::component::bindgen!({
-        world: "signer",
+        world: "agent",
         path: "../../wit",
+        with: {
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+        },
         additional_derives: [PartialEq, Eq, Clone],
+        require_store_data_send: true,
     });
 }
+
+pub mod agent;
+
+use bindings::exports::sigv4::core::signing::{Guest as SigningExports, GuestIndices};
 
 pub use bindings::exports::sigv4::core::signing::{
     Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Request,
@@ -37,7 +48,8 @@ pub const SIGNER_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/si
 /// The compiled, pre-instantiated signer component. Compile once, instantiate per use.
 pub struct SignerComponent {
     engine: Engine,
-    pre: bindings::SignerPre<()>,
+    pre: InstancePre<()>,
+    signing: GuestIndices,
 }
 
 impl SignerComponent {
@@ -63,18 +75,21 @@ impl SignerComponent {
             Component::new(&engine, component).context("compile the signer component")?;
         // The signer world imports nothing: an empty linker must do.
         let linker = Linker::new(&engine);
-        let pre = bindings::SignerPre::new(linker.instantiate_pre(&component)?)?;
-        Ok(SignerComponent { engine, pre })
+        let pre = linker.instantiate_pre(&component)?;
+        let signing = GuestIndices::new(&pre)?;
+        Ok(SignerComponent {
+            engine,
+            pre,
+            signing,
+        })
     }
 
     /// A fresh instance with a `signer` resource for `config`.
     pub fn signer(&self, config: &SignerConfig) -> Result<SignerInstance, CallError> {
         let mut store = Store::new(&self.engine, ());
-        let bindings = self.pre.instantiate(&mut store)?;
-        let signer = bindings
-            .sigv4_core_signing()
-            .signer()
-            .call_create(&mut store, config)??;
+        let instance = self.pre.instantiate(&mut store)?;
+        let bindings = self.signing.load(&mut store, &instance)?;
+        let signer = bindings.signer().call_create(&mut store, config)??;
         Ok(SignerInstance {
             store,
             bindings,
@@ -118,19 +133,17 @@ impl std::error::Error for CallError {}
 /// One instance of the component and its `signer` resource.
 pub struct SignerInstance {
     store: Store<()>,
-    bindings: bindings::Signer,
+    bindings: SigningExports,
     signer: ResourceAny,
 }
 
 impl SignerInstance {
     /// Header signing at `time` (seconds since the Unix epoch): the headers to set.
     pub fn sign(&mut self, request: &Request, time: u64) -> Result<Signed, CallError> {
-        Ok(self.bindings.sigv4_core_signing().signer().call_sign(
-            &mut self.store,
-            self.signer,
-            request,
-            time,
-        )??)
+        Ok(self
+            .bindings
+            .signer()
+            .call_sign(&mut self.store, self.signer, request, time)??)
     }
 
     /// Query signing: the presigned URL, valid for `expires_in` seconds.
@@ -140,7 +153,7 @@ impl SignerInstance {
         time: u64,
         expires_in: u64,
     ) -> Result<Signed, CallError> {
-        Ok(self.bindings.sigv4_core_signing().signer().call_presign(
+        Ok(self.bindings.signer().call_presign(
             &mut self.store,
             self.signer,
             request,
@@ -156,7 +169,7 @@ impl SignerInstance {
         time: u64,
         location: Location,
     ) -> Result<Explained, CallError> {
-        Ok(self.bindings.sigv4_core_signing().signer().call_explain(
+        Ok(self.bindings.signer().call_explain(
             &mut self.store,
             self.signer,
             request,
@@ -167,11 +180,11 @@ impl SignerInstance {
 
     /// Replaces the credentials (after a refresh).
     pub fn set_credentials(&mut self, credentials: &Credentials) -> Result<(), CallError> {
-        Ok(self
-            .bindings
-            .sigv4_core_signing()
-            .signer()
-            .call_set_credentials(&mut self.store, self.signer, credentials)??)
+        Ok(self.bindings.signer().call_set_credentials(
+            &mut self.store,
+            self.signer,
+            credentials,
+        )??)
     }
 }
 
