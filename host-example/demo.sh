@@ -60,10 +60,10 @@ printf '[profile demo]\nregion = us-east-1\n' >"$work/.aws/config"
 export AWS_PROFILE=demo
 "$SIGV4" credentials
 
-step "whoami: STS GetCallerIdentity, signed in the component, verified by moto"
+step "whoami: STS GetCallerIdentity, signed and sent by the agent component (wasi:http), verified by moto"
 "$SIGV4" whoami --endpoint-url "$moto/"
 
-step "S3: create a bucket, PUT an object whose key has a space, GET it back"
+step "S3 through the agent component: create a bucket, PUT an object whose key has a space, GET it back"
 "$SIGV4" send -X PUT --service s3 "$moto/demo-bucket" | head -1
 "$SIGV4" send -X PUT -H 'content-type: application/octet-stream' -d 'hello from the component' \
   --service s3 "$moto/demo-bucket/notes/hello%20world.txt" | head -1
@@ -95,4 +95,4 @@ echo "$url"
 echo "curl: $(curl -s -w ' (HTTP %{http_code})' "$url")"
 echo "curl with the signature altered: $(curl -s -o /dev/null -w 'HTTP %{http_code}' "${url%?}x")"
 
-step "Done: every request above was signed by the WebAssembly component; servers stopped"
+step "Done: every request above was signed inside a WebAssembly component (sent by the agent through wasi:http, or by curl); servers stopped"

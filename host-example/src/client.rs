@@ -1,13 +1,17 @@
-//! Signing arbitrary requests inside the component with credentials from the provider chain,
-//! and sending them.
+//! Signing arbitrary requests inside the components with credentials from the provider chain,
+//! and sending them through the agent component's wasi:http.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use sigv4_host::agent::{
+    AgentComponent, AgentError, AgentHost, ClientConfig, HostTimeouts, Timeouts,
+};
 use sigv4_host::credentials::{self, CredentialsCache};
 use sigv4_host::{
-    Explained, Header, Location, Payload, Request, Settings, SignerComponent, SignerConfig,
+    CallError, Explained, Header, Location, Payload, Request, Settings, SignerComponent,
+    SignerConfig,
 };
 
 /// A request as the command line describes it.
@@ -59,25 +63,33 @@ pub fn infer_service_region(url: &str) -> (Option<String>, Option<String>) {
     }
 }
 
-/// Signs through the component with credentials from the chain (cached, refreshed ahead).
+/// Signs inside the components with credentials from the chain (cached, refreshed ahead):
+/// the signer component for `sign`, the agent component (which also sends, through wasi:http)
+/// for `send`.
 pub struct Client {
-    component: &'static SignerComponent,
-    credentials: CredentialsCache,
+    credentials: Arc<CredentialsCache>,
     /// The region from the environment, profile or IMDS, when the URL does not say.
     default_region: Option<String>,
 }
 
+/// An HTTP answer.
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
 impl Client {
-    /// Loads the component and the default credential chain from the process environment.
-    pub fn from_env() -> Result<Self, String> {
+    /// The default credential chain and region of the process environment.
+    pub fn from_env() -> Self {
         let env: HashMap<String, String> = std::env::vars().collect();
-        let component = SignerComponent::shared()
-            .map_err(|e| format!("loading the signer component: {e:#}"))?;
-        Ok(Client {
-            component,
-            credentials: CredentialsCache::new(Box::new(credentials::default_chain(&env))),
+        Client {
+            credentials: Arc::new(CredentialsCache::new(Box::new(credentials::default_chain(
+                &env,
+            )))),
             default_region: credentials::resolve_region(&env),
-        })
+        }
     }
 
     /// Signs `request` for `service` in `region` (inferred from the URL when not given).
@@ -89,6 +101,70 @@ impl Client {
         location: Location,
         unsigned_payload: bool,
     ) -> Result<Explained, String> {
+        let (region, service, settings) = self.scope(request, service, region)?;
+        let credentials = self.credentials.get().map_err(|e| e.to_string())?;
+        let time = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let config = SignerConfig {
+            credentials: credentials.to_wit(),
+            region,
+            service,
+            settings,
+        };
+        SignerComponent::shared()
+            .map_err(CallError::from)
+            .and_then(|component| component.signer(&config))
+            .and_then(|mut signer| {
+                signer.explain(&wit_request(request, unsigned_payload), time, location)
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    /// Signs `request` and sends it, both inside the agent component (network: wasi:http).
+    pub fn send(
+        &self,
+        request: &HttpRequest,
+        service: Option<&str>,
+        region: Option<&str>,
+        unsigned_payload: bool,
+    ) -> Result<Response, String> {
+        let (region, service, settings) = self.scope(request, service, region)?;
+        let config = ClientConfig {
+            region,
+            service,
+            settings,
+            timeouts: Timeouts {
+                connect_ms: 0,
+                first_byte_ms: 0,
+                between_bytes_ms: 0,
+            },
+        };
+        let host = AgentHost {
+            credentials: self.credentials.clone(),
+            timeouts: HostTimeouts::default(),
+            fixed_time: None,
+        };
+        let wit = wit_request(request, unsigned_payload);
+        let body = unsigned_payload.then_some(request.body.as_slice());
+        let response = AgentComponent::shared()
+            .map_err(AgentError::from)
+            .and_then(|agent| agent.client(&config, host))
+            .and_then(|mut client| client.send(&wit, body))
+            .map_err(|e| format!("{} {}: {e}", request.method, request.url))?;
+        Ok(Response {
+            status: response.status,
+            body: response.body,
+        })
+    }
+
+    /// The region, service and signing settings for `request`.
+    fn scope(
+        &self,
+        request: &HttpRequest,
+        service: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<(String, String, Settings), String> {
         let (inferred_service, inferred_region) = infer_service_region(&request.url);
         let service = service
             .map(String::from)
@@ -99,92 +175,34 @@ impl Client {
             .or(inferred_region)
             .or_else(|| self.default_region.clone())
             .ok_or("no region: give --region or set AWS_REGION")?;
-        let credentials = self.credentials.get().map_err(|e| e.to_string())?;
-        let time = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         let settings = if service == "s3" {
             Settings::s3()
         } else {
             Settings::standard()
         };
-        let wit_request = Request {
-            method: request.method.clone(),
-            uri: request.url.clone(),
-            headers: request
-                .headers
-                .iter()
-                .map(|(n, v)| Header {
-                    name: n.clone(),
-                    value: v.clone(),
-                })
-                .collect(),
-            payload: if unsigned_payload {
-                Payload::Unsigned
-            } else {
-                Payload::Bytes(request.body.clone())
-            },
-        };
-        let config = SignerConfig {
-            credentials: credentials.to_wit(),
-            region,
-            service,
-            settings,
-        };
-        self.component
-            .signer(&config)
-            .and_then(|mut signer| signer.explain(&wit_request, time, location))
-            .map_err(|e| e.to_string())
+        Ok((region, service, settings))
     }
 }
 
-/// An HTTP answer.
-pub struct Response {
-    /// The status code.
-    pub status: u16,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-/// Sends `request` with the signature's headers added (or to the presigned URL).
-pub fn send(request: &HttpRequest, signed: &Explained) -> Result<Response, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let url = signed.signed.url.as_deref().unwrap_or(&request.url);
-    let mut builder = ureq::http::Request::builder()
-        .method(request.method.as_str())
-        .uri(url);
-    let replaced: Vec<&str> = signed
-        .signed
-        .headers
-        .iter()
-        .map(|h| h.name.as_str())
-        .collect();
-    for (name, value) in &request.headers {
-        if !replaced.iter().any(|r| r.eq_ignore_ascii_case(name)) {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
+/// The component's request record.
+fn wit_request(request: &HttpRequest, unsigned_payload: bool) -> Request {
+    Request {
+        method: request.method.clone(),
+        uri: request.url.clone(),
+        headers: request
+            .headers
+            .iter()
+            .map(|(n, v)| Header {
+                name: n.clone(),
+                value: v.clone(),
+            })
+            .collect(),
+        payload: if unsigned_payload {
+            Payload::Unsigned
+        } else {
+            Payload::Bytes(request.body.clone())
+        },
     }
-    for header in &signed.signed.headers {
-        builder = builder.header(header.name.as_str(), header.value.as_str());
-    }
-    let http_request = builder
-        .body(request.body.clone())
-        .map_err(|e| format!("bad request: {e}"))?;
-    let mut response = agent
-        .run(http_request)
-        .map_err(|e| format!("{} {url}: {e}", request.method))?;
-    let status = response.status().as_u16();
-    let mut body = Vec::new();
-    response
-        .body_mut()
-        .as_reader()
-        .take(64 * 1024 * 1024)
-        .read_to_end(&mut body)
-        .map_err(|e| format!("reading the answer: {e}"))?;
-    Ok(Response { status, body })
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::time::UNIX_EPOCH;
 use base64::Engine;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sigv4_case::{Case, SignatureLocation};
-use sigv4_cli::client::{Client, HttpRequest, send};
+use sigv4_cli::client::{Client, HttpRequest};
 use sigv4_cli::sign_case;
 use sigv4_host::credentials::{self, xml_text};
 use sigv4_host::{Explained, Location, SignerComponent};
@@ -209,7 +209,7 @@ fn http_request(args: &RequestArgs) -> Result<HttpRequest, String> {
 
 fn signed(args: &RequestArgs, location: Location) -> Result<(HttpRequest, Explained), String> {
     let request = http_request(args)?;
-    let client = Client::from_env()?;
+    let client = Client::from_env();
     let out = client.sign(
         &request,
         args.service.as_deref(),
@@ -221,8 +221,13 @@ fn signed(args: &RequestArgs, location: Location) -> Result<(HttpRequest, Explai
 }
 
 fn send_command(args: &RequestArgs) -> Result<(), String> {
-    let (request, out) = signed(args, Location::Headers)?;
-    let response = send(&request, &out)?;
+    let request = http_request(args)?;
+    let response = Client::from_env().send(
+        &request,
+        args.service.as_deref(),
+        args.region.as_deref(),
+        args.unsigned_payload,
+    )?;
     // A closed pipe (`| head`) is not an error worth a panic.
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "HTTP {}", response.status);
@@ -234,11 +239,8 @@ fn send_command(args: &RequestArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// STS GetCallerIdentity, signed in the component: the request `whoami` sends and `proof` serializes.
-fn caller_identity(
-    sts: &StsArgs,
-    extra_headers: Vec<(String, String)>,
-) -> Result<(HttpRequest, Explained), String> {
+/// STS GetCallerIdentity: the request `whoami` sends and `proof` serializes, and its region.
+fn caller_identity(sts: &StsArgs, extra_headers: Vec<(String, String)>) -> (HttpRequest, String) {
     let env: HashMap<String, String> = std::env::vars().collect();
     let region = sts
         .region
@@ -260,19 +262,13 @@ fn caller_identity(
         headers,
         body: b"Action=GetCallerIdentity&Version=2011-06-15".to_vec(),
     };
-    let out = Client::from_env()?.sign(
-        &request,
-        Some("sts"),
-        Some(&region),
-        Location::Headers,
-        false,
-    )?;
-    Ok((request, out))
+    (request, region)
 }
 
+/// GetCallerIdentity signed and sent by the agent component.
 fn whoami(sts: &StsArgs) -> Result<(), String> {
-    let (request, out) = caller_identity(sts, Vec::new())?;
-    let response = send(&request, &out)?;
+    let (request, region) = caller_identity(sts, Vec::new());
+    let response = Client::from_env().send(&request, Some("sts"), Some(&region), false)?;
     let body = String::from_utf8_lossy(&response.body);
     if response.status != 200 {
         return Err(format!("STS answered {}: {body}", response.status));
@@ -288,7 +284,14 @@ fn proof(sts: &StsArgs, audience: Option<&str>, audience_header: &str) -> Result
     let extra = audience
         .map(|a| vec![(audience_header.to_string(), a.to_string())])
         .unwrap_or_default();
-    let (request, out) = caller_identity(sts, extra)?;
+    let (request, region) = caller_identity(sts, extra);
+    let out = Client::from_env().sign(
+        &request,
+        Some("sts"),
+        Some(&region),
+        Location::Headers,
+        false,
+    )?;
     let mut headers: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
     let own = request.headers.iter().map(|(n, v)| (n, v));
     for (name, value) in own.chain(out.signed.headers.iter().map(|h| (&h.name, &h.value))) {
