@@ -92,5 +92,5 @@ unit:
 bench: toolchain
 	$(CARGO) bench --locked -p sigv4-core --bench sign
 	$(CARGO) bench --locked -p sigv4-host --bench component
-	RUSTFLAGS='--cfg sha2_backend="soft"' CARGO_TARGET_DIR=target/soft-sha \
+	RUSTFLAGS='--cfg sha2_backend="soft"' CARGO_TARGET_DIR=$(CURDIR)/target/soft-sha \
 	  $(CARGO) bench --locked -p sigv4-host --bench component

@@ -17,6 +17,7 @@ fn main() {
         "crates/component",
         "wit",
         "Cargo.lock",
+        ".cargo/config.toml",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }

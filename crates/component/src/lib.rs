@@ -68,14 +68,7 @@ impl GuestSigner for Signer {
     fn create(
         config: SignerConfig,
     ) -> Result<bindings::exports::sigv4::core::signing::Signer, Error> {
-        sigv4_core::check_scope(&config.region, &config.service).map_err(error)?;
-        let state = State {
-            credentials: credentials(&config.credentials)?,
-            region: config.region,
-            service: config.service,
-            settings: config.settings,
-            signer: sigv4_core::Signer::new(),
-        };
+        let state = State::new(config)?;
         Ok(bindings::exports::sigv4::core::signing::Signer::new(
             Signer(RefCell::new(state)),
         ))
@@ -140,11 +133,22 @@ impl State {
         location: sigv4_core::Location,
         explain: bool,
     ) -> Result<Explained, Error> {
-        let headers: Vec<(&str, &str)> = request
-            .headers
-            .iter()
-            .map(|h| (h.name.as_str(), h.value.as_str()))
-            .collect();
+        // Most requests have a few headers: borrow them without allocating.
+        let mut few = [("", ""); 16];
+        let many: Vec<(&str, &str)>;
+        let headers: &[(&str, &str)] = if request.headers.len() <= few.len() {
+            for (slot, h) in few.iter_mut().zip(&request.headers) {
+                *slot = (h.name.as_str(), h.value.as_str());
+            }
+            &few[..request.headers.len()]
+        } else {
+            many = request
+                .headers
+                .iter()
+                .map(|h| (h.name.as_str(), h.value.as_str()))
+                .collect();
+            &many
+        };
         let settings = &self.settings;
         let excluded: Vec<&str> = settings
             .excluded_headers
@@ -155,7 +159,7 @@ impl State {
         let core_request = sigv4_core::Request {
             method: &request.method,
             uri: &request.uri,
-            headers: &headers,
+            headers,
             payload: match &request.payload {
                 Payload::Bytes(body) => sigv4_core::Payload::Bytes(body),
                 Payload::Sha256Hex(hash) => sigv4_core::Payload::Sha256Hex(hash),
