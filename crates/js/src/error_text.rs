@@ -1,0 +1,88 @@
+//! Errors for JavaScript without `core::fmt`: the code, the field and the details as lines, which
+//! `js/src/errors.js` turns into a `SigV4Error` and its message.
+
+use alloc::string::String;
+use sigv4_core::{Error, Field};
+
+/// `code\nfield\nindex\nbyte\nposition\ndetail`; `index`, `byte` and `position` are decimal or
+/// empty, `detail` is the reason of an invalid URI or the rejected expiry.
+pub(crate) fn encode(error: &Error) -> String {
+    let mut out = String::with_capacity(64);
+    let (field, index) = field(error.field());
+    let mut line = |text: &str| {
+        out.push_str(text);
+        out.push('\n');
+    };
+    line(error.code());
+    line(field);
+    let mut digits = [0u8; 20];
+    line(index.map_or("", |i| decimal(i as u64, &mut digits)));
+    let (byte, position) = match error {
+        Error::InvalidByte { byte, position, .. } => (Some(*byte as usize), Some(*position)),
+        _ => (None, None),
+    };
+    line(byte.map_or("", |b| decimal(b as u64, &mut digits)));
+    line(position.map_or("", |p| decimal(p as u64, &mut digits)));
+    match error {
+        Error::InvalidUri(reason) => out.push_str(reason),
+        Error::ExpiresInOutOfRange(secs) => out.push_str(decimal(*secs, &mut digits)),
+        _ => {}
+    }
+    out
+}
+
+/// The field's name as the core's `Display` gives it, and a header's index.
+fn field(field: Field) -> (&'static str, Option<usize>) {
+    match field {
+        Field::Method => ("method", None),
+        Field::Uri => ("uri", None),
+        Field::Host => ("host", None),
+        Field::HeaderName(i) => ("header_name", Some(i)),
+        Field::HeaderValue(i) => ("header_value", Some(i)),
+        Field::Region => ("region", None),
+        Field::Service => ("service", None),
+        Field::AccessKeyId => ("access_key_id", None),
+        Field::SecretAccessKey => ("secret_access_key", None),
+        Field::SessionToken => ("session_token", None),
+        Field::PayloadHash => ("payload_hash", None),
+        Field::ExpiresIn => ("expires_in", None),
+        Field::Timestamp => ("timestamp", None),
+        _ => ("unknown", None),
+    }
+}
+
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    core::str::from_utf8(&buf[i..]).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines() {
+        let e = Error::InvalidByte {
+            field: Field::HeaderName(3),
+            byte: b' ',
+            position: 12,
+        };
+        assert_eq!(encode(&e), "invalid_byte\nheader_name\n3\n32\n12\n");
+        assert_eq!(
+            encode(&Error::ExpiresInOutOfRange(604_801)),
+            "expires_in_out_of_range\nexpires_in\n\n\n\n604801"
+        );
+        assert_eq!(
+            encode(&Error::Empty(Field::Region)),
+            "empty\nregion\n\n\n\n"
+        );
+    }
+}

@@ -1,0 +1,86 @@
+// npm run bench: the same three requests signed by this package and by the JavaScript peers
+// (aws4fetch, @smithy/signature-v4 with node:crypto hashing, aws4) in one process run, in us per
+// signature, with each peer's time as a multiple of ours. Timings on shared machines are noisy:
+// each figure is the best of several rounds, and only the ratios within one run mean much.
+
+import { AwsV4Signer } from 'aws4fetch';
+import { SignatureV4 as SmithySignatureV4 } from '@smithy/signature-v4';
+import { Hash } from '@smithy/hash-node';
+import aws4 from 'aws4';
+import { signSync, presignSync } from '../src/index.js';
+
+const ROUNDS = 7;
+const MIN_ROUND_MS = 200;
+
+const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+const session = { ...credentials, sessionToken: 'FwoGZXIvYXdzEBYaDHhBTEXAMPLESESSIONTOKENFORBENCHMARKING' };
+const signingDate = new Date('2024-05-06T07:08:09Z');
+const datetime = '20240506T070809Z';
+const sha256 = Hash.bind(null, 'sha256');
+const aws4fetchCache = new Map();
+const json = '{"TableName":"Music","Key":{"Artist":{"S":"No One You Know"},"SongTitle":{"S":"Call Me Today"}}}';
+
+/** Each request: host, path with query, method, headers, body; service and region; presign? */
+const requests = [
+  { name: 'GET with query (S3)', service: 's3', region: 'us-east-1', method: 'GET', host: 'examplebucket.s3.amazonaws.com', path: '/photos/2024/cat.jpg', query: { 'list-type': '2', prefix: 'photos/', 'max-keys': '100' }, headers: {}, body: '', credentials },
+  { name: 'POST JSON + session token (DynamoDB)', service: 'dynamodb', region: 'us-west-2', method: 'POST', host: 'dynamodb.us-west-2.amazonaws.com', path: '/', query: {}, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' }, body: json, credentials: session },
+  { name: 'S3 presigned GET', service: 's3', region: 'us-east-1', method: 'GET', host: 'examplebucket.s3.amazonaws.com', path: '/photos/2024/cat.jpg', query: {}, headers: {}, body: '', credentials, presign: true },
+];
+
+function queryString(query) {
+  return new URLSearchParams(query).toString().replace(/\+/g, '%20');
+}
+
+function signers(r) {
+  const url = `https://${r.host}${r.path}${Object.keys(r.query).length ? `?${queryString(r.query)}` : ''}`;
+  const request = { method: r.method, url, headers: r.headers, body: r.body };
+  const options = { ...r.credentials, region: r.region, service: r.service, signingDate, expiresIn: 86400 };
+  const smithy = new SmithySignatureV4({ credentials: r.credentials, region: r.region, service: r.service, sha256, uriEscapePath: r.service !== 's3' });
+  const httpRequest = { method: r.method, protocol: 'https:', hostname: r.host, path: r.path, query: r.query, headers: { host: r.host, ...r.headers }, body: r.body || undefined };
+  const aws4Request = { host: r.host, path: url.slice(8 + r.host.length), method: r.method, service: r.service, region: r.region, headers: { ...r.headers }, body: r.body || undefined, signQuery: r.presign };
+  return {
+    'sigv4-wasm': r.presign ? () => presignSync(request, options) : () => signSync(request, options),
+    aws4fetch: () => new AwsV4Signer({ ...request, ...r.credentials, service: r.service, region: r.region, datetime, signQuery: r.presign, cache: aws4fetchCache, body: r.body || undefined }).sign(),
+    '@smithy/signature-v4': r.presign ? () => smithy.presign(httpRequest, { signingDate, expiresIn: 86400 }) : () => smithy.sign(httpRequest, { signingDate }),
+    aws4: () => aws4.sign({ ...aws4Request, headers: { ...r.headers } }, r.credentials),
+  };
+}
+
+/** Best us per call over ROUNDS rounds of at least MIN_ROUND_MS each. */
+async function measure(fn) {
+  const isAsync = fn() instanceof Promise;
+  let batch = 64;
+  let best = Infinity;
+  for (let round = 0; round < ROUNDS; ) {
+    const start = process.hrtime.bigint();
+    if (isAsync) for (let i = 0; i < batch; i++) await fn();
+    else for (let i = 0; i < batch; i++) fn();
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (ms < MIN_ROUND_MS) {
+      batch *= 2;
+      continue;
+    }
+    best = Math.min(best, (ms * 1000) / batch);
+    round++;
+  }
+  return best;
+}
+
+const rows = [];
+for (const r of requests) {
+  const results = {};
+  for (const [name, fn] of Object.entries(signers(r))) results[name] = await measure(fn);
+  const ours = results['sigv4-wasm'];
+  console.log(`\n${r.name}`);
+  for (const [name, us] of Object.entries(results)) {
+    const ratio = name === 'sigv4-wasm' ? '' : `  ${(us / ours).toFixed(1)}x ours`;
+    console.log(`  ${name.padEnd(22)} ${us.toFixed(2).padStart(8)} us/sign${ratio}`);
+  }
+  const peers = Object.entries(results).filter(([name]) => name !== 'sigv4-wasm');
+  const [fastest, fastestUs] = peers.reduce((a, b) => (b[1] < a[1] ? b : a));
+  rows.push({ request: r.name, fastest, vsFastest: fastestUs / ours, vsAws4fetch: results.aws4fetch / ours });
+}
+console.log('\nspeed-up (targets: >= 5x the fastest peer, >= 100x aws4fetch)');
+for (const row of rows) {
+  console.log(`  ${row.request.padEnd(38)} ${row.vsFastest.toFixed(1)}x the fastest peer (${row.fastest}), ${row.vsAws4fetch.toFixed(1)}x aws4fetch`);
+}

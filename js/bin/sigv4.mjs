@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// sigv4 sign --case DIR [--location header|query] [--json]: the signing-case contract of the Rust
+// CLI (host-example; case format in crates/case/src/case.rs), signed by this package's wasm.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine, SINGLE_ENCODE, NO_NORMALIZE, CONTENT_SHA256, TOKEN_AFTER, unixSeconds } from '../src/engine.js';
+import { parseRequest, requestUri } from '../src/raw-request.js';
+
+const USAGE = 'usage: sigv4 sign --case DIR [--location header|query] [--json]';
+
+function parseArgs(argv) {
+  const [command, ...rest] = argv;
+  if (command !== 'sign') throw new Error(USAGE);
+  const args = { location: 'header', json: false };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--json') args.json = true;
+    else if (arg === '--case' && i + 1 < rest.length) args.case = rest[++i];
+    else if (arg === '--location' && ['header', 'query'].includes(rest[i + 1])) args.location = rest[++i];
+    else throw new Error(`unexpected argument ${JSON.stringify(arg)}\n${USAGE}`);
+  }
+  if (!args.case) throw new Error(USAGE);
+  return args;
+}
+
+function read(dir, name) {
+  const path = join(dir, name);
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`${path}: ${e.message}`);
+  }
+}
+
+/** Signs the case directory like sigv4_case::Case::sign: every intermediate step. */
+function signCase(dir, location) {
+  let context;
+  try {
+    context = JSON.parse(read(dir, 'context.json').toString('utf8'));
+  } catch (e) {
+    throw e.message.startsWith(dir) ? e : new Error(`${join(dir, 'context.json')}: ${e.message}`);
+  }
+  const request = parseRequest(read(dir, 'request.txt'));
+  const engine = new Engine();
+  const { access_key_id, secret_access_key, token } = context.credentials ?? {};
+  engine.setCredentials({ accessKeyId: access_key_id, secretAccessKey: secret_access_key, sessionToken: token ?? undefined });
+  let flags = 0;
+  if (context.double_uri_encode === false) flags |= SINGLE_ENCODE;
+  if (context.normalize === false) flags |= NO_NORMALIZE;
+  if (context.sign_body === true) flags |= CONTENT_SHA256;
+  if (context.omit_session_token === true) flags |= TOKEN_AFTER;
+  const expiresIn = location === 'query' ? (context.expiration_in_seconds ?? 3600) : undefined;
+  return engine.sign(
+    request.method,
+    requestUri(request),
+    request.headers.flat(),
+    context.region,
+    context.service,
+    unixSeconds(context.timestamp),
+    flags,
+    request.body,
+    expiresIn,
+    true,
+  );
+}
+
+function main() {
+  const args = parseArgs(process.argv.slice(2));
+  let out;
+  try {
+    out = signCase(args.case, args.location);
+  } catch (e) {
+    throw new Error(`${args.case}: ${e.message}`);
+  }
+  const { canonicalRequest, stringToSign, signed } = out;
+  const url = typeof signed === 'string' ? signed : undefined;
+  const headers = [];
+  for (let i = 0; url === undefined && i < signed.length; i += 2) headers.push([signed[i], signed[i + 1]]);
+  const authorization = headers.find(([name]) => name === 'authorization')?.[1] ?? '';
+  const signature = (url ?? authorization).slice(-64);
+  if (args.json) {
+    const json = { canonical_request: canonicalRequest, string_to_sign: stringToSign, signature };
+    if (url !== undefined) json.url = url;
+    else Object.assign(json, { authorization, headers });
+    console.log(JSON.stringify(json));
+  } else {
+    console.log(url ?? authorization);
+  }
+}
+
+try {
+  main();
+} catch (e) {
+  process.stderr.write(`sigv4: ${e.message}\n`);
+  process.exitCode = 1;
+}

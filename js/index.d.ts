@@ -1,0 +1,133 @@
+// Types of sigv4-wasm (hand-written; the implementation is src/*.js over the wasm core).
+
+/** Bad input: `code` is stable, `field` names the input at fault (e.g. `headers[1].name`). */
+export class SigV4Error extends Error {
+  readonly name: 'SigV4Error';
+  readonly code:
+    | 'empty' | 'invalid_byte' | 'invalid_uri' | 'missing_host' | 'invalid_payload_hash'
+    | 'expires_in_out_of_range' | 'invalid_timestamp' | 'invalid_type' | 'missing_credentials'
+    | 'unsigned_payload_not_allowed';
+  readonly field: string;
+}
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export type HeadersInput = Headers | Map<string, string> | Array<[string, string]> | Record<string, string>;
+export type SigningDate = Date | number | string;
+
+/** Settings that differ between services; the defaults follow `service` (S3's rules for 's3'). */
+export interface SigningSettings {
+  /** Use the path as sent (S3) instead of encoding it once more. */
+  singleEncode?: boolean;
+  /** Remove dot segments and repeated slashes (all services but S3). */
+  normalizePath?: boolean;
+  /** Add and sign x-amz-content-sha256 (S3). */
+  contentSha256Header?: boolean;
+  /** Add the session token after signing instead of signing it. */
+  appendSessionToken?: boolean;
+}
+
+export interface SyncRequest {
+  method?: string;
+  url: string | URL;
+  headers?: HeadersInput;
+  body?: string | Uint8Array | ArrayBuffer | ArrayBufferView;
+}
+
+export interface SyncOptions extends Credentials, SigningSettings {
+  region: string;
+  service: string;
+  /** The signing time; the clock when omitted. */
+  signingDate?: SigningDate;
+  /** The body's hex SHA-256, computed by the caller (large bodies). */
+  payloadHash?: string;
+  /** Sign the body as UNSIGNED-PAYLOAD (S3). */
+  unsignedPayload?: boolean;
+}
+
+/** The headers to set: x-amz-date, x-amz-security-token, x-amz-content-sha256, authorization. */
+export function signSync(request: SyncRequest, options: SyncOptions): Record<string, string>;
+/** The presigned URL, valid for `expiresIn` seconds (default 3600, at most 604800). */
+export function presignSync(request: SyncRequest, options: SyncOptions & { expiresIn?: number }): string;
+/** Signs and returns the canonical request and string to sign too. */
+export function explainSync(
+  request: SyncRequest,
+  options: SyncOptions & { presign?: boolean; expiresIn?: number },
+): { canonicalRequest: string; stringToSign: string; headers?: Record<string, string>; url?: string };
+
+export interface AwsClientOptions extends Credentials {
+  service?: string;
+  region?: string;
+  /** Retries of 5xx and 429 answers (default 10). */
+  retries?: number;
+  /** The first backoff in ms, doubled each retry, with jitter (default 50). */
+  initRetryMs?: number;
+}
+
+export interface AwsRequestInit extends RequestInit {
+  aws?: Partial<Credentials> & SigningSettings & {
+    service?: string;
+    region?: string;
+    /** Presign: the signature goes into the URL. */
+    signQuery?: boolean;
+    /** X-Amz-Expires for signQuery (default 86400). */
+    expiresIn?: number;
+    /** aws4fetch's YYYYMMDDTHHMMSSZ signing time. */
+    datetime?: string;
+    signingDate?: SigningDate;
+  };
+}
+
+/** aws4fetch's client: signs fetch requests; service and region inferred from AWS hostnames. */
+export class AwsClient {
+  constructor(options: AwsClientOptions);
+  sign(input: string | URL | Request, init?: AwsRequestInit): Promise<Request>;
+  fetch(input: string | URL | Request, init?: AwsRequestInit): Promise<Response>;
+}
+
+/** The request shape of @smithy/protocol-http's HttpRequest. */
+export interface HttpRequest {
+  method: string;
+  protocol?: string;
+  hostname: string;
+  port?: number;
+  path: string;
+  query?: Record<string, string | string[] | null>;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+type Provider<T> = T | (() => T | Promise<T>);
+
+export interface SignatureV4Init {
+  credentials: Provider<Credentials>;
+  region: Provider<string>;
+  service: string;
+  /** Accepted for compatibility; hashing is native (large bodies) or in the wasm. */
+  sha256?: unknown;
+  /** false for S3: the path as sent, not normalized. */
+  uriEscapePath?: boolean;
+  /** Add x-amz-content-sha256 (default true). */
+  applyChecksum?: boolean;
+}
+
+export interface SigningArguments {
+  signingDate?: SigningDate;
+  signingRegion?: string;
+  signingService?: string;
+  unsignableHeaders?: Set<string>;
+}
+
+/** @smithy/signature-v4's signer: pass it as `signer` to AWS SDK for JavaScript v3 clients. */
+export class SignatureV4 {
+  constructor(init: SignatureV4Init);
+  sign<T extends HttpRequest>(request: T, options?: SigningArguments): Promise<T>;
+  presign<T extends HttpRequest>(
+    request: T,
+    options?: SigningArguments & { expiresIn?: number; unhoistableHeaders?: Set<string>; hoistableHeaders?: Set<string> },
+  ): Promise<T>;
+}

@@ -1,0 +1,109 @@
+// AwsClient: aws4fetch's API (sign a fetch Request, or sign and fetch with retries), signed by the
+// wasm core.
+
+import { Engine, unixSeconds } from './engine.js';
+import { SigV4Error, typeError } from './errors.js';
+import { settingsFlags } from './sign-sync.js';
+import { payloadFor } from './body.js';
+import { inferServiceRegion } from './infer.js';
+
+/** aws4fetch's X-Amz-Expires for query signing. */
+const DEFAULT_EXPIRES_IN = 86400;
+
+/** Unix seconds from aws4fetch's `datetime` (YYYYMMDDTHHMMSSZ) or a `signingDate`. */
+function signingTime(aws) {
+  const amz = typeof aws.datetime === 'string' && aws.datetime.match(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/);
+  if (amz) return unixSeconds(`${amz[1]}-${amz[2]}-${amz[3]}T${amz[4]}:${amz[5]}:${amz[6]}Z`);
+  return unixSeconds(aws.signingDate ?? aws.datetime);
+}
+
+export class AwsClient {
+  constructor({ accessKeyId, secretAccessKey, sessionToken, service, region, retries, initRetryMs } = {}) {
+    this.engine = new Engine();
+    // Checked now: bad credentials fail here rather than on the first request.
+    this.engine.setCredentials({ accessKeyId, secretAccessKey, sessionToken });
+    this.accessKeyId = accessKeyId;
+    this.secretAccessKey = secretAccessKey;
+    this.sessionToken = sessionToken;
+    this.service = service;
+    this.region = region;
+    this.retries = retries ?? 10;
+    this.initRetryMs = initRetryMs || 50;
+  }
+
+  /**
+   * A signed Request for fetch(input, init). `init.aws` may override accessKeyId,
+   * secretAccessKey, sessionToken, service, region, and set signQuery (presign), expiresIn,
+   * datetime or signingDate, singleEncode, normalizePath, appendSessionToken.
+   */
+  async sign(input, init = {}) {
+    const { aws = {}, ...rest } = init;
+    let url = input;
+    let body = rest.body;
+    const headers = new Headers(rest.headers ?? (input instanceof Request ? input.headers : undefined));
+    let method = rest.method;
+    if (input instanceof Request) {
+      url = input.url;
+      method ??= input.method;
+      if (body === undefined && input.body !== null) {
+        body = headers.has('x-amz-content-sha256') ? input.body : await input.clone().arrayBuffer();
+      }
+    }
+    method ??= body == null ? 'GET' : 'POST';
+    if (typeof url !== 'string' && !(url instanceof URL)) throw typeError('uri', 'a string, a URL or a Request');
+    let parsed;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new SigV4Error('invalid_uri', 'uri', `uri is not valid: ${String(url)} is not an absolute URL`);
+    }
+    let service = aws.service ?? this.service;
+    let region = aws.region ?? this.region;
+    if (!service || !region) {
+      const [inferredService, inferredRegion] = inferServiceRegion(parsed, headers);
+      service ||= inferredService;
+      region ||= inferredRegion || 'us-east-1';
+    }
+    const presign = aws.signQuery === true;
+    const given = headers.get('x-amz-content-sha256') ?? (presign && service === 's3' ? 'UNSIGNED-PAYLOAD' : null);
+    const payload = await payloadFor(body, service, given);
+    const engine = this.engine;
+    engine.setCredentials({
+      accessKeyId: aws.accessKeyId ?? this.accessKeyId,
+      secretAccessKey: aws.secretAccessKey ?? this.secretAccessKey,
+      sessionToken: aws.sessionToken ?? this.sessionToken,
+    });
+    const flat = [];
+    for (const [name, value] of headers) flat.push(name, value);
+    const signed = engine.sign(
+      method,
+      parsed.href,
+      flat,
+      region,
+      service,
+      signingTime(aws),
+      settingsFlags(service, aws),
+      payload,
+      presign ? (aws.expiresIn ?? DEFAULT_EXPIRES_IN) : undefined,
+      false,
+    );
+    const out = { ...rest, method, headers, body };
+    if (body != null && typeof body === 'object' && (body instanceof ReadableStream || typeof body.pipe === 'function')) {
+      out.duplex = 'half';
+    }
+    if (presign) return new Request(signed, out);
+    for (let i = 0; i < signed.length; i += 2) headers.set(signed[i], signed[i + 1]);
+    return new Request(parsed.href, out);
+  }
+
+  /** Signs and fetches; retries 5xx and 429 answers with exponential backoff and jitter. */
+  async fetch(input, init) {
+    for (let i = 0; ; i++) {
+      const fetched = fetch(await this.sign(input, init));
+      if (i >= this.retries) return fetched;
+      const res = await fetched;
+      if (res.status < 500 && res.status !== 429) return res;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * this.initRetryMs * 2 ** i));
+    }
+  }
+}

@@ -1,0 +1,122 @@
+// The bridge to the wasm core (crates/js): loads it on first use, passes a request as one string
+// plus the UTF-16 lengths of its parts, and turns the core's result or error into JavaScript.
+//
+// The wasm comes from '#wasm' (package.json "imports"), compiled synchronously on first use, never
+// fetched: Node reads dist/sigv4_js_bg.wasm next to the module; workerd imports it as a
+// WebAssembly.Module; every other runtime (browsers, Deno, Bun, bundlers) gets it embedded as
+// base64, which works anywhere but gzips to a third more.
+
+import { initSync, Signer } from '../dist/sigv4_js.js';
+import wasm from '#wasm';
+import { coreError, typeError, SigV4Error } from './errors.js';
+
+// Mirrors `flag` in crates/js/src/lib.rs.
+export const SINGLE_ENCODE = 1;
+export const NO_NORMALIZE = 2;
+export const CONTENT_SHA256 = 4;
+export const TOKEN_AFTER = 8;
+const PAYLOAD_HASH = 16;
+const UNSIGNED = 32;
+const PRESIGN = 64;
+const EXPLAIN = 128;
+
+/** S3's rules (sigv4_core::Settings::s3()): path as sent, not normalized, x-amz-content-sha256. */
+export const S3_FLAGS = SINGLE_ENCODE | NO_NORMALIZE | CONTENT_SHA256;
+
+let loaded = false;
+
+function load() {
+  const module = typeof wasm === 'string' ? Uint8Array.from(atob(wasm), (c) => c.charCodeAt(0)) : wasm;
+  initSync({ module });
+  loaded = true;
+}
+
+/** A string input, or a SigV4Error naming the field. */
+export function text(value, field) {
+  if (typeof value !== 'string') throw typeError(field, 'a string');
+  return value;
+}
+
+/** Unix seconds from a Date, a number of milliseconds or an ISO string; the clock if undefined. */
+export function unixSeconds(value) {
+  const ms =
+    value === undefined ? Date.now()
+    : value instanceof Date ? value.getTime()
+    : typeof value === 'number' ? value
+    : typeof value === 'string' ? Date.parse(value)
+    : NaN;
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new SigV4Error('invalid_timestamp', 'timestamp', 'timestamp must be a valid Date, ISO string or milliseconds since 1970');
+  }
+  return Math.floor(ms / 1000);
+}
+
+/** One core signer and its credentials; keep it to reuse the cached signing key. */
+export class Engine {
+  constructor() {
+    if (!loaded) load();
+    this.core = new Signer();
+    this.credentials = undefined;
+  }
+
+  /** Sets credentials ({ accessKeyId, secretAccessKey, sessionToken }) if they changed. */
+  setCredentials(credentials) {
+    if (credentials === null || typeof credentials !== 'object') {
+      throw new SigV4Error('missing_credentials', 'credentials', 'credentials are missing: give accessKeyId and secretAccessKey');
+    }
+    const { accessKeyId, secretAccessKey, sessionToken } = credentials;
+    const last = this.credentials;
+    if (last && last.accessKeyId === accessKeyId && last.secretAccessKey === secretAccessKey && last.sessionToken === sessionToken) return;
+    if (accessKeyId === undefined || secretAccessKey === undefined) {
+      throw new SigV4Error('missing_credentials', accessKeyId === undefined ? 'access_key_id' : 'secret_access_key', 'credentials are missing: give accessKeyId and secretAccessKey');
+    }
+    text(accessKeyId, 'access_key_id');
+    text(secretAccessKey, 'secret_access_key');
+    if (sessionToken != null) text(sessionToken, 'session_token');
+    if (!this.core.set_credentials(accessKeyId, secretAccessKey, sessionToken ?? undefined)) {
+      this.credentials = undefined;
+      throw coreError(this.core.error());
+    }
+    this.credentials = { accessKeyId, secretAccessKey, sessionToken };
+  }
+
+  /**
+   * Signs with the current credentials. `headers` is a flat array [name, value, ...]; `payload`
+   * is a Uint8Array body, { hash } (hex SHA-256) or 'UNSIGNED-PAYLOAD'. Returns the headers to
+   * set as a flat array, or the presigned URL; with `explain` an object with the steps too.
+   */
+  sign(method, url, headers, region, service, seconds, flags, payload, expiresIn, explain) {
+    let hash = '';
+    let body;
+    if (payload === 'UNSIGNED-PAYLOAD') flags |= UNSIGNED;
+    else if (payload instanceof Uint8Array) body = payload;
+    else if (payload && typeof payload.hash === 'string') {
+      hash = payload.hash;
+      flags |= PAYLOAD_HASH;
+    }
+    if (expiresIn !== undefined) {
+      if (!Number.isInteger(expiresIn) || expiresIn < 0) {
+        throw new SigV4Error('expires_in_out_of_range', 'expires_in', `expires_in must be between 1 and 604800 seconds (7 days), got ${expiresIn}`);
+      }
+      flags |= PRESIGN;
+    }
+    if (explain) flags |= EXPLAIN;
+    const lens = new Uint32Array(5 + headers.length);
+    let all = method + url + region + service + hash;
+    lens[0] = method.length;
+    lens[1] = url.length;
+    lens[2] = region.length;
+    lens[3] = service.length;
+    lens[4] = hash.length;
+    for (let i = 0; i < headers.length; i++) {
+      all += headers[i];
+      lens[5 + i] = headers[i].length;
+    }
+    const out = this.core.sign(all, lens, seconds, flags, expiresIn ?? 0, body);
+    if (out === undefined) throw coreError(this.core.error());
+    const signed = expiresIn === undefined ? out.split('\n') : out;
+    if (!explain) return signed;
+    const [canonicalRequest, stringToSign] = this.core.explained().split('\0');
+    return { canonicalRequest, stringToSign, signed };
+  }
+}

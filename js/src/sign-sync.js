@@ -1,0 +1,76 @@
+// signSync and presignSync: the synchronous low-level API for hot paths. They sign with one
+// shared core signer, which keeps the signing key while credentials, day, region and service
+// stay the same.
+
+import { Engine, S3_FLAGS, SINGLE_ENCODE, NO_NORMALIZE, CONTENT_SHA256, TOKEN_AFTER, text, unixSeconds } from './engine.js';
+import { flatHeaders, urlText, bodyBytes } from './request.js';
+
+let shared;
+
+/** The core's settings flags for the options (S3's rules for service 's3' unless overridden). */
+export function settingsFlags(service, options) {
+  let flags = service === 's3' ? S3_FLAGS : 0;
+  const set = (on, bit) => {
+    if (on === true) flags |= bit;
+    else if (on === false) flags &= ~bit;
+  };
+  set(options.singleEncode, SINGLE_ENCODE);
+  set(options.normalizePath === undefined ? undefined : !options.normalizePath, NO_NORMALIZE);
+  set(options.contentSha256Header, CONTENT_SHA256);
+  set(options.appendSessionToken, TOKEN_AFTER);
+  return flags;
+}
+
+/** What the signature says about the body: a precomputed hash, unsigned, or the bytes. */
+function payload(request, options) {
+  if (options.unsignedPayload) return 'UNSIGNED-PAYLOAD';
+  if (options.payloadHash !== undefined) return { hash: text(options.payloadHash, 'payload_hash') };
+  return bodyBytes(request.body);
+}
+
+function sign(request, options, expiresIn, explain) {
+  if (request === null || typeof request !== 'object') throw new TypeError('request must be an object');
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const engine = options.engine ?? (shared ??= new Engine());
+  engine.setCredentials(options);
+  const service = text(options.service, 'service');
+  return engine.sign(
+    text(request.method ?? 'GET', 'method'),
+    urlText(request.url),
+    flatHeaders(request.headers),
+    text(options.region, 'region'),
+    service,
+    unixSeconds(options.signingDate),
+    settingsFlags(service, options),
+    payload(request, options),
+    expiresIn,
+    explain,
+  );
+}
+
+/**
+ * Signs `request` ({ method, url, headers, body }) for the Authorization header. Returns the
+ * headers to set (lower-case names): x-amz-date, x-amz-security-token, x-amz-content-sha256
+ * (S3), authorization.
+ */
+export function signSync(request, options) {
+  return headerObject(sign(request, options, undefined, false));
+}
+
+function headerObject(flat) {
+  const headers = {};
+  for (let i = 0; i < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
+  return headers;
+}
+
+/** Presigns `request`: the URL with the X-Amz-* parameters, valid for options.expiresIn (3600) s. */
+export function presignSync(request, options) {
+  return sign(request, options, options?.expiresIn ?? 3600, false);
+}
+
+/** Signs like signSync/presignSync and returns the canonical request and string to sign too. */
+export function explainSync(request, options) {
+  const expiresIn = options?.presign ? (options.expiresIn ?? 3600) : undefined;
+  const { canonicalRequest, stringToSign, signed } = sign(request, options, expiresIn, true);
+  return { canonicalRequest, stringToSign, ...(typeof signed === 'string' ? { url: signed } : { headers: headerObject(signed) }) };
+}

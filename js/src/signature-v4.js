@@ -1,0 +1,106 @@
+// SignatureV4: the API of @smithy/signature-v4, so it can be the `signer` of AWS SDK for
+// JavaScript v3 clients; the signing is the wasm core's.
+
+import { Engine, CONTENT_SHA256, NO_NORMALIZE, SINGLE_ENCODE, unixSeconds } from './engine.js';
+import { typeError } from './errors.js';
+import { payloadFor } from './body.js';
+
+/** Resolves a value or a (possibly async) provider function, as smithy accepts both. */
+async function resolve(value) {
+  return typeof value === 'function' ? value() : value;
+}
+
+/** RFC 3986 escaping, as @smithy/util-uri-escape builds the wire query. */
+function escape(text) {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The absolute URI of a smithy HttpRequest. */
+function uriOf(request) {
+  if (typeof request.hostname !== 'string') throw typeError('host', 'a string (request.hostname)');
+  const port = request.port ? `:${request.port}` : '';
+  const pairs = [];
+  for (const [key, value] of Object.entries(request.query ?? {})) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      pairs.push(v == null ? escape(key) : `${escape(key)}=${escape(String(v))}`);
+    }
+  }
+  const query = pairs.length ? `?${pairs.join('&')}` : '';
+  return `${request.protocol ?? 'https:'}//${request.hostname}${port}${request.path ?? '/'}${query}`;
+}
+
+/** A copy of a smithy HttpRequest (same prototype, so its clone() still works). */
+function copy(request, headers, query) {
+  return Object.assign(Object.create(Object.getPrototypeOf(request)), request, { headers, query });
+}
+
+function headerValue(headers, name) {
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === name) return headers[key];
+  return undefined;
+}
+
+export class SignatureV4 {
+  /**
+   * { credentials, region, service, sha256 (ignored: hashing is native or in the wasm),
+   *   uriEscapePath = true, applyChecksum = true }; credentials and region may be providers.
+   */
+  constructor({ credentials, region, service, uriEscapePath = true, applyChecksum = true }) {
+    this.credentials = credentials;
+    this.region = region;
+    this.service = service;
+    this.uriEscapePath = uriEscapePath;
+    this.applyChecksum = applyChecksum;
+    this.engine = new Engine();
+  }
+
+  async #prepare(request, options, extraFlags) {
+    const credentials = await resolve(this.credentials);
+    this.engine.setCredentials(credentials ?? null);
+    const region = options.signingRegion ?? (await resolve(this.region));
+    const service = options.signingService ?? this.service;
+    let flags = extraFlags;
+    if (!this.uriEscapePath) flags |= SINGLE_ENCODE | NO_NORMALIZE;
+    const given = headerValue(request.headers ?? {}, 'x-amz-content-sha256');
+    const payload = await payloadFor(request.body, service, given);
+    const headers = [];
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      if (options.unsignableHeaders?.has(name.toLowerCase())) continue;
+      headers.push(name, value);
+    }
+    return { region, service, flags, payload, headers, seconds: unixSeconds(options.signingDate) };
+  }
+
+  /** Signs `request` (a smithy HttpRequest): a copy with the authorization headers added. */
+  async sign(request, options = {}) {
+    const p = await this.#prepare(request, options, this.applyChecksum ? CONTENT_SHA256 : 0);
+    const signed = this.engine.sign(request.method, uriOf(request), p.headers, p.region, p.service, p.seconds, p.flags, p.payload, undefined, false);
+    const headers = { ...request.headers };
+    for (let i = 0; i < signed.length; i += 2) headers[signed[i]] = signed[i + 1];
+    return copy(request, headers, request.query);
+  }
+
+  /**
+   * Presigns `request`: a copy whose query holds the X-Amz-* parameters, valid for
+   * options.expiresIn seconds (3600). x-amz-* headers move into the query, as smithy does,
+   * unless named in options.unhoistableHeaders.
+   */
+  async presign(request, options = {}) {
+    const headers = {};
+    const query = { ...request.query };
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      const lower = name.toLowerCase();
+      const hoist = (lower.startsWith('x-amz-') && !options.unhoistableHeaders?.has(lower)) || options.hoistableHeaders?.has(lower);
+      if (hoist) query[name] = value;
+      else headers[name] = value;
+    }
+    const hoisted = copy(request, headers, query);
+    const p = await this.#prepare(hoisted, options, 0);
+    const url = this.engine.sign(request.method, uriOf(hoisted), p.headers, p.region, p.service, p.seconds, p.flags, p.payload, options.expiresIn ?? 3600, false);
+    const signedQuery = {};
+    for (const [key, value] of new URL(url).searchParams) {
+      const previous = signedQuery[key];
+      signedQuery[key] = previous === undefined ? value : [].concat(previous, value);
+    }
+    return copy(request, headers, signedQuery);
+  }
+}

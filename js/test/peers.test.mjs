@@ -1,0 +1,123 @@
+// Differential tests: SignatureV4 against @smithy/signature-v4 and AwsClient against aws4fetch,
+// on the same requests and time (the peers are devDependencies).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SignatureV4 as SmithySignatureV4 } from '@smithy/signature-v4';
+import { Hash } from '@smithy/hash-node';
+import { AwsClient as Aws4fetchClient } from 'aws4fetch';
+import { AwsClient, SignatureV4, SigV4Error } from '../src/index.js';
+
+const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'FQoGZXIvYXdzEXAMPLETOKEN' };
+const signingDate = new Date('2024-05-06T07:08:09Z');
+const sha256 = Hash.bind(null, 'sha256');
+
+function httpRequest(overrides) {
+  return {
+    method: 'POST',
+    protocol: 'https:',
+    hostname: 'dynamodb.eu-west-1.amazonaws.com',
+    path: '/',
+    query: {},
+    headers: { host: 'dynamodb.eu-west-1.amazonaws.com', 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+    body: '{"TableName":"t","Key":{"id":{"S":"1"}}}',
+    ...overrides,
+  };
+}
+
+const cases = [
+  ['dynamodb POST', 'dynamodb', 'eu-west-1', true, httpRequest({})],
+  ['s3 GET with query, single encoding', 's3', 'us-west-2', false, httpRequest({
+    method: 'GET', hostname: 'bucket.s3.us-west-2.amazonaws.com', path: '/photos/2024/a%20b+c.jpg',
+    query: { 'list-type': '2', prefix: 'a b/ü', marker: '', tag: ['b', 'a'] }, headers: { host: 'bucket.s3.us-west-2.amazonaws.com' }, body: undefined,
+  })],
+  ['S3 PUT with 20 headers (more than the wasm borrows without allocating)', 's3', 'eu-west-1', false, httpRequest({
+    method: 'PUT', hostname: 'bucket.s3.eu-west-1.amazonaws.com', path: '/k',
+    headers: Object.fromEntries([['host', 'bucket.s3.eu-west-1.amazonaws.com'], ...Array.from({ length: 20 }, (_, i) => [`x-amz-meta-m${i}`, `v ${i}  é`])]),
+    body: 'hello',
+  })],
+  ['large body (native hash)', 'lambda', 'us-east-1', true, httpRequest({ hostname: 'lambda.us-east-1.amazonaws.com', path: '/2015-03-31/functions/f/invocations', headers: { host: 'lambda.us-east-1.amazonaws.com' }, body: new Uint8Array(100_000).fill(7) })],
+];
+
+for (const [name, service, region, uriEscapePath, request] of cases) {
+  test(`SignatureV4.sign matches @smithy/signature-v4: ${name}`, async () => {
+    const options = { credentials, region, service, sha256, uriEscapePath };
+    const expected = await new SmithySignatureV4(options).sign(request, { signingDate });
+    const actual = await new SignatureV4(options).sign(request, { signingDate });
+    assert.equal(actual.headers.authorization, expected.headers.authorization);
+    assert.equal(actual.headers['x-amz-content-sha256'], expected.headers['x-amz-content-sha256']);
+    assert.equal(actual.headers['x-amz-security-token'], expected.headers['x-amz-security-token']);
+  });
+
+  test(`SignatureV4.presign matches @smithy/signature-v4: ${name}`, async () => {
+    const options = { credentials, region, service, sha256, uriEscapePath };
+    const expected = await new SmithySignatureV4(options).presign(request, { signingDate, expiresIn: 900 });
+    const actual = await new SignatureV4(options).presign(request, { signingDate, expiresIn: 900 });
+    assert.equal(actual.query['X-Amz-Signature'], expected.query['X-Amz-Signature']);
+    assert.deepEqual(actual.query, expected.query);
+  });
+}
+
+test('SignatureV4 accepts credential and region providers', async () => {
+  const signer = new SignatureV4({ credentials: async () => credentials, region: async () => 'eu-west-1', service: 'dynamodb', sha256 });
+  const expected = await new SmithySignatureV4({ credentials, region: 'eu-west-1', service: 'dynamodb', sha256 }).sign(httpRequest({}), { signingDate });
+  assert.equal((await signer.sign(httpRequest({}), { signingDate })).headers.authorization, expected.headers.authorization);
+});
+
+test('AwsClient.sign matches aws4fetch: header signing', async () => {
+  const url = 'https://sqs.eu-central-1.amazonaws.com/123456789012/queue?Action=SendMessage&MessageBody=hello%20world';
+  const init = { method: 'POST', body: 'x=1', aws: { datetime: '20240506T070809Z' } };
+  const expected = await new Aws4fetchClient(credentials).sign(url, init);
+  const actual = await new AwsClient(credentials).sign(url, init);
+  assert.equal(actual.url, expected.url);
+  assert.equal(actual.headers.get('authorization'), expected.headers.get('authorization'));
+  assert.equal(await actual.text(), 'x=1');
+});
+
+test('AwsClient.sign matches aws4fetch: S3 presigned URL (the X-Amz-* parameters in another order)', async () => {
+  const url = 'https://bucket.s3.us-west-2.amazonaws.com/photos/a.jpg?versionId=3';
+  const init = { aws: { datetime: '20240506T070809Z', signQuery: true } };
+  const expected = new URL((await new Aws4fetchClient(credentials).sign(url, init)).url);
+  const actual = new URL((await new AwsClient(credentials).sign(url, init)).url);
+  assert.equal(actual.origin + actual.pathname, expected.origin + expected.pathname);
+  assert.deepEqual([...actual.searchParams].sort(), [...expected.searchParams].sort());
+});
+
+test('AwsClient infers service and region like aws4fetch', async () => {
+  const client = new AwsClient(credentials);
+  for (const url of ['https://bucket.s3.eu-west-1.amazonaws.com/key', 'https://sts.amazonaws.com/', 'https://abc.lambda-url.ap-south-1.on.aws/', 'https://s3-us-west-2.amazonaws.com/b/k']) {
+    const signed = await client.sign(url, { aws: { datetime: '20240506T070809Z' } });
+    const peer = await new Aws4fetchClient(credentials).sign(url, { aws: { datetime: '20240506T070809Z' } });
+    const scope = (r) => r.headers.get('authorization').match(/Credential=[^/]+\/\d+\/([^/]+\/[^/]+)\//)[1];
+    assert.equal(scope(signed), scope(peer), url);
+  }
+});
+
+test('a stream body is UNSIGNED-PAYLOAD for S3 and an error elsewhere', async () => {
+  const client = new AwsClient(credentials);
+  const stream = () => new ReadableStream({ start(c) { c.enqueue(new Uint8Array([1, 2])); c.close(); } });
+  const s3 = await client.sign('https://bucket.s3.us-east-1.amazonaws.com/k', { method: 'PUT', body: stream() });
+  assert.equal(s3.headers.get('x-amz-content-sha256'), 'UNSIGNED-PAYLOAD');
+  await assert.rejects(client.sign('https://dynamodb.us-east-1.amazonaws.com/', { method: 'POST', body: stream() }),
+    (e) => e instanceof SigV4Error && e.code === 'unsigned_payload_not_allowed' && e.field === 'body');
+});
+
+test('AwsClient.fetch retries 5xx and 429, not 4xx', async (t) => {
+  const statuses = [503, 429, 200];
+  let calls = 0;
+  t.mock.method(globalThis, 'fetch', async (request) => {
+    assert.match(request.headers.get('authorization'), /^AWS4-HMAC-SHA256 /);
+    return new Response('', { status: statuses[calls++] });
+  });
+  const client = new AwsClient({ ...credentials, retries: 5, initRetryMs: 1 });
+  assert.equal((await client.fetch('https://sts.amazonaws.com/')).status, 200);
+  assert.equal(calls, 3);
+  calls = 0;
+  statuses.splice(0, 3, 403);
+  assert.equal((await client.fetch('https://sts.amazonaws.com/')).status, 403);
+  assert.equal(calls, 1);
+});
+
+test('AwsClient rejects missing credentials with a SigV4Error', () => {
+  assert.throws(() => new AwsClient({ accessKeyId: 'AKID' }), (e) => e instanceof SigV4Error && e.code === 'missing_credentials');
+});
