@@ -18,12 +18,23 @@ SIGNER_MODULE := target/component/wasm32-unknown-unknown/component/sigv4_compone
 SIGNER_COMPONENT := target/sigv4-signer.wasm
 AGENT_MODULE := target/component-agent/wasm32-unknown-unknown/component/sigv4_component.wasm
 AGENT_COMPONENT := target/sigv4-agent.wasm
+# The npm package (js/): the wasm-bindgen CLI at exactly the version crates/js pins, installed once
+# into .tools (cached); binaryen's wasm-opt and the peers come from js/package-lock.json.
+WASM_BINDGEN_VERSION := 0.2.130
+WASM_BINDGEN := .tools/bin/wasm-bindgen
+JS_MODULE := target/js/wasm32-unknown-unknown/js/sigv4_js.wasm
+# rustc 1.95 emits these WebAssembly features (and simd128, from .cargo/config.toml).
+WASM_OPT_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-multivalue --enable-reference-types --enable-simd
+# The AWS signing test suite as the JavaScript tests read it (exported from the aws-sigv4 package).
+SUITE_JSON := target/aws-suite-v4.json
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 # The AWS signing test suite ships inside the aws-sigv4 crate's package (a dev-dependency).
 SUITE = $(shell $(CARGO) metadata --format-version 1 --locked | python3 -c 'import json, os, sys; \
   p = next(p for p in json.load(sys.stdin)["packages"] if p["name"] == "aws-sigv4"); \
   print(os.path.join(os.path.dirname(p["manifest_path"]), "aws-signing-test-suite", "v4"))')
 
-.PHONY: demo test toolchain servers tools fmt lint nostd component unit bench
+.PHONY: demo test toolchain servers tools chromium fmt lint nostd component unit js js-test bench
 
 ## demo: the sigv4 CLI, signing inside the WebAssembly component, against moto (signature
 ## checking on) and s3s-fs on 127.0.0.1: whoami, S3 PUT/GET, a proof, a tampered request, a
@@ -38,7 +49,7 @@ demo: toolchain servers
 	@echo "== expected signature from the suite: $$(cat "$(SUITE)/get-vanilla-with-session-token/query-signature.txt")"
 
 ## test: format check, clippy -D warnings, the no_std wasm builds, the signer component, every test
-test: toolchain tools servers fmt lint nostd component unit
+test: toolchain tools servers fmt lint nostd component unit js-test
 
 toolchain:
 	@installed="$$(rustup target list --installed)"; \
@@ -86,6 +97,32 @@ component: toolchain tools
 
 unit:
 	$(CARGO) test --locked --workspace -- --show-output
+
+## js: the npm package's wasm (crates/js): wasm-bindgen, wasm-opt, embedded in js/dist
+js: toolchain
+	@$(WASM_BINDGEN) --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || \
+	  $(CARGO) install --root .tools wasm-bindgen-cli --version "$(WASM_BINDGEN_VERSION)"
+	@lock=$$(sha256sum js/package-lock.json | cut -c1-64); \
+	  test "$$(cat js/node_modules/.lock-sha256 2>/dev/null)" = "$$lock" || \
+	  { (cd js && npm ci --no-audit --no-fund) && echo "$$lock" > js/node_modules/.lock-sha256; }
+	$(CARGO) build --locked -q -p sigv4-js --lib --target wasm32-unknown-unknown --profile js \
+	  --target-dir target/js
+	$(WASM_BINDGEN) $(JS_MODULE) --out-dir js/dist --target web --no-typescript \
+	  --omit-default-module-path
+	js/node_modules/.bin/wasm-opt $(WASM_OPT_FEATURES) -Oz --strip-debug --strip-producers \
+	  js/dist/sigv4_js_bg.wasm -o js/dist/sigv4_js_bg.wasm
+	node js/scripts/embed-wasm.mjs js/dist
+	$(CARGO) run --locked -q -p sigv4-case --bin export-suite --target-dir target/js-host -- $(SUITE_JSON)
+
+## js-test: the npm package: the AWS suite in Node, Deno, Bun, workerd and headless Chromium; the
+## sigv4 bin's contract; errors; the peers; an AWS SDK v3 client and AwsClient against moto, s3s-fs
+js-test: js servers chromium
+	cd js && node --test test/*.test.mjs
+
+## chromium: Debian's Chromium for the browser test (Debian's packages; root or sudo)
+chromium:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
 ## bench: the core vs aws-sigv4; the component in wasmtime vs the native core (with its SHA-256
 ## instructions, then rebuilt with software SHA-256 like WebAssembly's); ratios within each run
