@@ -23,6 +23,9 @@ AGENT_COMPONENT := target/sigv4-agent.wasm
 WASM_BINDGEN_VERSION := 0.2.130
 WASM_BINDGEN := .tools/bin/wasm-bindgen
 JS_MODULE := target/js/wasm32-unknown-unknown/js/sigv4_js.wasm
+# The npm package's wasm: SIMD as in .cargo/config.toml, and sha2's compact software SHA-256 (a
+# loop, not unrolled): in V8 as fast as the unrolled one (js/bench) and 3.6 KB smaller gzipped.
+JS_RUSTFLAGS := -C target-feature=+simd128 --cfg sha2_backend="soft" --cfg sha2_backend_soft="compact"
 # rustc 1.95 emits these WebAssembly features (and simd128, from .cargo/config.toml).
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-multivalue --enable-reference-types --enable-simd
@@ -105,14 +108,14 @@ js: toolchain
 	@lock=$$(sha256sum js/package-lock.json | cut -c1-64); \
 	  test "$$(cat js/node_modules/.lock-sha256 2>/dev/null)" = "$$lock" || \
 	  { (cd js && npm ci --no-audit --no-fund) && echo "$$lock" > js/node_modules/.lock-sha256; }
-	$(CARGO) build --locked -q -p sigv4-js --lib --target wasm32-unknown-unknown --profile js \
-	  --target-dir target/js
+	RUSTFLAGS='$(JS_RUSTFLAGS)' $(CARGO) build --locked -q -p sigv4-js --lib \
+	  --target wasm32-unknown-unknown --profile js --target-dir target/js
 	$(WASM_BINDGEN) $(JS_MODULE) --out-dir js/dist --target web --no-typescript \
 	  --omit-default-module-path
 	js/node_modules/.bin/wasm-opt $(WASM_OPT_FEATURES) -Oz --strip-debug --strip-producers \
 	  js/dist/sigv4_js_bg.wasm -o js/dist/sigv4_js_bg.wasm
 	node js/scripts/embed-wasm.mjs js/dist
-	$(CARGO) run --locked -q -p sigv4-case --bin export-suite --target-dir target/js-host -- $(SUITE_JSON)
+	$(CARGO) run --locked -q -p sigv4-case --bin export-suite -- $(SUITE_JSON)
 
 ## js-test: the npm package: the AWS suite in Node, Deno, Bun, workerd and headless Chromium; the
 ## sigv4 bin's contract; errors; the peers; an AWS SDK v3 client and AwsClient against moto, s3s-fs

@@ -83,10 +83,15 @@ impl HeaderSet {
         });
     }
 
-    /// Sorts by name; repeated names keep the order they were sent in.
+    /// Sorts by name; repeated names keep the order they were sent in (names are appended in
+    /// that order, so their offsets break ties). An unstable sort, the one the query uses too:
+    /// one sort in the wasm instead of two.
     pub(crate) fn sort(&mut self) {
         let HeaderSet { names, entries } = self;
-        entries.sort_by(|a, b| names[a.name.clone()].cmp(&names[b.name.clone()]));
+        entries.sort_unstable_by(|a, b| {
+            let by_name = names[a.name.clone()].cmp(&names[b.name.clone()]);
+            by_name.then(a.name.start.cmp(&b.name.start))
+        });
     }
 
     /// Writes the signed headers list, `name;name;...`.
