@@ -39,6 +39,11 @@ mod http;
 
 use std::cell::RefCell;
 
+/// The component is single-threaded: talc's unlocked WebAssembly allocator is safe here.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 use bindings::exports::sigv4::core::signing::{
     Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Request,
     SessionTokenMode, Settings, Signed, SignerConfig, UriEncoding,
