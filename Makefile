@@ -42,7 +42,7 @@ SUITE = $(shell $(CARGO) metadata --format-version 1 --locked | python3 -c 'impo
   p = next(p for p in json.load(sys.stdin)["packages"] if p["name"] == "aws-sigv4"); \
   print(os.path.join(os.path.dirname(p["manifest_path"]), "aws-signing-test-suite", "v4"))')
 
-.PHONY: demo test toolchain servers tools chromium fmt lint nostd component envoy unit js js-test bench
+.PHONY: demo test toolchain servers tools chromium wrk fmt lint nostd component envoy unit js js-test bench bench-envoy
 
 ## demo: the sigv4 CLI, signing inside the WebAssembly component, against moto (signature
 ## checking on) and s3s-fs on 127.0.0.1: whoami, S3 PUT/GET, a proof, a tampered request, a
@@ -144,9 +144,20 @@ chromium:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
-## bench: the core vs aws-sigv4; the component in wasmtime vs the native core (with its SHA-256
+## wrk: Debian's wrk for the Envoy benchmark (root or sudo)
+wrk:
+	@test -x /usr/bin/wrk || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+
+## bench-envoy: wrk through Envoy with no signing, the native filter and ours (crates/envoy/bench)
+bench-envoy: envoy wrk
+	crates/envoy/bench/wrk.sh "$$(ls .tools/envoy/lib/python3*/site-packages/envoy/_bin/envoy)" \
+	  $(ENVOY_FILTER) 10
+
+## bench: the Envoy filter (bench-envoy); the core vs aws-sigv4; the component in wasmtime vs the
+## native core (with its SHA-256
 ## instructions, then rebuilt with software SHA-256 like WebAssembly's); ratios within each run
-bench: toolchain
+bench: toolchain bench-envoy
 	$(CARGO) bench --locked -p sigv4-core --bench sign
 	$(CARGO) bench --locked -p sigv4-host --bench component
 	RUSTFLAGS='--cfg sha2_backend="soft"' CARGO_TARGET_DIR=$(CURDIR)/target/soft-sha \

@@ -10,7 +10,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use support::*;
@@ -407,19 +407,18 @@ fn s3_keys_with_escapes_and_unicode_and_presigned_urls_on_s3s_fs() {
 }
 
 /// An IMDSv2 server: a token (PUT with a TTL) is required for every read. It serves `first`'s
-/// credentials (expiring in `first_expires_in` seconds) until `switch_after`, then `second`'s
+/// credentials (expiring in `first_expires_in` seconds) until `switch` is set, then `second`'s
 /// (for an hour), and counts those.
 fn imds(
     first: Keys,
     first_expires_in: u64,
     second: Keys,
-    switch_after: Duration,
+    switch: Arc<AtomicBool>,
 ) -> (u16, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let served = Arc::new(AtomicUsize::new(0));
     let count = served.clone();
-    let started = Instant::now();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -455,7 +454,7 @@ fn imds(
                 _ if token.as_deref() != Some("IMDS-TOKEN") => (401, String::new()),
                 (_, "/latest/meta-data/iam/security-credentials/") => (200, "envoy-role".into()),
                 (_, "/latest/meta-data/iam/security-credentials/envoy-role") => {
-                    if started.elapsed() < switch_after {
+                    if !switch.load(Ordering::SeqCst) {
                         (200, credentials_document(&first, first_expires_in))
                     } else {
                         count.fetch_add(1, Ordering::SeqCst);
@@ -510,7 +509,8 @@ fn credentials_from_imds_through_a_cluster_are_refreshed_before_they_expire() {
         token: None,
     };
     // The first credentials are due for refresh 4 s after they are served (5 minutes ahead of
-    // their expiry); from 3 s on, the server hands out the second user's.
+    // their expiry); once the first request is through, the server hands out the second user's.
+    let switch = Arc::new(AtomicBool::new(false));
     let (imds_port, served) = imds(
         Keys {
             id: first.id.clone(),
@@ -519,7 +519,7 @@ fn credentials_from_imds_through_a_cluster_are_refreshed_before_they_expire() {
         },
         304,
         second,
-        Duration::from_secs(3),
+        switch.clone(),
     );
     let port = free_port();
     let config = r#"{"service_name": "sts", "region": "us-east-1", "credential_provider": {"instance_profile_credential_provider": {"cluster": "imds", "timeout": "2s"}}}"#;
@@ -537,10 +537,11 @@ fn credentials_from_imds_through_a_cluster_are_refreshed_before_they_expire() {
     };
     let (status, body) = whoami();
     assert!(status == 200, "{status} {body}\n{}", envoy.log());
+    switch.store(true, Ordering::SeqCst);
     let started = Instant::now();
     while served.load(Ordering::SeqCst) < 1 {
         assert!(
-            started.elapsed() < Duration::from_secs(15),
+            started.elapsed() < Duration::from_secs(30),
             "no refresh\n{}",
             envoy.log()
         );

@@ -14,7 +14,7 @@ use sigv4_core::Signer;
 
 use crate::config::{Config, CredentialSource};
 use crate::credentials::{Cache, Fetch, Step};
-use crate::sign::{Body, Parts, sign};
+use crate::sign::{Body, Headers, edited, sign};
 
 fn log(level: LogLevel, message: &str) {
     let _ = hostcalls::log(level, &format!("sigv4: {message}"));
@@ -50,43 +50,31 @@ struct Shared {
 /// A request paused until credentials arrive.
 struct Waiting {
     context_id: u32,
-    parts: Parts,
+    headers: Headers,
     body: Option<Vec<u8>>,
 }
 
 impl Shared {
     /// Signs the current stream's request and sets the result on it. False when it was answered
     /// locally instead (it cannot be signed).
-    fn sign_current(&mut self, parts: &Parts, body: Option<&[u8]>) -> bool {
-        let now = now();
+    fn sign_current(&mut self, headers: &Headers, body: Option<&[u8]>, now: u64) -> bool {
         let Some(credentials) = self.cache.usable(now) else {
             respond(503, "no credentials to sign with");
             return false;
         };
         let body = body.map_or(Body::Unsigned, Body::Bytes);
-        let edits = match sign(
-            &self.config,
-            &mut self.signer,
-            credentials,
-            now,
-            parts,
-            body,
-        ) {
+        let config = &self.config;
+        let edits = match sign(config, &mut self.signer, credentials, now, headers, body) {
             Ok(edits) => edits,
             Err(e) => {
                 respond(400, &format!("cannot sign this request: {e}"));
                 return false;
             }
         };
-        for (name, value) in &edits {
-            if hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value)).is_err() {
-                log(LogLevel::Error, &format!("could not set {name}"));
-                respond(500, "could not set the signature on the request");
-                return false;
-            }
-        }
-        if let Some(host) = &self.config.host_rewrite {
-            let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, ":authority", Some(host));
+        if hostcalls::set_map(MapType::HttpRequestHeaders, edited(headers, &edits)).is_err() {
+            log(LogLevel::Error, "could not set the signed headers");
+            respond(500, "could not set the signature on the request");
+            return false;
         }
         true
     }
@@ -125,13 +113,14 @@ impl Shared {
             log(LogLevel::Warn, &format!("credentials not refreshed: {why}"));
         }
         self.fetch = None;
-        self.cache.finished(now(), result);
+        let now = now();
+        self.cache.finished(now, result);
         for waiting in std::mem::take(&mut self.waiting) {
             // The stream may be gone (the client went away).
             if hostcalls::set_effective_context(waiting.context_id).is_err() {
                 continue;
             }
-            if self.sign_current(&waiting.parts, waiting.body.as_deref()) {
+            if self.sign_current(&waiting.headers, waiting.body.as_deref(), now) {
                 let _ = hostcalls::resume_http_request();
             }
         }
@@ -238,23 +227,24 @@ impl RootContext for Root {
 struct Stream {
     context_id: u32,
     shared: Rc<RefCell<Shared>>,
-    /// The request, while its body is buffered to be hashed.
-    buffering: Option<Parts>,
+    /// The request headers, while its body is buffered to be hashed.
+    buffering: Option<Headers>,
 }
 
 impl Stream {
     /// Signs now, or pauses the request until credentials arrive.
-    fn sign_or_wait(&mut self, parts: Parts, body: Option<Vec<u8>>) -> Action {
+    fn sign_or_wait(&mut self, headers: Headers, body: Option<Vec<u8>>) -> Action {
         let mut shared = self.shared.borrow_mut();
-        if shared.cache.usable(now()).is_some() {
-            return match shared.sign_current(&parts, body.as_deref()) {
+        let now = now();
+        if shared.cache.usable(now).is_some() {
+            return match shared.sign_current(&headers, body.as_deref(), now) {
                 true => Action::Continue,
                 false => Action::Pause,
             };
         }
         shared.waiting.push(Waiting {
             context_id: self.context_id,
-            parts,
+            headers,
             body,
         });
         shared.maybe_fetch();
@@ -275,24 +265,22 @@ impl Context for Stream {
 
 impl HttpContext for Stream {
     fn on_http_request_headers(&mut self, _headers: usize, end_of_stream: bool) -> Action {
-        let Ok(all) = hostcalls::get_map(MapType::HttpRequestHeaders) else {
+        let Ok(headers) = hostcalls::get_map(MapType::HttpRequestHeaders) else {
             respond(500, "could not read the request headers");
             return Action::Pause;
         };
-        let (parts, unsigned) = {
-            let shared = self.shared.borrow();
-            let config = &shared.config;
-            let unsigned = config.unsigned_payload || config.presign_secs.is_some();
-            (Parts::new(all, config), unsigned)
+        let unsigned = {
+            let config = &self.shared.borrow().config;
+            config.unsigned_payload || config.presign_secs.is_some()
         };
         if unsigned {
-            return self.sign_or_wait(parts, None);
+            return self.sign_or_wait(headers, None);
         }
         if end_of_stream {
-            return self.sign_or_wait(parts, Some(Vec::new()));
+            return self.sign_or_wait(headers, Some(Vec::new()));
         }
         // Hash the body first: hold the headers until its end (Envoy buffers it).
-        self.buffering = Some(parts);
+        self.buffering = Some(headers);
         Action::Pause
     }
 
@@ -316,7 +304,7 @@ impl HttpContext for Stream {
             .ok()
             .flatten()
             .unwrap_or_default();
-        let parts = self.buffering.take().unwrap_or_default();
-        self.sign_or_wait(parts, Some(body))
+        let headers = self.buffering.take().unwrap_or_default();
+        self.sign_or_wait(headers, Some(body))
     }
 }

@@ -12,6 +12,11 @@ pub mod sign;
 #[cfg(target_arch = "wasm32")]
 mod filter;
 
+/// Each Envoy worker runs its own single-threaded VM: talc's unlocked allocator is safe.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[cfg(target_arch = "wasm32")]
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);

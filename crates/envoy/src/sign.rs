@@ -5,38 +5,42 @@ use sigv4_core::{Credentials, Location, Payload, Request, Settings, Signer, Sign
 
 use crate::config::Config;
 
-/// The request as Envoy holds it: the pseudo-headers and the headers to sign.
-#[derive(Debug, Default)]
-pub struct Parts {
-    /// `:method`.
-    pub method: String,
-    /// `:path`: the wire path and query, already percent-encoded.
-    pub path: String,
-    /// `:authority` (after `host_rewrite`), signed as `host`.
-    pub authority: String,
-    /// The other headers, without excluded ones, in the order Envoy holds them.
-    pub headers: Vec<(String, String)>,
+/// The request headers as Envoy holds them, pseudo-headers (`:method`, `:path`, `:authority`)
+/// first, read from Envoy once per request.
+pub type Headers = Vec<(String, String)>;
+
+fn get<'a>(headers: &'a Headers, name: &str) -> &'a str {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or("", |(_, v)| v.as_str())
 }
 
-impl Parts {
-    /// Picks the pseudo-headers and the headers to sign out of Envoy's header map.
-    pub fn new(all: Vec<(String, String)>, config: &Config) -> Parts {
-        let mut parts = Parts::default();
-        for (name, value) in all {
-            match name.as_str() {
-                ":method" => parts.method = value,
-                ":path" => parts.path = value,
-                ":authority" => parts.authority = value,
-                // `host` is `:authority` in Envoy; other pseudo-headers are not sent as headers.
-                n if n.starts_with(':') || n == "host" || config.excludes(n) => {}
-                _ => parts.headers.push((name, value)),
+/// The header map to send upstream: `headers` with `edits` applied. An edited name keeps the
+/// place of its first occurrence (pseudo-headers stay first) and loses its other ones; new names
+/// go last. Envoy takes the whole map in one call, cheaper than a call per header.
+pub fn edited<'a>(
+    headers: &'a Headers,
+    edits: &'a [(&'static str, String)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut done = vec![false; edits.len()];
+    let mut out = Vec::with_capacity(headers.len() + edits.len());
+    for (name, value) in headers {
+        match edits.iter().position(|(n, _)| n == name) {
+            None => out.push((name.as_str(), value.as_str())),
+            Some(i) if !done[i] => {
+                done[i] = true;
+                out.push((edits[i].0, edits[i].1.as_str()));
             }
+            Some(_) => {}
         }
-        if let Some(host) = &config.host_rewrite {
-            parts.authority.clone_from(host);
-        }
-        parts
     }
+    for (i, (name, value)) in edits.iter().enumerate() {
+        if !done[i] {
+            out.push((name, value.as_str()));
+        }
+    }
+    out
 }
 
 /// What the signature covers of the body.
@@ -48,25 +52,37 @@ pub enum Body<'a> {
     Unsigned,
 }
 
-/// Signs `parts`: the headers to set (replacing any of the same name), or with `query_string`
-/// configured, the new `:path` with the presigning parameters.
+/// Signs the request: the headers to set (replacing any of the same name), or with
+/// `query_string` configured, the new `:path` with the presigning parameters; and `:authority`
+/// with `host_rewrite` configured. At most 5 edits.
 pub fn sign(
     config: &Config,
     signer: &mut Signer,
     credentials: &Credentials,
     now: u64,
-    parts: &Parts,
+    request: &Headers,
     body: Body<'_>,
 ) -> Result<Vec<(&'static str, String)>, sigv4_core::Error> {
-    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(parts.headers.len() + 1);
-    headers.push(("host", &parts.authority));
+    let authority = match &config.host_rewrite {
+        Some(host) => host.as_str(),
+        None => get(request, ":authority"),
+    };
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.len());
+    headers.push(("host", authority));
     // A presigned URL signs `host` only, as the SDKs' presigners do: the URL stands alone.
     if config.presign_secs.is_none() {
-        headers.extend(parts.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        // `host` is `:authority` in Envoy; pseudo-headers are not sent as headers.
+        let signed = |n: &str| !n.starts_with(':') && n != "host" && !config.excludes(n);
+        headers.extend(
+            request
+                .iter()
+                .filter(|(n, _)| signed(n))
+                .map(|(n, v)| (n.as_str(), v.as_str())),
+        );
     }
     let request = Request {
-        method: &parts.method,
-        uri: &parts.path,
+        method: get(request, ":method"),
+        uri: get(request, ":path"),
         headers: &headers,
         payload: match body {
             Body::Bytes(bytes) => Payload::Bytes(bytes),
@@ -90,13 +106,17 @@ pub fn sign(
         None => Location::Headers,
     };
     let signed = signer.sign(&request, &params, location)?;
-    Ok(match signed.url() {
+    let mut edits: Vec<(&'static str, String)> = match signed.url() {
         Some(url) => vec![(":path", url.to_string())],
         None => signed
             .headers()
             .map(|(name, value)| (name, value.to_string()))
             .collect(),
-    })
+    };
+    if let Some(host) = &config.host_rewrite {
+        edits.push((":authority", host.clone()));
+    }
+    Ok(edits)
 }
 
 /// The services that sign with S3's rules.
@@ -173,17 +193,14 @@ mod tests {
     fn signs_what_goes_upstream_and_leaves_out_what_envoy_changes() {
         let config = config(r#""match_excluded_headers": [{"exact": "x-custom"}],"#);
         let path = "/my%20key%2Bwith%25odd%40chars/%E2%82%AC";
-        let parts = Parts::new(envoy_headers(path), &config);
-        assert_eq!(parts.authority, "bucket.s3.amazonaws.com");
-        let names: Vec<&str> = parts.headers.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["x-request-id"]);
         let mut signer = Signer::new();
+        let request = envoy_headers(path);
         let edits = sign(
             &config,
             &mut signer,
             &credentials(),
             1_440_938_160,
-            &parts,
+            &request,
             Body::Bytes(b""),
         )
         .unwrap();
@@ -198,8 +215,51 @@ mod tests {
         let want: Vec<(&str, String)> = want.headers().map(|(n, v)| (n, v.into())).collect();
         assert_eq!(edits, want);
         assert!(edits.iter().any(|(n, _)| *n == "authorization"));
-        // S3 keys are signed as sent: `%2B` stays `%2B` (the native filter's envoy#35023).
         assert!(edits.iter().any(|(n, _)| *n == "x-amz-content-sha256"));
+        // Pseudo-headers first and in place; the signature's headers after the others.
+        let map = edited(&request, &edits);
+        let names: Vec<&str> = map.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names[..8],
+            [
+                ":authority",
+                ":path",
+                ":method",
+                ":scheme",
+                "x-forwarded-proto",
+                "x-request-id",
+                "x-envoy-expected-rq-timeout-ms",
+                "x-custom"
+            ]
+        );
+        assert_eq!(map.len(), 8 + edits.len());
+    }
+
+    #[test]
+    fn edits_replace_every_occurrence_of_a_name_once() {
+        let request: Headers = [
+            (":path", "/a"),
+            ("x-amz-date", "old"),
+            ("b", "1"),
+            ("x-amz-date", "older"),
+        ]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+        let edits = [
+            (":path", "/b".to_string()),
+            ("x-amz-date", "new".into()),
+            ("authorization", "sig".into()),
+        ];
+        assert_eq!(
+            edited(&request, &edits),
+            [
+                (":path", "/b"),
+                ("x-amz-date", "new"),
+                ("b", "1"),
+                ("authorization", "sig")
+            ]
+        );
     }
 
     #[test]
@@ -207,14 +267,12 @@ mod tests {
         let config = config(
             r#""host_rewrite": "other.s3.amazonaws.com", "query_string": {"expiration_time": "60s"},"#,
         );
-        let parts = Parts::new(envoy_headers("/k?list-type=2"), &config);
-        assert_eq!(parts.authority, "other.s3.amazonaws.com");
         let edits = sign(
             &config,
             &mut Signer::new(),
             &credentials(),
             1_440_938_160,
-            &parts,
+            &envoy_headers("/k?list-type=2"),
             Body::Unsigned,
         )
         .unwrap();
@@ -223,7 +281,13 @@ mod tests {
             &[("host", "other.s3.amazonaws.com")],
             Location::Query { expires_in: 60 },
         );
-        assert_eq!(edits, [(":path", want.url().unwrap().to_string())]);
+        assert_eq!(
+            edits,
+            [
+                (":path", want.url().unwrap().to_string()),
+                (":authority", "other.s3.amazonaws.com".to_string())
+            ]
+        );
         assert!(edits[0].1.contains("X-Amz-Expires=60"));
     }
 
@@ -232,13 +296,12 @@ mod tests {
         let config = config("");
         let mut headers = envoy_headers("/k");
         headers.push(("x-bad".into(), "a\nb".into()));
-        let parts = Parts::new(headers, &config);
         let error = sign(
             &config,
             &mut Signer::new(),
             &credentials(),
             1_440_938_160,
-            &parts,
+            &headers,
             Body::Bytes(b""),
         )
         .unwrap_err();
