@@ -155,8 +155,8 @@ bench-envoy: envoy wrk
 	  $(ENVOY_FILTER) 10
 
 ## bench: the Envoy filter (bench-envoy); the core vs aws-sigv4; the component in wasmtime vs the
-## native core (with its SHA-256
-## instructions, then rebuilt with software SHA-256 like WebAssembly's); ratios within each run
+## native core (with its SHA-256 instructions, then rebuilt with software SHA-256 like
+## WebAssembly's); ratios within each run
 bench: toolchain bench-envoy
 	$(CARGO) bench --locked -p sigv4-core --bench sign
 	$(CARGO) bench --locked -p sigv4-host --bench component
