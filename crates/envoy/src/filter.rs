@@ -215,6 +215,7 @@ impl RootContext for Root {
             context_id,
             shared: self.shared.clone()?,
             buffering: None,
+            body_size: 0,
         }))
     }
 
@@ -229,6 +230,8 @@ struct Stream {
     shared: Rc<RefCell<Shared>>,
     /// The request headers, while its body is buffered to be hashed.
     buffering: Option<Headers>,
+    /// The body bytes buffered so far.
+    body_size: usize,
 }
 
 impl Stream {
@@ -286,7 +289,20 @@ impl HttpContext for Stream {
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         if self.buffering.is_none() {
-            return Action::Continue;
+            // Signed already (the body streams), or waiting for credentials: then hold the body
+            // too, or Envoy would send the request on unsigned.
+            let id = self.context_id;
+            let waiting = self
+                .shared
+                .borrow()
+                .waiting
+                .iter()
+                .any(|w| w.context_id == id);
+            return if waiting {
+                Action::Pause
+            } else {
+                Action::Continue
+            };
         }
         let limit = self.shared.borrow().config.max_request_bytes;
         if body_size > limit {
@@ -297,9 +313,25 @@ impl HttpContext for Stream {
             );
             return Action::Pause;
         }
+        self.body_size = body_size;
         if !end_of_stream {
             return Action::Pause;
         }
+        self.body_complete(body_size)
+    }
+
+    /// A body followed by trailers ends here, not with an end-of-stream body.
+    fn on_http_request_trailers(&mut self, _trailers: usize) -> Action {
+        if self.buffering.is_none() {
+            return Action::Continue;
+        }
+        self.body_complete(self.body_size)
+    }
+}
+
+impl Stream {
+    /// The whole body is buffered: sign with its hash.
+    fn body_complete(&mut self, body_size: usize) -> Action {
         let body = hostcalls::get_buffer(BufferType::HttpRequestBody, 0, body_size)
             .ok()
             .flatten()
