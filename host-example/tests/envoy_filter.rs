@@ -406,6 +406,57 @@ fn s3_keys_with_escapes_and_unicode_and_presigned_urls_on_s3s_fs() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
+/// A one-connection-at-a-time HTTP/1.1 server on 127.0.0.1: `answer` gets the method, the path
+/// and the headers (lowercase names) and gives the status and body.
+fn http_server(
+    mut answer: impl FnMut(&str, &str, &[(String, String)]) -> (u16, String) + Send + 'static,
+) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut parts = line.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let mut headers = Vec::new();
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+                    break;
+                }
+                let (name, value) = header.split_once(':').unwrap_or((&header, ""));
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+            }
+            let length = headers
+                .iter()
+                .find(|(n, _)| n == "content-length")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let (status, reply) = answer(method, path, &headers);
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    port
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// An IMDSv2 server: a token (PUT with a TTL) is required for every read. It serves `first`'s
 /// credentials (expiring in `first_expires_in` seconds) until `switch` is set, then `second`'s
 /// (for an hour), and counts those. Its first answer takes 1.5 s.
@@ -415,66 +466,31 @@ fn imds(
     second: Keys,
     switch: Arc<AtomicBool>,
 ) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let served = Arc::new(AtomicUsize::new(0));
     let count = served.clone();
-    std::thread::spawn(move || {
-        let mut first_answer = true;
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            let mut parts = line.split_whitespace();
-            let (method, path) = (
-                parts.next().unwrap_or("").to_string(),
-                parts.next().unwrap_or("").to_string(),
-            );
-            let (mut token, mut ttl, mut length) = (None, None, 0usize);
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
-                    break;
+    let mut first_answer = true;
+    let port = http_server(move |method, path, headers| {
+        let token = header(headers, "x-aws-ec2-metadata-token");
+        let ttl = header(headers, "x-aws-ec2-metadata-token-ttl-seconds");
+        match (method, path) {
+            ("PUT", "/latest/api/token") if ttl.is_some() => (200, "IMDS-TOKEN".to_string()),
+            ("PUT", _) => (400, String::new()),
+            _ if token != Some("IMDS-TOKEN") => (401, String::new()),
+            (_, "/latest/meta-data/iam/security-credentials/") => (200, "envoy-role".into()),
+            (_, "/latest/meta-data/iam/security-credentials/envoy-role") => {
+                // The first answer is slow: requests that arrive meanwhile wait for it.
+                if first_answer {
+                    first_answer = false;
+                    std::thread::sleep(Duration::from_millis(1500));
                 }
-                let (name, value) = header.split_once(':').unwrap_or((&header, ""));
-                let value = value.trim().to_string();
-                match name.to_ascii_lowercase().as_str() {
-                    "x-aws-ec2-metadata-token" => token = Some(value),
-                    "x-aws-ec2-metadata-token-ttl-seconds" => ttl = Some(value),
-                    "content-length" => length = value.parse().unwrap_or(0),
-                    _ => {}
+                if !switch.load(Ordering::SeqCst) {
+                    (200, credentials_document(&first, first_expires_in))
+                } else {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    (200, credentials_document(&second, 3600))
                 }
             }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let (status, reply) = match (method.as_str(), path.as_str()) {
-                ("PUT", "/latest/api/token") if ttl.is_some() => (200, "IMDS-TOKEN".to_string()),
-                ("PUT", _) => (400, String::new()),
-                _ if token.as_deref() != Some("IMDS-TOKEN") => (401, String::new()),
-                (_, "/latest/meta-data/iam/security-credentials/") => (200, "envoy-role".into()),
-                (_, "/latest/meta-data/iam/security-credentials/envoy-role") => {
-                    // The first answer is slow: requests that arrive meanwhile wait for it.
-                    if first_answer {
-                        first_answer = false;
-                        std::thread::sleep(Duration::from_millis(1500));
-                    }
-                    if !switch.load(Ordering::SeqCst) {
-                        (200, credentials_document(&first, first_expires_in))
-                    } else {
-                        count.fetch_add(1, Ordering::SeqCst);
-                        (200, credentials_document(&second, 3600))
-                    }
-                }
-                _ => (404, String::new()),
-            };
-            let mut stream = stream;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
+            _ => (404, String::new()),
         }
     });
     (port, served)
@@ -567,6 +583,58 @@ fn credentials_from_imds_through_a_cluster_are_refreshed_before_they_expire() {
     }
     assert!(served.load(Ordering::SeqCst) >= 1);
     assert!(envoy.log().contains("credentials refreshed"));
+}
+
+#[test]
+fn credentials_from_the_container_endpoint_and_503_when_there_are_none() {
+    let (moto, keys) = moto();
+    let moto_port: u16 = moto.url.rsplit(':').next().unwrap().parse().unwrap();
+    let document = credentials_document(&keys, 3600);
+    let ecs_port =
+        http_server(
+            move |_, path, headers| match (path, header(headers, "authorization")) {
+                ("/v2/credentials/task", Some("ECS-TOKEN")) => (200, document.clone()),
+                _ => (401, String::new()),
+            },
+        );
+    let provider = |token: &str| {
+        format!(
+            r#"{{"service_name": "sts", "region": "us-east-1", "credential_provider": {{"container_credential_provider": {{"cluster": "ecs", "path": "/v2/credentials/task", "authorization_token": "{token}"}}}}}}"#
+        )
+    };
+    let (good, bad) = (free_port(), free_port());
+    let envoy = envoy(
+        &[
+            (good, ours(&provider("ECS-TOKEN"))),
+            (bad, ours(&provider("WRONG"))),
+        ],
+        &[("upstream", moto_port), ("ecs", ecs_port)],
+    );
+    let whoami = |port: u16| {
+        send(
+            "POST",
+            &format!("http://127.0.0.1:{port}/"),
+            &[("content-type", "application/x-www-form-urlencoded")],
+            b"Action=GetCallerIdentity&Version=2011-06-15",
+        )
+    };
+    let (status, body) = whoami(good);
+    assert!(
+        status == 200 && body.contains("user/e2e"),
+        "{status} {body}\n{}",
+        envoy.log()
+    );
+    // The endpoint refuses the token: no credentials, so the request is answered locally.
+    let (status, body) = whoami(bad);
+    assert!(
+        status == 503 && body.contains("no credentials"),
+        "{status} {body}"
+    );
+    assert!(
+        envoy
+            .log()
+            .contains("container credentials endpoint: HTTP 401")
+    );
 }
 
 #[test]
