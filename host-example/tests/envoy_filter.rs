@@ -275,7 +275,8 @@ fn signs_s3_and_sts_for_moto_like_the_sdks_and_records_the_native_filter() {
         secret: format!("x{}", keys.secret),
         token: None,
     };
-    let p: Vec<u16> = (0..7).map(|_| free_port()).collect();
+    let p: Vec<u16> = (0..9).map(|_| free_port()).collect();
+    let unsigned = r#""use_unsigned_payload": true,"#;
     let listeners = [
         (p[0], ours(&our_json("s3", &keys, ""))),
         (p[1], ours(&our_json("s3", &temporary, ""))),
@@ -287,6 +288,11 @@ fn signs_s3_and_sts_for_moto_like_the_sdks_and_records_the_native_filter() {
         (p[4], ours(&our_json("sts", &temporary, ""))),
         (p[5], native("s3", &keys, "")),
         (p[6], native("s3", &temporary, "")),
+        (p[7], ours(&our_json("s3", &keys, unsigned))),
+        (
+            p[8],
+            native("s3", &keys, "    use_unsigned_payload: true\n"),
+        ),
     ];
     let envoy = envoy(&listeners, &[("upstream", moto_port)]);
     let base = |port: u16| format!("http://127.0.0.1:{port}");
@@ -306,7 +312,11 @@ fn signs_s3_and_sts_for_moto_like_the_sdks_and_records_the_native_filter() {
     let with_token = round_trips(&base(p[1]), &names[..2]);
     let native_token = round_trips(&base(p[6]), &names[..2]);
     print_comparison("moto, session token", &with_token, &native_token);
-    for result in header_signed.iter().chain(&with_token) {
+    // UNSIGNED-PAYLOAD: the body streams upstream, not hashed.
+    let unsigned = round_trips(&base(p[7]), &names[..2]);
+    let native_unsigned = round_trips(&base(p[8]), &names[..2]);
+    print_comparison("moto, unsigned payload", &unsigned, &native_unsigned);
+    for result in header_signed.iter().chain(&with_token).chain(&unsigned) {
         assert!(ok(result), "{result:?}\n{}", envoy.log());
     }
 
