@@ -257,11 +257,12 @@ impl Stream {
 
 impl Context for Stream {
     fn on_done(&mut self) -> bool {
+        // Envoy may end a stream from inside a call the filter makes (a local reply while the
+        // shared state is borrowed): then this stream is not waiting, and there is nothing to do.
         let id = self.context_id;
-        self.shared
-            .borrow_mut()
-            .waiting
-            .retain(|w| w.context_id != id);
+        if let Ok(mut shared) = self.shared.try_borrow_mut() {
+            shared.waiting.retain(|w| w.context_id != id);
+        }
         true
     }
 }
@@ -291,13 +292,13 @@ impl HttpContext for Stream {
         if self.buffering.is_none() {
             // Signed already (the body streams), or waiting for credentials: then hold the body
             // too, or Envoy would send the request on unsigned.
+            // Called from inside the resume of this request, the state is borrowed: it is not
+            // waiting any more.
             let id = self.context_id;
             let waiting = self
                 .shared
-                .borrow()
-                .waiting
-                .iter()
-                .any(|w| w.context_id == id);
+                .try_borrow()
+                .is_ok_and(|s| s.waiting.iter().any(|w| w.context_id == id));
             return if waiting {
                 Action::Pause
             } else {
