@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Throughput of the filter inside Envoy: wrk through three listeners of one Envoy (no signing,
 # the native aws_request_signing filter, this filter), configured alike, in front of a second
-# Envoy that answers every request at once. Prints requests/s, latency percentiles and the
-# signing Envoy's CPU seconds per 10k requests for each, and our ratio to the native filter.
+# Envoy that answers every request at once, for two request mixes. Prints requests/s, latency
+# percentiles and the signing Envoy's CPU seconds per 10k requests for each, and our ratio to
+# the native filter.
 # Usage: crates/envoy/bench/wrk.sh ENVOY FILTER_WASM [SECONDS]  (`make bench-envoy` runs it)
 set -euo pipefail
 envoy=$1 wasm=$(realpath "$2") seconds=${3:-10}
@@ -102,7 +103,13 @@ for port in $upstream $plain $native $ours; do
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 done
 
-# The request mix: an S3 GET with a query, and a PUT with a 1 KiB body (hashed by both filters).
+# Two request mixes: S3 GETs with a query; and those alternating with PUTs of a 1 KiB body
+# (hashed by both filters).
+cat > "$work/get.lua" <<'EOF'
+request = function()
+  return wrk.format("GET", "/bucket?list-type=2&prefix=logs%2F2026", nil, nil)
+end
+EOF
 cat > "$work/mix.lua" <<'EOF'
 local body = string.rep("x", 1024)
 local n = 0
@@ -117,20 +124,25 @@ EOF
 
 cpu() { awk '{print $14 + $15}' "/proc/$proxy/stat"; }
 ticks=$(getconf CLK_TCK)
-declare -A rps
-for name in plain native ours; do
-  port=${!name}
-  wrk -t2 -c32 -d2s -s "$work/mix.lua" "http://127.0.0.1:$port" >/dev/null  # warm up
-  before=$(cpu)
-  out=$(wrk -t2 -c32 -d"${seconds}s" --latency -s "$work/mix.lua" "http://127.0.0.1:$port")
-  after=$(cpu)
-  requests=$(awk '/requests in/ {print $1}' <<<"$out")
-  rps[$name]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-  read -r p50 p90 p99 < <(awk '/^ +50%/ {a=$2} /^ +90%/ {b=$2} /^ +99%/ {c=$2} END {print a, b, c}' <<<"$out")
-  cpu10k=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$requests" 'BEGIN {printf "%.3f", t / hz / n * 10000}')
-  printf '%-7s %9s req/s  latency p50 %-8s p90 %-8s p99 %-8s  CPU %s s per 10k requests  non-2xx %s\n' \
-    "$name" "${rps[$name]}" "$p50" "$p90" "$p99" "$cpu10k" "${non2xx:-0}"
-done
-awk -v o="${rps[ours]}" -v n="${rps[native]}" -v p="${rps[plain]}" \
-  'BEGIN {printf "ours / native throughput: %.2fx (native / no signing %.2fx, ours / no signing %.2fx)\n", o / n, n / p, o / p}'
+run() { # lua script, title
+  local -A rps
+  echo "== $2"
+  for name in plain native ours; do
+    port=${!name}
+    wrk -t2 -c32 -d2s -s "$work/$1" "http://127.0.0.1:$port" >/dev/null  # warm up
+    before=$(cpu)
+    out=$(wrk -t2 -c32 -d"${seconds}s" --latency -s "$work/$1" "http://127.0.0.1:$port")
+    after=$(cpu)
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    rps[$name]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+    read -r p50 p90 p99 < <(awk '/^ +50%/ {a=$2} /^ +90%/ {b=$2} /^ +99%/ {c=$2} END {print a, b, c}' <<<"$out")
+    cpu10k=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$requests" 'BEGIN {printf "%.3f", t / hz / n * 10000}')
+    printf '%-7s %9s req/s  latency p50 %-8s p90 %-8s p99 %-8s  CPU %s s per 10k requests  non-2xx %s\n' \
+      "$name" "${rps[$name]}" "$p50" "$p90" "$p99" "$cpu10k" "${non2xx:-0}"
+  done
+  awk -v o="${rps[ours]}" -v n="${rps[native]}" -v p="${rps[plain]}" \
+    'BEGIN {printf "ours / native throughput: %.2fx (native / no signing %.2fx, ours / no signing %.2fx)\n", o / n, n / p, o / p}'
+}
+run get.lua "GET with a query"
+run mix.lua "GET with a query and PUT with a 1 KiB body, alternating"
