@@ -400,7 +400,12 @@ impl Signer {
             ", Signature=",
             signature.as_str(),
         ];
-        let mut out = Signed::new(signature);
+        // Every header value in one allocation, sized once.
+        let length = amz_date.len()
+            + token.map_or(0, str::len)
+            + if sha256_header { payload_hash.len() } else { 0 }
+            + authorization.iter().map(|p| p.len()).sum::<usize>();
+        let mut out = Signed::with_capacity(signature, length);
         out.push_header(X_AMZ_DATE, &[amz_date]);
         if let Some(token) = token {
             out.push_header(X_AMZ_SECURITY_TOKEN, &[token]);
@@ -414,10 +419,10 @@ impl Signer {
 }
 
 impl Signed {
-    fn new(signature: Signature) -> Self {
+    fn with_capacity(signature: Signature, text: usize) -> Self {
         Signed {
             signature,
-            text: String::new(),
+            text: String::with_capacity(text),
             headers: [("", 0); 4],
             header_count: 0,
         }
@@ -511,7 +516,7 @@ impl<'a> PresignParams<'a> {
         url.push_str(signature.as_str());
         Signed {
             text: url,
-            ..Signed::new(signature)
+            ..Signed::with_capacity(signature, 0)
         }
     }
 }
