@@ -14,7 +14,7 @@ use sigv4_core::Signer;
 
 use crate::config::{Config, CredentialSource};
 use crate::credentials::{Cache, Fetch, Step};
-use crate::sign::{Body, Headers, edited, sign};
+use crate::sign::{Body, Headers, edited, edits, sign};
 
 fn log(level: LogLevel, message: &str) {
     let _ = hostcalls::log(level, &format!("sigv4: {message}"));
@@ -64,14 +64,15 @@ impl Shared {
         };
         let body = body.map_or(Body::Unsigned, Body::Bytes);
         let config = &self.config;
-        let edits = match sign(config, &mut self.signer, credentials, now, headers, body) {
-            Ok(edits) => edits,
+        let signed = match sign(config, &mut self.signer, credentials, now, headers, body) {
+            Ok(signed) => signed,
             Err(e) => {
                 respond(400, &format!("cannot sign this request: {e}"));
                 return false;
             }
         };
-        if hostcalls::set_map(MapType::HttpRequestHeaders, edited(headers, &edits)).is_err() {
+        let map = edited(headers, &edits(&signed, config));
+        if hostcalls::set_map(MapType::HttpRequestHeaders, map).is_err() {
             log(LogLevel::Error, "could not set the signed headers");
             respond(500, "could not set the signature on the request");
             return false;

@@ -1,7 +1,9 @@
 //! From the request Envoy holds to the header edits that sign it: the part of the filter that
 //! needs no proxy, so it is tested natively.
 
-use sigv4_core::{Credentials, Location, Payload, Request, Settings, Signer, SigningParams};
+use sigv4_core::{
+    Credentials, Location, Payload, Request, Settings, Signed, Signer, SigningParams,
+};
 
 use crate::config::Config;
 
@@ -19,25 +21,19 @@ fn get<'a>(headers: &'a Headers, name: &str) -> &'a str {
 /// The header map to send upstream: `headers` with `edits` applied. An edited name keeps the
 /// place of its first occurrence (pseudo-headers stay first) and loses its other ones; new names
 /// go last. Envoy takes the whole map in one call, cheaper than a call per header.
-pub fn edited<'a>(
-    headers: &'a Headers,
-    edits: &'a [(&'static str, String)],
-) -> Vec<(&'a str, &'a str)> {
-    let mut done = vec![false; edits.len()];
-    let mut out = Vec::with_capacity(headers.len() + edits.len());
+pub fn edited<'a>(headers: &'a Headers, edits: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut out: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + edits.len());
+    let emitted = |out: &Vec<(&str, &str)>, name: &str| out.iter().any(|(n, _)| *n == name);
     for (name, value) in headers {
-        match edits.iter().position(|(n, _)| n == name) {
-            None => out.push((name.as_str(), value.as_str())),
-            Some(i) if !done[i] => {
-                done[i] = true;
-                out.push((edits[i].0, edits[i].1.as_str()));
-            }
+        match edits.iter().find(|(n, _)| n == name) {
+            None => out.push((name, value)),
+            Some(&edit) if !emitted(&out, edit.0) => out.push(edit),
             Some(_) => {}
         }
     }
-    for (i, (name, value)) in edits.iter().enumerate() {
-        if !done[i] {
-            out.push((name, value.as_str()));
+    for &edit in edits {
+        if !emitted(&out, edit.0) {
+            out.push(edit);
         }
     }
     out
@@ -52,9 +48,7 @@ pub enum Body<'a> {
     Unsigned,
 }
 
-/// Signs the request: the headers to set (replacing any of the same name), or with
-/// `query_string` configured, the new `:path` with the presigning parameters; and `:authority`
-/// with `host_rewrite` configured. At most 5 edits.
+/// Signs the request as configured: in headers, or presigned with `query_string`.
 pub fn sign(
     config: &Config,
     signer: &mut Signer,
@@ -62,7 +56,7 @@ pub fn sign(
     now: u64,
     request: &Headers,
     body: Body<'_>,
-) -> Result<Vec<(&'static str, String)>, sigv4_core::Error> {
+) -> Result<Signed, sigv4_core::Error> {
     let authority = match &config.host_rewrite {
         Some(host) => host.as_str(),
         None => get(request, ":authority"),
@@ -105,18 +99,21 @@ pub fn sign(
         Some(expires_in) => Location::Query { expires_in },
         None => Location::Headers,
     };
-    let signed = signer.sign(&request, &params, location)?;
-    let mut edits: Vec<(&'static str, String)> = match signed.url() {
-        Some(url) => vec![(":path", url.to_string())],
-        None => signed
-            .headers()
-            .map(|(name, value)| (name, value.to_string()))
-            .collect(),
-    };
-    if let Some(host) = &config.host_rewrite {
-        edits.push((":authority", host.clone()));
+    signer.sign(&request, &params, location)
+}
+
+/// The header edits that carry `signed`: the headers to set (replacing any of the same name), or
+/// the new `:path` of a presigned request; and `:authority` with `host_rewrite`.
+pub fn edits<'a>(signed: &'a Signed, config: &'a Config) -> Vec<(&'a str, &'a str)> {
+    let mut edits = Vec::with_capacity(5);
+    match signed.url() {
+        Some(url) => edits.push((":path", url)),
+        None => edits.extend(signed.headers()),
     }
-    Ok(edits)
+    if let Some(host) = &config.host_rewrite {
+        edits.push((":authority", host.as_str()));
+    }
+    edits
 }
 
 /// The services that sign with S3's rules.
@@ -195,7 +192,7 @@ mod tests {
         let path = "/my%20key%2Bwith%25odd%40chars/%E2%82%AC";
         let mut signer = Signer::new();
         let request = envoy_headers(path);
-        let edits = sign(
+        let signed = sign(
             &config,
             &mut signer,
             &credentials(),
@@ -204,6 +201,7 @@ mod tests {
             Body::Bytes(b""),
         )
         .unwrap();
+        let edits = edits(&signed, &config);
         let want = expected(
             path,
             &[
@@ -212,7 +210,7 @@ mod tests {
             ],
             Location::Headers,
         );
-        let want: Vec<(&str, String)> = want.headers().map(|(n, v)| (n, v.into())).collect();
+        let want: Vec<(&str, &str)> = want.headers().collect();
         assert_eq!(edits, want);
         assert!(edits.iter().any(|(n, _)| *n == "authorization"));
         assert!(edits.iter().any(|(n, _)| *n == "x-amz-content-sha256"));
@@ -247,9 +245,9 @@ mod tests {
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
         let edits = [
-            (":path", "/b".to_string()),
-            ("x-amz-date", "new".into()),
-            ("authorization", "sig".into()),
+            (":path", "/b"),
+            ("x-amz-date", "new"),
+            ("authorization", "sig"),
         ];
         assert_eq!(
             edited(&request, &edits),
@@ -267,7 +265,7 @@ mod tests {
         let config = config(
             r#""host_rewrite": "other.s3.amazonaws.com", "query_string": {"expiration_time": "60s"},"#,
         );
-        let edits = sign(
+        let signed = sign(
             &config,
             &mut Signer::new(),
             &credentials(),
@@ -276,6 +274,7 @@ mod tests {
             Body::Unsigned,
         )
         .unwrap();
+        let edits = edits(&signed, &config);
         let want = expected(
             "/k?list-type=2",
             &[("host", "other.s3.amazonaws.com")],
@@ -284,8 +283,8 @@ mod tests {
         assert_eq!(
             edits,
             [
-                (":path", want.url().unwrap().to_string()),
-                (":authority", "other.s3.amazonaws.com".to_string())
+                (":path", want.url().unwrap()),
+                (":authority", "other.s3.amazonaws.com")
             ]
         );
         assert!(edits[0].1.contains("X-Amz-Expires=60"));
