@@ -218,6 +218,16 @@ fn send(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16,
 
 const OCTETS: (&str, &str) = ("content-type", "application/octet-stream");
 
+/// STS GetCallerIdentity (a signed form body) through the listener at `port`.
+fn whoami(port: u16) -> (u16, String) {
+    send(
+        "POST",
+        &format!("http://127.0.0.1:{port}/"),
+        &[("content-type", "application/x-www-form-urlencoded")],
+        b"Action=GetCallerIdentity&Version=2011-06-15",
+    )
+}
+
 /// PUT, GET, DELETE and GET again of each key through the listener at `base`: the statuses,
 /// and whether the GET gave back what was PUT.
 fn round_trips(base: &str, keys: &[&str]) -> Vec<(String, [u16; 4], bool)> {
@@ -255,7 +265,7 @@ fn ok(result: &(String, [u16; 4], bool)) -> bool {
 #[test]
 fn signs_s3_and_sts_for_moto_like_the_sdks_and_records_the_native_filter() {
     let (moto, keys) = moto();
-    let moto_port: u16 = moto.url.rsplit(':').next().unwrap().parse().unwrap();
+    let moto_port = moto.port();
     // The bucket, created by the sigv4 CLI (signing in the component).
     let bucket = sigv4(
         &keys.env(),
@@ -338,13 +348,7 @@ fn signs_s3_and_sts_for_moto_like_the_sdks_and_records_the_native_filter() {
     assert_eq!(send("PUT", &url(p[3]), &[OCTETS], b"small").0, 200);
 
     // STS with a signed form body and a session token: who the proxy signs as.
-    let form = ("content-type", "application/x-www-form-urlencoded");
-    let (status, body) = send(
-        "POST",
-        &format!("{}/", base(p[4])),
-        &[form],
-        b"Action=GetCallerIdentity&Version=2011-06-15",
-    );
+    let (status, body) = whoami(p[4]);
     assert!(
         status == 200 && body.contains("assumed-role/envoy-role/e2e"),
         "{status} {body}"
@@ -360,7 +364,7 @@ fn s3_keys_with_escapes_and_unicode_and_presigned_urls_on_s3s_fs() {
         token: None,
     };
     let server = s3s_fs(&root, &keys);
-    let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
+    let port = server.port();
     let wrong = Keys {
         secret: "wrong".into(),
         id: keys.id.clone(),
@@ -526,7 +530,7 @@ fn credentials_document(keys: &Keys, expires_in: u64) -> String {
 #[test]
 fn credentials_from_imds_through_a_cluster_are_refreshed_before_they_expire() {
     let (moto, first) = moto();
-    let moto_port: u16 = moto.url.rsplit(':').next().unwrap().parse().unwrap();
+    let moto_port = moto.port();
     // A second user: after the refresh, requests are signed with its keys.
     let iam = |form: &str| {
         let out = post_form(&first.env(), "iam", &format!("{}/", moto.url), form);
@@ -559,16 +563,8 @@ fn credentials_from_imds_through_a_cluster_are_refreshed_before_they_expire() {
         &[(port, ours(config))],
         &[("upstream", moto_port), ("imds", imds_port)],
     );
-    let whoami = || {
-        send(
-            "POST",
-            &format!("http://127.0.0.1:{port}/"),
-            &[("content-type", "application/x-www-form-urlencoded")],
-            b"Action=GetCallerIdentity&Version=2011-06-15",
-        )
-    };
     // Sent at once: it waits for the first credentials (IMDS answers slowly).
-    let (status, body) = whoami();
+    let (status, body) = whoami(port);
     assert!(
         status == 200 && body.contains("user/e2e"),
         "{status} {body}\n{}",
@@ -578,7 +574,7 @@ fn credentials_from_imds_through_a_cluster_are_refreshed_before_they_expire() {
     // Signed with the first user's keys until the worker refreshes them, 4 s after it got them.
     let started = Instant::now();
     loop {
-        let (status, after) = whoami();
+        let (status, after) = whoami(port);
         assert_eq!(status, 200, "{after}");
         if after.contains("user/second") {
             break;
@@ -598,7 +594,7 @@ fn credentials_from_imds_through_a_cluster_are_refreshed_before_they_expire() {
 #[test]
 fn credentials_from_the_container_endpoint_and_503_when_there_are_none() {
     let (moto, keys) = moto();
-    let moto_port: u16 = moto.url.rsplit(':').next().unwrap().parse().unwrap();
+    let moto_port = moto.port();
     let document = credentials_document(&keys, 3600);
     let ecs_port =
         http_server(
@@ -620,14 +616,6 @@ fn credentials_from_the_container_endpoint_and_503_when_there_are_none() {
         ],
         &[("upstream", moto_port), ("ecs", ecs_port)],
     );
-    let whoami = |port: u16| {
-        send(
-            "POST",
-            &format!("http://127.0.0.1:{port}/"),
-            &[("content-type", "application/x-www-form-urlencoded")],
-            b"Action=GetCallerIdentity&Version=2011-06-15",
-        )
-    };
     let (status, body) = whoami(good);
     assert!(
         status == 200 && body.contains("user/e2e"),
