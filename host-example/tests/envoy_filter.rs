@@ -216,6 +216,21 @@ fn send(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16,
     }
 }
 
+/// Sends `request` as written (bytes no HTTP client would send) and returns the status and the
+/// rest of the response.
+fn raw(port: u16, request: &[u8]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request).unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
 const OCTETS: (&str, &str) = ("content-type", "application/octet-stream");
 
 /// STS GetCallerIdentity (a signed form body) through the listener at `port`.
@@ -346,6 +361,18 @@ fn signs_s3_and_sts_for_moto_like_the_sdks_and_records_the_native_filter() {
     let (status, body) = send("PUT", &url(p[3]), &[OCTETS], &big);
     assert_eq!(status, 413, "{body}");
     assert_eq!(send("PUT", &url(p[3]), &[OCTETS], b"small").0, 200);
+
+    // A header value that is not UTF-8 (HTTP allows such bytes; AWS signs text): answered 400
+    // by the filter, which goes on serving (the SDK's own header reader panics on it).
+    let (status, body) = raw(
+        p[3],
+        b"GET /bucket/key HTTP/1.1\r\nhost: x\r\nx-latin: caf\xe9\r\nconnection: close\r\n\r\n",
+    );
+    assert!(
+        status == 400 && body.contains("not UTF-8"),
+        "{status} {body}"
+    );
+    assert_eq!(send("GET", &url(p[3]), &[], b"").0, 200);
 
     // STS with a signed form body and a session token: who the proxy signs as.
     let (status, body) = whoami(p[4]);

@@ -14,7 +14,8 @@ use sigv4_core::Signer;
 
 use crate::config::{Config, CredentialSource};
 use crate::credentials::{Cache, Fetch, Step};
-use crate::sign::{Body, Headers, edited, edits, sign};
+use crate::header_map::HeaderMap;
+use crate::sign::{Body, edited, edits, sign};
 
 fn log(level: LogLevel, message: &str) {
     let _ = hostcalls::log(level, &format!("sigv4: {message}"));
@@ -25,6 +26,29 @@ fn now() -> u64 {
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs())
+}
+
+#[link(wasm_import_module = "env")]
+unsafe extern "C" {
+    /// The proxy-wasm ABI's call that the SDK's `get_map` wraps: the map, serialized into a
+    /// buffer the host allocates through this module's `malloc`.
+    fn proxy_get_header_map_pairs(map_type: u32, data: *mut *mut u8, size: *mut usize) -> u32;
+}
+
+/// The current request's headers, read in place (see `header_map`).
+fn request_headers() -> Result<HeaderMap, String> {
+    let mut data = std::ptr::null_mut();
+    let mut size = 0;
+    // SAFETY: the host writes a pointer to `size` bytes it allocated with this module's
+    // allocator (the SDK's `malloc`: a `Vec<u8>` of that capacity, forgotten), or null.
+    let bytes = unsafe {
+        match proxy_get_header_map_pairs(MapType::HttpRequestHeaders as u32, &mut data, &mut size) {
+            0 if data.is_null() => Vec::new(),
+            0 => Vec::from_raw_parts(data, size, size),
+            status => return Err(format!("status {status}")),
+        }
+    };
+    HeaderMap::from_proxy_wasm(bytes).map_err(|e| e.to_string())
 }
 
 /// Answers the current stream locally (the request does not go upstream).
@@ -50,14 +74,14 @@ struct Shared {
 /// A request paused until credentials arrive.
 struct Waiting {
     context_id: u32,
-    headers: Headers,
+    headers: HeaderMap,
     body: Option<Vec<u8>>,
 }
 
 impl Shared {
     /// Signs the current stream's request and sets the result on it. False when it was answered
     /// locally instead (it cannot be signed).
-    fn sign_current(&mut self, headers: &Headers, body: Option<&[u8]>, now: u64) -> bool {
+    fn sign_current(&mut self, headers: &HeaderMap, body: Option<&[u8]>, now: u64) -> bool {
         let Some(credentials) = self.cache.usable(now) else {
             respond(503, "no credentials to sign with");
             return false;
@@ -230,14 +254,14 @@ struct Stream {
     context_id: u32,
     shared: Rc<RefCell<Shared>>,
     /// The request headers, while its body is buffered to be hashed.
-    buffering: Option<Headers>,
+    buffering: Option<HeaderMap>,
     /// The body bytes buffered so far.
     body_size: usize,
 }
 
 impl Stream {
     /// Signs now, or pauses the request until credentials arrive.
-    fn sign_or_wait(&mut self, headers: Headers, body: Option<Vec<u8>>) -> Action {
+    fn sign_or_wait(&mut self, headers: HeaderMap, body: Option<Vec<u8>>) -> Action {
         let mut shared = self.shared.borrow_mut();
         let now = now();
         if shared.cache.usable(now).is_some() {
@@ -256,23 +280,28 @@ impl Stream {
     }
 }
 
-impl Context for Stream {
-    fn on_done(&mut self) -> bool {
+impl Context for Stream {}
+
+/// Dropped when Envoy deletes the stream (the module exports no `on_done`, see the Makefile).
+impl Drop for Stream {
+    fn drop(&mut self) {
         // Envoy may end a stream from inside a call the filter makes (a local reply while the
         // shared state is borrowed): then this stream is not waiting, and there is nothing to do.
         let id = self.context_id;
         if let Ok(mut shared) = self.shared.try_borrow_mut() {
             shared.waiting.retain(|w| w.context_id != id);
         }
-        true
     }
 }
 
 impl HttpContext for Stream {
     fn on_http_request_headers(&mut self, _headers: usize, end_of_stream: bool) -> Action {
-        let Ok(headers) = hostcalls::get_map(MapType::HttpRequestHeaders) else {
-            respond(500, "could not read the request headers");
-            return Action::Pause;
+        let headers = match request_headers() {
+            Ok(headers) => headers,
+            Err(why) => {
+                respond(400, &format!("cannot sign this request: {why}"));
+                return Action::Pause;
+            }
         };
         let unsigned = {
             let config = &self.shared.borrow().config;

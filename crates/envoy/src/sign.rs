@@ -6,26 +6,16 @@ use sigv4_core::{
 };
 
 use crate::config::Config;
-
-/// The request headers as Envoy holds them, pseudo-headers (`:method`, `:path`, `:authority`)
-/// first, read from Envoy once per request.
-pub type Headers = Vec<(String, String)>;
-
-fn get<'a>(headers: &'a Headers, name: &str) -> &'a str {
-    headers
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or("", |(_, v)| v.as_str())
-}
+use crate::header_map::HeaderMap;
 
 /// The header map to send upstream: `headers` with `edits` applied. An edited name keeps the
 /// place of its first occurrence (pseudo-headers stay first) and loses its other ones; new names
 /// go last. Envoy takes the whole map in one call, cheaper than a call per header.
-pub fn edited<'a>(headers: &'a Headers, edits: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+pub fn edited<'a>(headers: &'a HeaderMap, edits: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut out: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + edits.len());
     let emitted = |out: &Vec<(&str, &str)>, name: &str| out.iter().any(|(n, _)| *n == name);
-    for (name, value) in headers {
-        match edits.iter().find(|(n, _)| n == name) {
+    for (name, value) in headers.iter() {
+        match edits.iter().find(|(n, _)| *n == name) {
             None => out.push((name, value)),
             Some(&edit) if !emitted(&out, edit.0) => out.push(edit),
             Some(_) => {}
@@ -54,12 +44,12 @@ pub fn sign(
     signer: &mut Signer,
     credentials: &Credentials,
     now: u64,
-    request: &Headers,
+    request: &HeaderMap,
     body: Body<'_>,
 ) -> Result<Signed, sigv4_core::Error> {
     let authority = match &config.host_rewrite {
         Some(host) => host.as_str(),
-        None => get(request, ":authority"),
+        None => request.get(":authority"),
     };
     let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.len());
     headers.push(("host", authority));
@@ -67,16 +57,11 @@ pub fn sign(
     if config.presign_secs.is_none() {
         // `host` is `:authority` in Envoy; pseudo-headers are not sent as headers.
         let signed = |n: &str| !n.starts_with(':') && n != "host" && !config.excludes(n);
-        headers.extend(
-            request
-                .iter()
-                .filter(|(n, _)| signed(n))
-                .map(|(n, v)| (n.as_str(), v.as_str())),
-        );
+        headers.extend(request.iter().filter(|(n, _)| signed(n)));
     }
     let request = Request {
-        method: get(request, ":method"),
-        uri: get(request, ":path"),
+        method: request.get(":method"),
+        uri: request.get(":path"),
         headers: &headers,
         payload: match body {
             Body::Bytes(bytes) => Payload::Bytes(bytes),
@@ -140,7 +125,7 @@ mod tests {
         .unwrap()
     }
 
-    fn envoy_headers(path: &str) -> Vec<(String, String)> {
+    fn envoy_headers(path: &str) -> HeaderMap {
         [
             (":authority", "bucket.s3.amazonaws.com"),
             (":path", path),
@@ -151,8 +136,7 @@ mod tests {
             ("x-envoy-expected-rq-timeout-ms", "15000"),
             ("x-custom", "v"),
         ]
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .into_iter()
         .collect()
     }
 
@@ -235,14 +219,13 @@ mod tests {
 
     #[test]
     fn edits_replace_every_occurrence_of_a_name_once() {
-        let request: Headers = [
+        let request: HeaderMap = [
             (":path", "/a"),
             ("x-amz-date", "old"),
             ("b", "1"),
             ("x-amz-date", "older"),
         ]
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .into_iter()
         .collect();
         let edits = [
             (":path", "/b"),
@@ -293,8 +276,10 @@ mod tests {
     #[test]
     fn bad_requests_are_errors_not_panics() {
         let config = config("");
-        let mut headers = envoy_headers("/k");
-        headers.push(("x-bad".into(), "a\nb".into()));
+        let headers: HeaderMap = envoy_headers("/k")
+            .iter()
+            .chain([("x-bad", "a\nb")])
+            .collect();
         let error = sign(
             &config,
             &mut Signer::new(),
