@@ -397,8 +397,9 @@ fn s3_keys_with_escapes_and_unicode_and_presigned_urls_on_s3s_fs() {
         id: keys.id.clone(),
         token: None,
     };
-    let p: Vec<u16> = (0..5).map(|_| free_port()).collect();
+    let p: Vec<u16> = (0..6).map(|_| free_port()).collect();
     let presign = r#""query_string": {"expiration_time": "60s"},"#;
+    let rewrite = r#""host_rewrite": "rewritten.example","#;
     let listeners = [
         (p[0], ours(&our_json("s3", &keys, ""))),
         (p[1], ours(&our_json("s3", &keys, presign))),
@@ -408,6 +409,7 @@ fn s3_keys_with_escapes_and_unicode_and_presigned_urls_on_s3s_fs() {
             p[4],
             native("s3", &keys, "    query_string: {expiration_time: 60s}\n"),
         ),
+        (p[5], ours(&our_json("s3", &keys, rewrite))),
     ];
     let envoy = envoy(&listeners, &[("upstream", port)]);
     let base = |port: u16| format!("http://127.0.0.1:{port}");
@@ -442,6 +444,17 @@ fn s3_keys_with_escapes_and_unicode_and_presigned_urls_on_s3s_fs() {
         send("GET", &url(p[4]), &[], b"").0
     );
     assert_eq!(send("GET", &url(p[2]), &[], b"").0, 403);
+
+    // The upstream checks the signature against the Host it receives: the rewritten one. The
+    // client's own x-amz-date and authorization are replaced, not sent alongside.
+    let stale = [
+        ("x-amz-date", "20000101T000000Z"),
+        ("authorization", "AWS4-HMAC-SHA256 Credential=stale"),
+    ];
+    assert_eq!(
+        send("GET", &url(p[5]), &stale, b""),
+        (200, "presigned".into())
+    );
     drop(envoy);
     drop(server);
     std::fs::remove_dir_all(&root).unwrap();

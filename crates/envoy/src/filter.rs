@@ -15,7 +15,7 @@ use sigv4_core::Signer;
 use crate::config::{Config, CredentialSource};
 use crate::credentials::{Cache, Fetch, Step};
 use crate::header_map::HeaderMap;
-use crate::sign::{Body, edited, edits, sign};
+use crate::sign::{Body, Edit, edits, plan, sign};
 
 fn log(level: LogLevel, message: &str) {
     let _ = hostcalls::log(level, &format!("sigv4: {message}"));
@@ -95,8 +95,16 @@ impl Shared {
                 return false;
             }
         };
-        let map = edited(headers, &edits(&signed, config));
-        if hostcalls::set_map(MapType::HttpRequestHeaders, map).is_err() {
+        let edits = edits(&signed, config);
+        let applied = plan(headers, &edits).all(|edit| {
+            let map = MapType::HttpRequestHeaders;
+            match edit {
+                Edit::Replace(name, value) => hostcalls::set_map_value(map, name, Some(value)),
+                Edit::Add(name, value) => hostcalls::add_map_value(map, name, value),
+            }
+            .is_ok()
+        });
+        if !applied {
             log(LogLevel::Error, "could not set the signed headers");
             respond(500, "could not set the signature on the request");
             return false;

@@ -8,25 +8,27 @@ use sigv4_core::{
 use crate::config::Config;
 use crate::header_map::HeaderMap;
 
-/// The header map to send upstream: `headers` with `edits` applied. An edited name keeps the
-/// place of its first occurrence (pseudo-headers stay first) and loses its other ones; new names
-/// go last. Envoy takes the whole map in one call, cheaper than a call per header.
-pub fn edited<'a>(headers: &'a HeaderMap, edits: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut out: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + edits.len());
-    let emitted = |out: &Vec<(&str, &str)>, name: &str| out.iter().any(|(n, _)| *n == name);
-    for (name, value) in headers.iter() {
-        match edits.iter().find(|(n, _)| *n == name) {
-            None => out.push((name, value)),
-            Some(&edit) if !emitted(&out, edit.0) => out.push(edit),
-            Some(_) => {}
+/// How one header edit reaches Envoy. A name the request has is replaced (Envoy drops its every
+/// occurrence and sets the value); a new one is added. Calls that each touch one header cost
+/// less than rewriting the whole map (make bench-envoy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit<'a> {
+    Replace(&'a str, &'a str),
+    Add(&'a str, &'a str),
+}
+
+/// The calls that apply `edits` to `headers`.
+pub fn plan<'a>(
+    headers: &'a HeaderMap,
+    edits: &'a [(&'a str, &'a str)],
+) -> impl Iterator<Item = Edit<'a>> + 'a {
+    edits.iter().map(|&(name, value)| {
+        if headers.iter().any(|(n, _)| n == name) {
+            Edit::Replace(name, value)
+        } else {
+            Edit::Add(name, value)
         }
-    }
-    for &edit in edits {
-        if !emitted(&out, edit.0) {
-            out.push(edit);
-        }
-    }
-    out
+    })
 }
 
 /// What the signature covers of the body.
@@ -198,27 +200,12 @@ mod tests {
         assert_eq!(edits, want);
         assert!(edits.iter().any(|(n, _)| *n == "authorization"));
         assert!(edits.iter().any(|(n, _)| *n == "x-amz-content-sha256"));
-        // Pseudo-headers first and in place; the signature's headers after the others.
-        let map = edited(&request, &edits);
-        let names: Vec<&str> = map.iter().map(|(n, _)| *n).collect();
-        assert_eq!(
-            names[..8],
-            [
-                ":authority",
-                ":path",
-                ":method",
-                ":scheme",
-                "x-forwarded-proto",
-                "x-request-id",
-                "x-envoy-expected-rq-timeout-ms",
-                "x-custom"
-            ]
-        );
-        assert_eq!(map.len(), 8 + edits.len());
+        // The signature's headers are new to this request; `host` is `:authority` in Envoy.
+        assert!(plan(&request, &edits).all(|e| matches!(e, Edit::Add(..))));
     }
 
     #[test]
-    fn edits_replace_every_occurrence_of_a_name_once() {
+    fn names_the_request_has_are_replaced_and_new_ones_added() {
         let request: HeaderMap = [
             (":path", "/a"),
             ("x-amz-date", "old"),
@@ -233,12 +220,11 @@ mod tests {
             ("authorization", "sig"),
         ];
         assert_eq!(
-            edited(&request, &edits),
+            plan(&request, &edits).collect::<Vec<_>>(),
             [
-                (":path", "/b"),
-                ("x-amz-date", "new"),
-                ("b", "1"),
-                ("authorization", "sig")
+                Edit::Replace(":path", "/b"),
+                Edit::Replace("x-amz-date", "new"),
+                Edit::Add("authorization", "sig")
             ]
         );
     }
