@@ -174,7 +174,7 @@ wrk:
 ## bench-envoy: wrk through Envoy with no signing, the native filter and ours (crates/envoy/bench)
 bench-envoy: envoy wrk
 	crates/envoy/bench/wrk.sh "$$(ls .tools/envoy/lib/python3*/site-packages/envoy/_bin/envoy)" \
-	  $(ENVOY_FILTER) 10
+	  $(ENVOY_FILTER) 5 3
 
 ## bench: the Envoy filter (bench-envoy); the core vs aws-sigv4; the component in wasmtime vs the
 ## native core (with its SHA-256 instructions, then rebuilt with software SHA-256 like

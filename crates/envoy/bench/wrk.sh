@@ -3,10 +3,11 @@
 # the native aws_request_signing filter, this filter), configured alike, in front of a second
 # Envoy that answers every request at once, for two request mixes. Prints requests/s, latency
 # percentiles and the signing Envoy's CPU seconds per 10k requests for each, and our ratio to
-# the native filter.
-# Usage: crates/envoy/bench/wrk.sh ENVOY FILTER_WASM [SECONDS]  (`make bench-envoy` runs it)
+# the native filter. The machine is shared and noisy: each mix runs in ROUNDS rounds that take
+# the listeners in turn, and the figures are the medians over the rounds.
+# Usage: crates/envoy/bench/wrk.sh ENVOY FILTER_WASM [SECONDS] [ROUNDS]  (`make bench-envoy`)
 set -euo pipefail
-envoy=$1 wasm=$(realpath "$2") seconds=${3:-10}
+envoy=$1 wasm=$(realpath "$2") seconds=${3:-5} rounds=${4:-3}
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
@@ -124,24 +125,38 @@ EOF
 
 cpu() { awk '{print $14 + $15}' "/proc/$proxy/stat"; }
 ticks=$(getconf CLK_TCK)
+# wrk prints latencies with units (us, ms, s): in ms.
+ms() { awk -v v="$1" 'BEGIN {u = v; sub(/^[0-9.]+/, "", u); n = v + 0; printf "%.2f", u == "us" ? n / 1000 : u == "s" ? n * 1000 : n}'; }
+median() { tr ' ' '\n' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 run() { # lua script, title
-  local -A rps
-  echo "== $2"
+  local -A rps cpu p50 p90 p99 non2xx
+  echo "== $2 (medians of $rounds rounds of ${seconds}s)"
   for name in plain native ours; do
-    port=${!name}
-    wrk -t2 -c32 -d2s -s "$work/$1" "http://127.0.0.1:$port" >/dev/null  # warm up
-    before=$(cpu)
-    out=$(wrk -t2 -c32 -d"${seconds}s" --latency -s "$work/$1" "http://127.0.0.1:$port")
-    after=$(cpu)
-    requests=$(awk '/requests in/ {print $1}' <<<"$out")
-    rps[$name]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-    non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-    read -r p50 p90 p99 < <(awk '/^ +50%/ {a=$2} /^ +90%/ {b=$2} /^ +99%/ {c=$2} END {print a, b, c}' <<<"$out")
-    cpu10k=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$requests" 'BEGIN {printf "%.3f", t / hz / n * 10000}')
-    printf '%-7s %9s req/s  latency p50 %-8s p90 %-8s p99 %-8s  CPU %s s per 10k requests  non-2xx %s\n' \
-      "$name" "${rps[$name]}" "$p50" "$p90" "$p99" "$cpu10k" "${non2xx:-0}"
+    wrk -t2 -c32 -d2s -s "$work/$1" "http://127.0.0.1:${!name}" >/dev/null  # warm up
   done
-  awk -v o="${rps[ours]}" -v n="${rps[native]}" -v p="${rps[plain]}" \
+  for round in $(seq "$rounds"); do
+    for name in plain native ours; do
+      before=$(cpu)
+      out=$(wrk -t2 -c32 -d"${seconds}s" --latency -s "$work/$1" "http://127.0.0.1:${!name}")
+      after=$(cpu)
+      requests=$(awk '/requests in/ {print $1}' <<<"$out")
+      rps[$name]+=" $(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+      non2xx[$name]=$(( ${non2xx[$name]:-0} + $(awk '/Non-2xx/ {n = $NF} END {print n + 0}' <<<"$out") ))
+      read -r a b c < <(awk '/^ +50%/ {a=$2} /^ +90%/ {b=$2} /^ +99%/ {c=$2} END {print a, b, c}' <<<"$out")
+      p50[$name]+=" $(ms "$a")" p90[$name]+=" $(ms "$b")" p99[$name]+=" $(ms "$c")"
+      cpu[$name]+=" $(awk -v t=$((after - before)) -v hz="$ticks" -v n="$requests" 'BEGIN {printf "%.3f", t / hz / n * 10000}')"
+    done
+    awk -v o="${rps[ours]##* }" -v n="${rps[native]##* }" \
+      'BEGIN {printf "  round: ours / native throughput %.2fx\n", o / n}'
+  done
+  local -A med
+  for name in plain native ours; do
+    med[$name]=$(median <<<"${rps[$name]# }")
+    printf '%-7s %9s req/s  latency p50 %sms  p90 %sms  p99 %sms  CPU %s s per 10k requests  non-2xx %s\n' \
+      "$name" "${med[$name]}" "$(median <<<"${p50[$name]# }")" "$(median <<<"${p90[$name]# }")" \
+      "$(median <<<"${p99[$name]# }")" "$(median <<<"${cpu[$name]# }")" "${non2xx[$name]}"
+  done
+  awk -v o="${med[ours]}" -v n="${med[native]}" -v p="${med[plain]}" \
     'BEGIN {printf "ours / native throughput: %.2fx (native / no signing %.2fx, ours / no signing %.2fx)\n", o / n, n / p, o / p}'
 }
 run get.lua "GET with a query"
