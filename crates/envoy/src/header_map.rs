@@ -18,8 +18,9 @@ pub struct HeaderMap {
 /// Why Envoy's header buffer could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MapError {
-    /// The buffer is shorter than its own lengths say.
-    Truncated,
+    /// The buffer does not hold what its own lengths say (too short, or a string not followed
+    /// by its NUL).
+    Malformed,
     /// A name or value is not UTF-8 (HTTP allows other bytes in values; AWS signs text only).
     NotUtf8,
 }
@@ -27,14 +28,14 @@ pub enum MapError {
 impl fmt::Display for MapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            MapError::Truncated => "the header map from Envoy is truncated",
+            MapError::Malformed => "the header map from Envoy is malformed",
             MapError::NotUtf8 => "a request header is not UTF-8",
         })
     }
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> Result<usize, MapError> {
-    let word = bytes.get(at..at + 4).ok_or(MapError::Truncated)?;
+    let word = bytes.get(at..at + 4).ok_or(MapError::Malformed)?;
     Ok(u32::from_le_bytes([word[0], word[1], word[2], word[3]]) as usize)
 }
 
@@ -51,16 +52,17 @@ impl HeaderMap {
             .checked_mul(8)
             .and_then(|n| n.checked_add(4))
             .filter(|&n| n <= bytes.len())
-            .ok_or(MapError::Truncated)?;
+            .ok_or(MapError::Malformed)?;
         let mut spans = Vec::with_capacity(count);
         let mut at = 0usize;
-        // Each string and its NUL must fit in what follows the prefix.
-        let room = bytes.len() - prefix;
+        // Each string is followed by its NUL: then every span starts and ends on a character
+        // boundary, and slicing the text cannot panic.
+        let text = &bytes[prefix..];
         let mut next = |len: usize| -> Result<Range<usize>, MapError> {
             let span = at..at
                 .checked_add(len)
-                .filter(|&end| end < room)
-                .ok_or(MapError::Truncated)?;
+                .filter(|&end| text.get(end) == Some(&0))
+                .ok_or(MapError::Malformed)?;
             at = span.end + 1;
             Ok(span)
         };
@@ -172,7 +174,7 @@ mod tests {
         for cut in 1..whole.len() {
             assert_eq!(
                 HeaderMap::from_proxy_wasm(whole[..cut].to_vec()).unwrap_err(),
-                MapError::Truncated,
+                MapError::Malformed,
                 "cut at {cut}"
             );
         }
@@ -180,7 +182,13 @@ mod tests {
         huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
         assert_eq!(
             HeaderMap::from_proxy_wasm(huge).unwrap_err(),
-            MapError::Truncated
+            MapError::Malformed
+        );
+        let mut misplaced = whole.clone();
+        misplaced[8..12].copy_from_slice(&1u32.to_le_bytes()); // "bc" said to be 1 byte long
+        assert_eq!(
+            HeaderMap::from_proxy_wasm(misplaced).unwrap_err(),
+            MapError::Malformed
         );
         let latin1 = encode(&[(b"x-name", b"caf\xe9")]);
         assert_eq!(
