@@ -219,8 +219,7 @@ fn send(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16,
 /// Sends `request` as written (bytes no HTTP client would send) and returns the status and the
 /// rest of the response.
 fn raw(port: u16, request: &[u8]) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.write_all(request).unwrap();
     let mut response = String::new();
     let _ = stream.read_to_string(&mut response);

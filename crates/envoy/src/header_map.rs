@@ -97,8 +97,9 @@ impl HeaderMap {
     }
 }
 
+/// Maps built from pairs, for the tests of this crate.
+#[cfg(test)]
 impl<'a> FromIterator<(&'a str, &'a str)> for HeaderMap {
-    /// A map from pairs (tests, and requests not read from Envoy).
     fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(pairs: I) -> Self {
         let mut map = HeaderMap::default();
         for (name, value) in pairs {
