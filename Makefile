@@ -97,6 +97,8 @@ lint:
 	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
 	RUSTFLAGS='$(ENVOY_RUSTFLAGS)' $(CARGO) clippy --locked -p sigv4-envoy \
 	  --target wasm32-unknown-unknown --target-dir target/envoy -- -D warnings
+	$(CARGO) clippy --locked -p sigv4-component --target wasm32-unknown-unknown \
+	  --target-dir target/component -- -D warnings
 
 nostd:
 	@for t in $(WASM_TARGETS); do $(CARGO) build --locked -q -p sigv4-core --release --target "$$t" && echo "sigv4-core builds for $$t (no_std)"; done

@@ -34,15 +34,21 @@ mod bindings {
 
 #[cfg(feature = "agent")]
 mod client;
+/// The allocator: `unsafe` by nature, kept to this module.
+#[cfg(any(test, all(target_family = "wasm", not(target_feature = "atomics"))))]
+#[allow(unsafe_code)]
+mod heap;
 #[cfg(feature = "agent")]
 mod http;
 
 use std::cell::RefCell;
 
-/// The component is single-threaded: talc's unlocked WebAssembly allocator is safe here.
+/// Free lists per size class in front of talc (see `heap`). The component is single-threaded:
+/// talc's unlocked WebAssembly allocator is safe here.
 #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOCATOR: heap::SizeClasses<talc::wasm::WasmDynamicTalc> =
+    heap::SizeClasses::new(talc::wasm::new_wasm_dynamic_allocator());
 
 use bindings::exports::sigv4::core::signing::{
     Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Request,

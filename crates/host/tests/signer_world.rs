@@ -132,3 +132,83 @@ fn a_bad_configuration_is_refused_when_the_signer_is_made() {
     signer.set_credentials(&good.credentials).unwrap();
     assert_eq!(signer.sign(&request, 1_700_000_000).unwrap(), before);
 }
+
+/// One instance signs requests of every size, from a few bytes to past the component heap's
+/// largest size class (1 KiB), with 0 to 40 headers: the component's allocations are reused
+/// across classes and calls, and each result must equal the native core's.
+#[test]
+fn many_requests_of_every_size_match_the_native_core() {
+    let (akid, secret, token) = (
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "t0k3n",
+    );
+    let config = SignerConfig {
+        credentials: Credentials {
+            access_key_id: akid.into(),
+            secret_access_key: secret.into(),
+            session_token: Some(token.into()),
+        },
+        region: "eu-west-3".into(),
+        service: "s3".into(),
+        settings: Settings::standard(),
+    };
+    let mut signer = SignerComponent::new().unwrap().signer(&config).unwrap();
+    let credentials = sigv4_core::Credentials::new(akid, secret, Some(token)).unwrap();
+    let mut native = sigv4_core::Signer::new();
+    let time = 1_700_000_000;
+    for i in 0..300usize {
+        let size = (i * 37) % 3000;
+        let headers: Vec<(String, String)> = (0..i % 41)
+            .map(|h| (format!("x-h{h}"), "v".repeat((i + h * 13) % 1500)))
+            .collect();
+        let uri = format!(
+            "https://bucket.s3.amazonaws.com/{}?n={i}",
+            "k".repeat(size / 2)
+        );
+        let body = vec![b'b'; size];
+        let request = Request {
+            method: "PUT".into(),
+            uri: uri.clone(),
+            headers: headers
+                .iter()
+                .map(|(name, value)| sigv4_host::Header {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            payload: Payload::Bytes(body.clone()),
+        };
+        let signed = signer.sign(&request, time).unwrap();
+
+        let borrowed: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let expected = native
+            .sign(
+                &sigv4_core::Request {
+                    method: "PUT",
+                    uri: &uri,
+                    headers: &borrowed,
+                    payload: sigv4_core::Payload::Bytes(&body),
+                },
+                &sigv4_core::SigningParams {
+                    credentials: &credentials,
+                    region: "eu-west-3",
+                    service: "s3",
+                    time: sigv4_core::Timestamp::from_unix_seconds(time).unwrap(),
+                    settings: sigv4_core::Settings::default(),
+                },
+                sigv4_core::Location::Headers,
+            )
+            .unwrap();
+        assert_eq!(signed.signature, expected.signature.as_str(), "request {i}");
+        let got: Vec<(&str, &str)> = signed
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_str()))
+            .collect();
+        assert_eq!(got, expected.headers().collect::<Vec<_>>(), "request {i}");
+    }
+}
