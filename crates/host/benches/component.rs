@@ -1,9 +1,10 @@
 //! Signing through the component in wasmtime vs the native core, in one run: per-signature time,
 //! the per-call overhead of crossing into the component, and instantiation from `InstancePre`.
 //!
-//! The native core uses the CPU's SHA-256 instructions; WebAssembly cannot. `make bench` also runs
-//! this benchmark built with `--cfg sha2_backend="soft"`, where the native core hashes in software
-//! like the component does: that ratio is the cost of WebAssembly itself.
+//! The native core uses the CPU's SHA-256 instructions; WebAssembly has none (the component hashes
+//! with 128-bit SIMD). `make bench` also runs this benchmark built with `--cfg
+//! sha2_backend="soft"`, where the native core hashes in software as on a CPU without SHA
+//! instructions: that ratio is the cost of WebAssembly itself.
 
 use std::hint::black_box;
 use std::time::Duration;
