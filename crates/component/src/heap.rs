@@ -6,7 +6,7 @@
 //! A signature is about 16 allocations and 16 frees of a few hundred bytes or less, the same
 //! sizes every call. Popping and pushing a free list costs a few instructions where a
 //! general allocator searches bins, splits and coalesces: with talc alone a component signature
-//! took 4.10 us, with this cache in front 3.58 us (`make bench`, same machine and session).
+//! took 4.10 us, with this cache in front 3.71-3.73 us (`make bench`, same machine and session).
 //!
 //! Blocks of the small classes are never returned to the backing allocator: the cache holds at
 //! most what was live at the peak, per class, as WebAssembly memory never shrinks anyway.
