@@ -54,8 +54,10 @@ fn class(layout: Layout) -> Option<usize> {
 
 /// The layout of every block of `class`, as requested from the backing allocator.
 fn block(class: usize) -> Layout {
-    // 16 << class is at most MAX and a power of two: always a valid layout.
-    Layout::from_size_align(MIN << class, MIN).unwrap_or(Layout::new::<u8>())
+    debug_assert!(class < CLASSES);
+    // SAFETY: the alignment (MIN) is a power of two, and the size (at most MAX) is far from
+    // overflowing `isize` when rounded up to it.
+    unsafe { Layout::from_size_align_unchecked(MIN << class, MIN) }
 }
 
 unsafe impl<A: GlobalAlloc> GlobalAlloc for SizeClasses<A> {
