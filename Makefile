@@ -23,9 +23,10 @@ AGENT_COMPONENT := target/sigv4-agent.wasm
 WASM_BINDGEN_VERSION := 0.2.130
 WASM_BINDGEN := .tools/bin/wasm-bindgen
 JS_MODULE := target/js/wasm32-unknown-unknown/js/sigv4_js.wasm
-# The npm package's wasm: SIMD as in .cargo/config.toml, and sha2's compact software SHA-256 (a
-# loop, not unrolled): in V8 as fast as the unrolled one (js/bench) and 3.6 KB smaller gzipped.
-JS_RUSTFLAGS := -C target-feature=+simd128 --cfg sha2_backend="soft" --cfg sha2_backend_soft="compact"
+# The npm package's wasm: SIMD as in .cargo/config.toml, with sha2's WebAssembly SIMD backend. In
+# V8 (Node) it signs the POST of js/bench 0.8 us faster than sha2's compact software SHA-256 and
+# 0.5 us faster than the unrolled one, for 0.2 KB more gzipped than the compact one.
+JS_RUSTFLAGS := -C target-feature=+simd128
 # rustc 1.95 emits these WebAssembly features (and simd128, from .cargo/config.toml).
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-multivalue --enable-reference-types --enable-simd
@@ -99,6 +100,8 @@ lint:
 	  --target wasm32-unknown-unknown --target-dir target/envoy -- -D warnings
 	$(CARGO) clippy --locked -p sigv4-component --target wasm32-unknown-unknown \
 	  --target-dir target/component -- -D warnings
+	RUSTFLAGS='$(JS_RUSTFLAGS)' $(CARGO) clippy --locked -p sigv4-js --target wasm32-unknown-unknown \
+	  --target-dir target/js -- -D warnings
 
 nostd:
 	@for t in $(WASM_TARGETS); do $(CARGO) build --locked -q -p sigv4-core --release --target "$$t" && echo "sigv4-core builds for $$t (no_std)"; done

@@ -2,7 +2,8 @@
 // with the platform's native hash (large bodies), or UNSIGNED-PAYLOAD (streams, S3 only).
 
 import { SigV4Error } from './errors.js';
-import { bodyBytes } from './request.js';
+import { UNSIGNED_PAYLOAD } from './engine.js';
+import { bodyBytes, bodyData } from './request.js';
 import { NATIVE_HASH_MIN_BYTES, sha256Hex } from './hash.js';
 
 /** Services that accept UNSIGNED-PAYLOAD for a body they cannot see before signing. */
@@ -18,15 +19,17 @@ function isStream(body) {
  * or UNSIGNED-PAYLOAD), which wins.
  */
 export async function payloadFor(body, service, given) {
-  if (given) return given === 'UNSIGNED-PAYLOAD' ? given : { hash: given };
+  if (given) return given === 'UNSIGNED-PAYLOAD' ? UNSIGNED_PAYLOAD : { hash: given };
   if (isStream(body)) {
-    if (UNSIGNED_PAYLOAD_SERVICES.has(service)) return 'UNSIGNED-PAYLOAD';
+    if (UNSIGNED_PAYLOAD_SERVICES.has(service)) return UNSIGNED_PAYLOAD;
     throw new SigV4Error('unsigned_payload_not_allowed', 'body',
       `body is a stream, which can only be signed as UNSIGNED-PAYLOAD, and ${service} does not accept that (S3 does): read it into a Uint8Array or set x-amz-content-sha256 to its SHA-256`);
   }
-  const bytes =
+  const data =
     typeof Blob !== 'undefined' && body instanceof Blob ? new Uint8Array(await body.arrayBuffer())
-    : body instanceof URLSearchParams ? bodyBytes(body.toString())
-    : bodyBytes(body);
-  return bytes.length >= NATIVE_HASH_MIN_BYTES ? { hash: await sha256Hex(bytes) } : bytes;
+    : body instanceof URLSearchParams ? body.toString()
+    : bodyData(body);
+  // A string's UTF-8 is at least as long as its UTF-16 length.
+  if (data.length < NATIVE_HASH_MIN_BYTES) return data;
+  return { hash: await sha256Hex(typeof data === 'string' ? bodyBytes(data) : data) };
 }

@@ -1,5 +1,6 @@
-// The bridge to the wasm core (crates/js): loads it on first use, passes a request as one string
-// plus the UTF-16 lengths of its parts, and turns the core's result or error into JavaScript.
+// The bridge to the wasm core (crates/js): loads it on first use, writes a request straight into
+// the wasm's memory (the UTF-16 lengths of its parts, their UTF-8 text, the body) and reads the
+// result from there, and turns the core's result or error into JavaScript.
 //
 // The wasm comes from '#wasm' (package.json "imports"), compiled synchronously on first use, never
 // fetched: Node reads dist/sigv4_js_bg.wasm next to the module; workerd imports it as a
@@ -23,12 +24,26 @@ const EXPLAIN = 128;
 /** S3's rules (sigv4_core::Settings::s3()): path as sent, not normalized, x-amz-content-sha256. */
 export const S3_FLAGS = SINGLE_ENCODE | NO_NORMALIZE | CONTENT_SHA256;
 
-let loaded = false;
+/** The payload of a body that is not signed (S3 only). */
+export const UNSIGNED_PAYLOAD = Object.freeze({ unsigned: true });
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+let memory;
+let bytes = new Uint8Array(0);
+let words = new Uint32Array(0);
 
 function load() {
   const module = typeof wasm === 'string' ? Uint8Array.from(atob(wasm), (c) => c.charCodeAt(0)) : wasm;
-  initSync({ module });
-  loaded = true;
+  memory = initSync({ module }).memory;
+}
+
+/** Views of the wasm's memory, made again when it has grown (which detaches the old ones). */
+function views() {
+  if (bytes.buffer !== memory.buffer) {
+    bytes = new Uint8Array(memory.buffer);
+    words = new Uint32Array(memory.buffer);
+  }
 }
 
 /** A string input, or a SigV4Error naming the field. */
@@ -54,7 +69,7 @@ export function unixSeconds(value) {
 /** One core signer and its credentials; keep it to reuse the cached signing key. */
 export class Engine {
   constructor() {
-    if (!loaded) load();
+    if (memory === undefined) load();
     this.core = new Signer();
     this.credentials = undefined;
   }
@@ -82,17 +97,20 @@ export class Engine {
 
   /**
    * Signs with the current credentials. `headers` is a flat array [name, value, ...]; `payload`
-   * is a Uint8Array body, { hash } (hex SHA-256) or 'UNSIGNED-PAYLOAD'. Returns the headers to
-   * set as a flat array, or the presigned URL; with `explain` an object with the steps too.
+   * is the body (a string or a Uint8Array), { hash } (hex SHA-256) or UNSIGNED_PAYLOAD. Returns
+   * the headers to set as a flat array, or the presigned URL; with `explain` an object with the
+   * steps too.
    */
   sign(method, url, headers, region, service, seconds, flags, payload, expiresIn, explain) {
     let hash = '';
-    let body;
-    if (payload === 'UNSIGNED-PAYLOAD') flags |= UNSIGNED;
-    else if (payload instanceof Uint8Array) body = payload;
-    else if (payload && typeof payload.hash === 'string') {
+    let body = payload;
+    if (payload === UNSIGNED_PAYLOAD) {
+      flags |= UNSIGNED;
+      body = '';
+    } else if (typeof payload?.hash === 'string') {
       hash = payload.hash;
       flags |= PAYLOAD_HASH;
+      body = '';
     }
     if (expiresIn !== undefined) {
       if (!Number.isInteger(expiresIn) || expiresIn < 0) {
@@ -101,22 +119,36 @@ export class Engine {
       flags |= PRESIGN;
     }
     if (explain) flags |= EXPLAIN;
-    const lens = new Uint32Array(5 + headers.length);
+    const parts = 5 + headers.length;
     let all = method + url + region + service + hash;
-    lens[0] = method.length;
-    lens[1] = url.length;
-    lens[2] = region.length;
-    lens[3] = service.length;
-    lens[4] = hash.length;
-    for (let i = 0; i < headers.length; i++) {
-      all += headers[i];
-      lens[5 + i] = headers[i].length;
-    }
-    const out = this.core.sign(all, lens, seconds, flags, expiresIn ?? 0, body);
-    if (out === undefined) throw coreError(this.core.error());
-    const signed = expiresIn === undefined ? out.split('\n') : out;
+    for (let i = 0; i < headers.length; i++) all += headers[i];
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const textRoom = 3 * all.length;
+    const bodyRoom = typeof body === 'string' ? 3 * body.length : body.length;
+    const core = this.core;
+    const at = core.buffer(parts, textRoom + bodyRoom);
+    views();
+    let w = at >>> 2;
+    words[w++] = method.length;
+    words[w++] = url.length;
+    words[w++] = region.length;
+    words[w++] = service.length;
+    words[w++] = hash.length;
+    for (let i = 0; i < headers.length; i++) words[w++] = headers[i].length;
+    const textAt = at + 4 * parts;
+    const text = encoder.encodeInto(all, bytes.subarray(textAt, textAt + textRoom)).written;
+    let bodyLength = body.length;
+    if (typeof body === 'string') {
+      if (bodyLength > 0) bodyLength = encoder.encodeInto(body, bytes.subarray(textAt + text, textAt + text + bodyRoom)).written;
+    } else bytes.set(body, textAt + text);
+    const length = core.sign(parts, text, bodyLength, seconds, flags, expiresIn ?? 0);
+    if (length < 0) throw coreError(core.error());
+    views();
+    const out = core.output();
+    const result = decoder.decode(bytes.subarray(out, out + length));
+    const signed = expiresIn === undefined ? result.split('\n') : result;
     if (!explain) return signed;
-    const [canonicalRequest, stringToSign] = this.core.explained().split('\0');
+    const [canonicalRequest, stringToSign] = core.explained().split('\0');
     return { canonicalRequest, stringToSign, signed };
   }
 }

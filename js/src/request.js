@@ -34,6 +34,16 @@ export function urlText(url) {
   return url;
 }
 
+/**
+ * A body for the engine: a string (encoded as UTF-8 straight into the wasm's memory) or the
+ * bytes of a typed array, a DataView or an ArrayBuffer.
+ */
+export function bodyData(body) {
+  if (body == null) return '';
+  if (typeof body === 'string') return body;
+  return bodyBytes(body);
+}
+
 /** The bytes of a body given as a string, a typed array, a DataView or an ArrayBuffer. */
 export function bodyBytes(body) {
   if (body == null) return new Uint8Array(0);

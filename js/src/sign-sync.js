@@ -2,8 +2,8 @@
 // shared core signer, which keeps the signing key while credentials, day, region and service
 // stay the same.
 
-import { Engine, S3_FLAGS, SINGLE_ENCODE, NO_NORMALIZE, CONTENT_SHA256, TOKEN_AFTER, text, unixSeconds } from './engine.js';
-import { flatHeaders, urlText, bodyBytes } from './request.js';
+import { Engine, S3_FLAGS, SINGLE_ENCODE, NO_NORMALIZE, CONTENT_SHA256, TOKEN_AFTER, UNSIGNED_PAYLOAD, text, unixSeconds } from './engine.js';
+import { flatHeaders, urlText, bodyData } from './request.js';
 
 let shared;
 
@@ -23,9 +23,9 @@ export function settingsFlags(service, options) {
 
 /** What the signature says about the body: a precomputed hash, unsigned, or the bytes. */
 function payload(request, options) {
-  if (options.unsignedPayload) return 'UNSIGNED-PAYLOAD';
+  if (options.unsignedPayload) return UNSIGNED_PAYLOAD;
   if (options.payloadHash !== undefined) return { hash: text(options.payloadHash, 'payload_hash') };
-  return bodyBytes(request.body);
+  return bodyData(request.body);
 }
 
 function sign(request, options, expiresIn, explain) {

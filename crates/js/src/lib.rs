@@ -61,13 +61,18 @@ mod flag {
     pub(crate) const EXPLAIN: u32 = 128;
 }
 
-/// A core signer (its signing-key cache and buffers) with its credentials.
+/// A core signer (its signing-key cache and buffers) with its credentials, and the request and
+/// result areas JavaScript reads and writes in the wasm's memory.
 #[wasm_bindgen]
 pub struct Signer {
     signer: sigv4_core::Signer,
     credentials: Option<Credentials>,
     error: Option<Error>,
     explained: Option<(String, String)>,
+    /// The request of the next [`Signer::sign`], written by JavaScript (see [`Signer::buffer`]).
+    input: Vec<u8>,
+    /// The result of the last [`Signer::sign`].
+    output: String,
 }
 
 impl Default for Signer {
@@ -86,6 +91,8 @@ impl Signer {
             credentials: None,
             error: None,
             explained: None,
+            input: Vec::new(),
+            output: String::new(),
         }
     }
 
@@ -105,26 +112,69 @@ impl Signer {
         }
     }
 
-    /// Signs the request in `text`, cut by the UTF-16 lengths `lens` into: method, uri, region,
-    /// service, payload hash (empty unless `flag::PAYLOAD_HASH`), then header names and values.
-    /// `time` is in Unix seconds. Returns `name\nvalue\n...` of the headers to set, or the
-    /// presigned URL; `None` on error (see [`Signer::error`]).
+    /// Room for a request of `parts` parts and `bytes` bytes; returns where JavaScript writes it
+    /// (4-byte aligned): the parts' UTF-16 lengths as little-endian `u32`s, then the UTF-8 text
+    /// of the parts, then the body. Writing straight into the wasm's memory spares the copies
+    /// and allocations of passing strings and arrays.
+    pub fn buffer(&mut self, parts: usize, bytes: usize) -> *mut u8 {
+        let needed = ALIGN - 1 + 4 * parts + bytes;
+        if self.input.len() < needed {
+            self.input.resize(needed, 0);
+        }
+        let pad = self.pad();
+        self.input[pad..].as_mut_ptr()
+    }
+
+    /// Signs the request in the buffer: `parts` lengths cutting the first `text` bytes into
+    /// method, uri, region, service, payload hash (empty unless `flag::PAYLOAD_HASH`), then header
+    /// names and values; then `body` bytes of body. `time` is in Unix seconds. Returns the byte
+    /// length of the result at [`Signer::output`] (`name\nvalue\n...` of the headers to set, or
+    /// the presigned URL), or -1 on error (see [`Signer::error`]).
     pub fn sign(
         &mut self,
-        text: &str,
-        lens: &[u32],
+        parts: usize,
+        text: usize,
+        body: usize,
         time: f64,
         flags: u32,
         expires_in: f64,
-        body: Option<Vec<u8>>,
-    ) -> Option<String> {
-        match self.try_sign(text, lens, time, flags, expires_in, body.as_deref()) {
-            Ok(out) => Some(out),
+    ) -> i32 {
+        let pad = self.pad();
+        let input = Input {
+            area: self.input.get(pad..).unwrap_or_default(),
+            parts,
+            text,
+            body,
+        };
+        self.output.clear();
+        let result = match &self.credentials {
+            Some(credentials) => sign(
+                &mut self.signer,
+                credentials,
+                input,
+                Options {
+                    time,
+                    flags,
+                    expires_in,
+                },
+                &mut self.output,
+                &mut self.explained,
+            ),
+            None => Err(Error::Empty(sigv4_core::Field::AccessKeyId)),
+        };
+        match result {
+            // A result is a few hundred bytes, far below `i32::MAX`.
+            Ok(()) => i32::try_from(self.output.len()).unwrap_or(-1),
             Err(e) => {
                 self.fail(e);
-                None
+                -1
             }
         }
+    }
+
+    /// Where the result of the last [`Signer::sign`] is.
+    pub fn output(&self) -> *const u8 {
+        self.output.as_ptr()
     }
 
     /// After an explaining [`Signer::sign`]: the canonical request, `\0`, the string to sign.
@@ -144,108 +194,148 @@ impl Signer {
     }
 }
 
+/// The alignment of the request buffer, for JavaScript's `Uint32Array` of the lengths.
+const ALIGN: usize = 4;
+
 impl Signer {
     fn fail(&mut self, e: Error) -> bool {
         self.error = Some(e);
         false
     }
 
-    fn try_sign(
-        &mut self,
-        text: &str,
-        lens: &[u32],
-        time: f64,
-        flags: u32,
-        expires_in: f64,
-        body: Option<&[u8]>,
-    ) -> Result<String, Error> {
-        let credentials = self
-            .credentials
-            .as_ref()
-            .ok_or(Error::Empty(sigv4_core::Field::AccessKeyId))?;
-        let mut few = [""; 5 + 2 * 16];
-        let many: Vec<&str>;
-        let parts = Parts::new(text, lens);
-        let parts: &[&str] = if lens.len() <= few.len() {
-            parts.fill(&mut few[..lens.len()]);
-            &few[..lens.len()]
-        } else {
-            many = parts.collect();
-            &many
-        };
-        let [method, uri, region, service, payload_hash, headers @ ..] = parts else {
-            return Err(Error::Empty(sigv4_core::Field::Method));
-        };
-        let mut few_headers = [("", ""); 16];
-        let many_headers: Vec<(&str, &str)>;
-        let pairs = headers.chunks_exact(2).map(|pair| (pair[0], pair[1]));
-        let headers: &[(&str, &str)] = if headers.len() <= 2 * few_headers.len() {
-            let count = headers.len() / 2;
-            for (slot, pair) in few_headers.iter_mut().zip(pairs) {
-                *slot = pair;
-            }
-            &few_headers[..count]
-        } else {
-            many_headers = pairs.collect();
-            &many_headers
-        };
-        let payload = if flags & flag::PAYLOAD_HASH != 0 {
-            Payload::Sha256Hex(payload_hash)
-        } else if flags & flag::UNSIGNED != 0 {
-            Payload::Unsigned
-        } else {
-            Payload::Bytes(body.unwrap_or_default())
-        };
-        let mut settings = if flags & flag::SINGLE_ENCODE != 0 {
-            sigv4_core::Settings::s3()
-        } else {
-            sigv4_core::Settings::default()
-        };
-        settings.normalize_path = flags & flag::NO_NORMALIZE == 0;
-        settings.content_sha256_header = flags & flag::CONTENT_SHA256 != 0;
-        if flags & flag::TOKEN_AFTER != 0 {
-            settings.session_token = sigv4_core::SessionTokenMode::AfterSigning;
-        }
-        let request = Request {
-            method,
-            uri,
-            headers,
-            payload,
-        };
-        let params = SigningParams {
-            credentials,
-            region,
-            service,
-            // Checked to be a non-negative integer in JavaScript; `as` saturates the rest.
-            time: Timestamp::from_unix_seconds(time as u64)?,
-            settings,
-        };
-        let location = if flags & flag::PRESIGN != 0 {
-            Location::Query {
-                expires_in: expires_in as u64,
-            }
-        } else {
-            Location::Headers
-        };
-        let signed = if flags & flag::EXPLAIN != 0 {
-            let out = self.signer.explain(&request, &params, location)?;
-            self.explained = Some((out.canonical_request, out.string_to_sign));
-            out.signed
-        } else {
-            self.signer.sign(&request, &params, location)?
-        };
-        if let Some(url) = signed.url() {
-            return Ok(url.into());
-        }
-        let mut out = String::with_capacity(256);
-        for (name, value) in signed.headers() {
-            if !out.is_empty() {
-                out.push('\n');
-            }
-            out.push_str(name);
-            out.push('\n');
-            out.push_str(value);
-        }
-        Ok(out)
+    /// The offset of the aligned request area in `input`.
+    fn pad(&self) -> usize {
+        self.input.as_ptr().align_offset(ALIGN).min(ALIGN - 1)
     }
+}
+
+/// The request JavaScript wrote into the buffer, as [`Signer::sign`] describes it.
+struct Input<'a> {
+    area: &'a [u8],
+    parts: usize,
+    text: usize,
+    body: usize,
+}
+
+/// The numbers and flags of a [`Signer::sign`] call.
+struct Options {
+    time: f64,
+    flags: u32,
+    expires_in: f64,
+}
+
+fn sign(
+    signer: &mut sigv4_core::Signer,
+    credentials: &Credentials,
+    input: Input<'_>,
+    Options {
+        time,
+        flags,
+        expires_in,
+    }: Options,
+    out: &mut String,
+    explained: &mut Option<(String, String)>,
+) -> Result<(), Error> {
+    // Written by JavaScript's `TextEncoder`, so in range and UTF-8 unless the caller is broken;
+    // then the request is refused, never read out of bounds.
+    let lens_end = 4 * input.parts;
+    let text_end = lens_end + input.text;
+    let (lens, text, body) = match (
+        input.area.get(..lens_end),
+        input.area.get(lens_end..text_end),
+        input.area.get(text_end..text_end + input.body),
+    ) {
+        (Some(lens), Some(text), Some(body)) => (lens, text, body),
+        _ => return Err(Error::Empty(sigv4_core::Field::Method)),
+    };
+    let text = core::str::from_utf8(text).map_err(|e| Error::InvalidByte {
+        field: sigv4_core::Field::Uri,
+        byte: text[e.valid_up_to()],
+        position: e.valid_up_to(),
+    })?;
+    let mut few = [""; 5 + 2 * 16];
+    let many: Vec<&str>;
+    let parts = Parts::new(text, lens);
+    let count = input.parts;
+    let parts: &[&str] = if count <= few.len() {
+        parts.fill(&mut few[..count]);
+        &few[..count]
+    } else {
+        many = parts.collect();
+        &many
+    };
+    let [method, uri, region, service, payload_hash, headers @ ..] = parts else {
+        return Err(Error::Empty(sigv4_core::Field::Method));
+    };
+    let mut few_headers = [("", ""); 16];
+    let many_headers: Vec<(&str, &str)>;
+    let pairs = headers.chunks_exact(2).map(|pair| (pair[0], pair[1]));
+    let headers: &[(&str, &str)] = if headers.len() <= 2 * few_headers.len() {
+        let count = headers.len() / 2;
+        for (slot, pair) in few_headers.iter_mut().zip(pairs) {
+            *slot = pair;
+        }
+        &few_headers[..count]
+    } else {
+        many_headers = pairs.collect();
+        &many_headers
+    };
+    let payload = if flags & flag::PAYLOAD_HASH != 0 {
+        Payload::Sha256Hex(payload_hash)
+    } else if flags & flag::UNSIGNED != 0 {
+        Payload::Unsigned
+    } else {
+        Payload::Bytes(body)
+    };
+    let mut settings = if flags & flag::SINGLE_ENCODE != 0 {
+        sigv4_core::Settings::s3()
+    } else {
+        sigv4_core::Settings::default()
+    };
+    settings.normalize_path = flags & flag::NO_NORMALIZE == 0;
+    settings.content_sha256_header = flags & flag::CONTENT_SHA256 != 0;
+    if flags & flag::TOKEN_AFTER != 0 {
+        settings.session_token = sigv4_core::SessionTokenMode::AfterSigning;
+    }
+    let request = Request {
+        method,
+        uri,
+        headers,
+        payload,
+    };
+    let params = SigningParams {
+        credentials,
+        region,
+        service,
+        // Checked to be a non-negative integer in JavaScript; `as` saturates the rest.
+        time: Timestamp::from_unix_seconds(time as u64)?,
+        settings,
+    };
+    let location = if flags & flag::PRESIGN != 0 {
+        Location::Query {
+            expires_in: expires_in as u64,
+        }
+    } else {
+        Location::Headers
+    };
+    let signed = if flags & flag::EXPLAIN != 0 {
+        let steps = signer.explain(&request, &params, location)?;
+        *explained = Some((steps.canonical_request, steps.string_to_sign));
+        steps.signed
+    } else {
+        signer.sign(&request, &params, location)?
+    };
+    if let Some(url) = signed.url() {
+        out.push_str(url);
+        return Ok(());
+    }
+    for (name, value) in signed.headers() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(name);
+        out.push('\n');
+        out.push_str(value);
+    }
+    Ok(())
 }

@@ -1,21 +1,22 @@
-//! A request's strings, sent from JavaScript as one string and the UTF-16 lengths of its parts
-//! (`String.prototype.length`), cut back into `&str`s.
+//! A request's strings, written by JavaScript as one UTF-8 text and the UTF-16 lengths of its
+//! parts (`String.prototype.length`, as little-endian `u32`s), cut back into `&str`s.
 
 use alloc::vec::Vec;
 
 /// Cuts `text` into parts of the given UTF-16 lengths.
 pub(crate) struct Parts<'a> {
     text: &'a str,
-    lens: &'a [u32],
+    /// Little-endian `u32`s.
+    lens: &'a [u8],
     /// All ASCII: UTF-16 units and UTF-8 bytes coincide, so lengths are byte counts.
     ascii: bool,
 }
 
 impl<'a> Parts<'a> {
-    pub(crate) fn new(text: &'a str, lens: &'a [u32]) -> Self {
+    pub(crate) fn new(text: &'a str, lens: &'a [u8]) -> Self {
         // Every non-ASCII character takes more UTF-8 bytes than UTF-16 units, so equal totals
         // mean ASCII.
-        let units: usize = lens.iter().map(|&n| n as usize).sum();
+        let units: usize = units(lens).sum();
         Parts {
             text,
             lens,
@@ -37,17 +38,19 @@ impl<'a> Parts<'a> {
     fn iter(self) -> impl Iterator<Item = &'a str> {
         let Parts { text, lens, ascii } = self;
         let mut rest = text;
-        lens.iter().map(move |&units| {
-            let bytes = if ascii {
-                units as usize
-            } else {
-                utf8_len(rest, units as usize)
-            };
+        units(lens).map(move |units| {
+            let bytes = if ascii { units } else { utf8_len(rest, units) };
             let (part, tail) = rest.split_at(bytes.min(rest.len()));
             rest = tail;
             part
         })
     }
+}
+
+/// The lengths in `lens`.
+fn units(lens: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    lens.chunks_exact(4)
+        .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]) as usize)
 }
 
 /// The byte length of the prefix of `text` that is `units` UTF-16 units long.
@@ -67,7 +70,8 @@ mod tests {
     use super::*;
 
     fn cut(text: &str, lens: &[u32]) -> Vec<String> {
-        Parts::new(text, lens)
+        let lens: Vec<u8> = lens.iter().flat_map(|n| n.to_le_bytes()).collect();
+        Parts::new(text, &lens)
             .collect()
             .into_iter()
             .map(String::from)
