@@ -75,8 +75,7 @@ function main() {
   }
   const { canonicalRequest, stringToSign, signed } = out;
   const url = typeof signed === 'string' ? signed : undefined;
-  const headers = [];
-  for (let i = 0; url === undefined && i < signed.length; i += 2) headers.push([signed[i], signed[i + 1]]);
+  const headers = url === undefined ? Object.entries(signed) : [];
   const authorization = headers.find(([name]) => name === 'authorization')?.[1] ?? '';
   const signature = (url ?? authorization).slice(-64);
   if (args.json) {

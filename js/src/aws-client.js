@@ -92,7 +92,7 @@ export class AwsClient {
       out.duplex = 'half';
     }
     if (presign) return new Request(signed, out);
-    for (let i = 0; i < signed.length; i += 2) headers.set(signed[i], signed[i + 1]);
+    for (const name in signed) headers.set(name, signed[name]);
     return new Request(parsed.href, out);
   }
 

@@ -11,6 +11,17 @@ const encoder = new TextEncoder();
 export function flatHeaders(headers) {
   const flat = [];
   if (headers == null) return flat;
+  const proto = Object.getPrototypeOf(headers);
+  if (proto === Object.prototype || proto === null) {
+    // A plain object, the common case: its own keys, without an array per entry.
+    const names = Object.keys(headers);
+    for (let i = 0; i < names.length; i++) {
+      const value = headers[names[i]];
+      if (typeof value !== 'string') throw typeError(`headers[${i}].value`, 'a string');
+      flat.push(names[i], value);
+    }
+    return flat;
+  }
   const entries =
     typeof headers.entries === 'function' && !Array.isArray(headers) ? headers.entries()
     : Array.isArray(headers) ? headers

@@ -54,13 +54,7 @@ function sign(request, options, expiresIn, explain) {
  * (S3), authorization.
  */
 export function signSync(request, options) {
-  return headerObject(sign(request, options, undefined, false));
-}
-
-function headerObject(flat) {
-  const headers = {};
-  for (let i = 0; i < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
-  return headers;
+  return sign(request, options, undefined, false);
 }
 
 /** Presigns `request`: the URL with the X-Amz-* parameters, valid for options.expiresIn (3600) s. */
@@ -72,5 +66,5 @@ export function presignSync(request, options) {
 export function explainSync(request, options) {
   const expiresIn = options?.presign ? (options.expiresIn ?? 3600) : undefined;
   const { canonicalRequest, stringToSign, signed } = sign(request, options, expiresIn, true);
-  return { canonicalRequest, stringToSign, ...(typeof signed === 'string' ? { url: signed } : { headers: headerObject(signed) }) };
+  return { canonicalRequest, stringToSign, ...(typeof signed === 'string' ? { url: signed } : { headers: signed }) };
 }

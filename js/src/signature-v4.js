@@ -74,8 +74,7 @@ export class SignatureV4 {
   async sign(request, options = {}) {
     const p = await this.#prepare(request, options, this.applyChecksum ? CONTENT_SHA256 : 0);
     const signed = this.engine.sign(request.method, uriOf(request), p.headers, p.region, p.service, p.seconds, p.flags, p.payload, undefined, false);
-    const headers = { ...request.headers };
-    for (let i = 0; i < signed.length; i += 2) headers[signed[i]] = signed[i + 1];
+    const headers = { ...request.headers, ...signed };
     return copy(request, headers, request.query);
   }
 
