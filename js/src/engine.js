@@ -66,14 +66,22 @@ export function unixSeconds(value) {
   return Math.floor(ms / 1000);
 }
 
-/** { name: value } of the core's `name\nvalue\n...` (faster than split: no array). */
+/** HEADER_NAMES in crates/js/src/lib.rs: the core sends a header's index here, not its name. */
+const HEADER_NAMES = ['x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'authorization'];
+
+/** { name: value } of the core's header lines (see `Signer::sign` in crates/js/src/lib.rs). */
 function headerObject(text) {
   const headers = {};
   for (let start = 0; start < text.length; ) {
-    const nameEnd = text.indexOf('\n', start);
-    let end = text.indexOf('\n', nameEnd + 1);
+    let name = HEADER_NAMES[text.charCodeAt(start) - 48];
+    let valueStart = start + 1;
+    if (name === undefined) {
+      valueStart = text.indexOf('\n', start) + 1;
+      name = text.slice(start + 1, valueStart - 1);
+    }
+    let end = text.indexOf('\n', valueStart);
     if (end < 0) end = text.length;
-    headers[text.slice(start, nameEnd)] = text.slice(nameEnd + 1, end);
+    headers[name] = text.slice(valueStart, end);
     start = end + 1;
   }
   return headers;

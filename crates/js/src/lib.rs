@@ -128,8 +128,9 @@ impl Signer {
     /// Signs the request in the buffer: `parts` lengths cutting the first `text` bytes into
     /// method, uri, region, service, payload hash (empty unless `flag::PAYLOAD_HASH`), then header
     /// names and values; then `body` bytes of body. `time` is in Unix seconds. Returns the byte
-    /// length of the result at [`Signer::output`] (`name\nvalue\n...` of the headers to set, or
-    /// the presigned URL), or -1 on error (see [`Signer::error`]).
+    /// length of the result at [`Signer::output`] (the presigned URL, or the headers to set, one a
+    /// line: the index of the name in [`HEADER_NAMES`] and the value, or `#`, the name, a line
+    /// break and the value), or -1 on error (see [`Signer::error`]).
     pub fn sign(
         &mut self,
         parts: usize,
@@ -193,6 +194,15 @@ impl Signer {
         self.error.as_ref().map(error_text::encode)
     }
 }
+
+/// The names of the headers the core sets, sent as their index (mirrored in `js/src/engine.js`,
+/// where constant names make the result object faster to build than names read back).
+const HEADER_NAMES: [&str; 4] = [
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+    "authorization",
+];
 
 /// The alignment of the request buffer, for JavaScript's `Uint32Array` of the lengths.
 const ALIGN: usize = 4;
@@ -333,8 +343,15 @@ fn sign(
         if !out.is_empty() {
             out.push('\n');
         }
-        out.push_str(name);
-        out.push('\n');
+        match HEADER_NAMES.iter().position(|known| *known == name) {
+            // At most 4 names: one digit.
+            Some(code) => out.push(char::from(b'0' + code as u8)),
+            None => {
+                out.push('#');
+                out.push_str(name);
+                out.push('\n');
+            }
+        }
         out.push_str(value);
     }
     Ok(())
