@@ -38,9 +38,12 @@ function load() {
   memory = initSync({ module }).memory;
 }
 
-/** Views of the wasm's memory, made again when it has grown (which detaches the old ones). */
+/**
+ * Views of the wasm's memory, made again when it has grown: growing detaches the old buffer,
+ * which leaves the old views empty (cheaper to test than fetching `memory.buffer`).
+ */
 function views() {
-  if (bytes.buffer !== memory.buffer) {
+  if (bytes.byteLength === 0) {
     bytes = new Uint8Array(memory.buffer);
     words = new Uint32Array(memory.buffer);
   }

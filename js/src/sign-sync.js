@@ -10,15 +10,15 @@ let shared;
 /** The core's settings flags for the options (S3's rules for service 's3' unless overridden). */
 export function settingsFlags(service, options) {
   let flags = service === 's3' ? S3_FLAGS : 0;
-  const set = (on, bit) => {
-    if (on === true) flags |= bit;
-    else if (on === false) flags &= ~bit;
-  };
-  set(options.singleEncode, SINGLE_ENCODE);
-  set(options.normalizePath === undefined ? undefined : !options.normalizePath, NO_NORMALIZE);
-  set(options.contentSha256Header, CONTENT_SHA256);
-  set(options.appendSessionToken, TOKEN_AFTER);
-  return flags;
+  flags = setFlag(flags, options.singleEncode, SINGLE_ENCODE);
+  flags = setFlag(flags, options.normalizePath === undefined ? undefined : !options.normalizePath, NO_NORMALIZE);
+  flags = setFlag(flags, options.contentSha256Header, CONTENT_SHA256);
+  return setFlag(flags, options.appendSessionToken, TOKEN_AFTER);
+}
+
+/** `flags` with `bit` set if `on` is true, cleared if false, as it was if undefined. */
+function setFlag(flags, on, bit) {
+  return on === true ? flags | bit : on === false ? flags & ~bit : flags;
 }
 
 /** What the signature says about the body: a precomputed hash, unsigned, or the bytes. */
