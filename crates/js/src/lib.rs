@@ -2,9 +2,13 @@
 //!
 //! It only converts between JavaScript values and `sigv4-core` types; every signing rule lives in
 //! the core. The boundary is shaped for speed and size:
-//! - a request crosses as one string and the UTF-16 lengths of its parts (one copy, no
-//!   per-header objects), see [`parts`];
-//! - results cross as one string (header names and values separated by `\n`, or the URL);
+//! - JavaScript writes a request straight into a buffer in the wasm's memory
+//!   ([`Signer::buffer`]): the UTF-16 lengths of its parts, their UTF-8 text (one
+//!   `TextEncoder.encodeInto`, no per-header objects, see [`parts`]) and the body;
+//! - the result stays in the signer's memory ([`Signer::output`]) for JavaScript to decode: the
+//!   URL, or the header values each behind the index of its name. wasm-bindgen's own passing of
+//!   strings, arrays and `Option<String>` cost 1-2 us a signature more (allocations, copies, a
+//!   character loop in JavaScript);
 //! - errors are values kept in the signer ([`Signer::error`]): a code, the field and the byte,
 //!   from which the JavaScript side builds its message, so this crate formats nothing (what is
 //!   left of `core::fmt` in the wasm comes from the panic paths of bounds and `str` checks).
