@@ -6,7 +6,7 @@ export class SigV4Error extends Error {
   readonly code:
     | 'empty' | 'invalid_byte' | 'invalid_uri' | 'missing_host' | 'invalid_payload_hash'
     | 'expires_in_out_of_range' | 'invalid_timestamp' | 'invalid_type' | 'missing_credentials'
-    | 'unsigned_payload_not_allowed';
+    | 'unsigned_payload_not_allowed' | 'too_large';
   readonly field: string;
 }
 

@@ -24,6 +24,9 @@ const EXPLAIN = 128;
 /** S3's rules (sigv4_core::Settings::s3()): path as sent, not normalized, x-amz-content-sha256. */
 export const S3_FLAGS = SINGLE_ENCODE | NO_NORMALIZE | CONTENT_SHA256;
 
+/** The most bytes a request may take in the wasm's memory (of 4 GiB, and half to be safe). */
+const MAX_REQUEST_BYTES = 2 ** 31;
+
 /** The payload of a body that is not signed (S3 only). */
 export const UNSIGNED_PAYLOAD = Object.freeze({ unsigned: true });
 
@@ -150,7 +153,10 @@ export class Engine {
     const textRoom = 3 * all.length;
     const bodyRoom = typeof body === 'string' ? 3 * body.length : body.length;
     const core = this.core;
-    const at = core.buffer(parts, textRoom + bodyRoom);
+    const at = textRoom + bodyRoom <= MAX_REQUEST_BYTES ? core.buffer(parts, textRoom + bodyRoom) : 0;
+    if (at === 0) {
+      throw new SigV4Error('too_large', 'body', 'the request is too large to sign in memory: pass payloadHash (hex SHA-256) instead of the body');
+    }
     views();
     let w = at >>> 2;
     words[w++] = method.length;

@@ -72,6 +72,12 @@ test('core errors for other fields', () => {
   rejects(() => signSync(request, { ...options, signingDate: new Date('+010000-01-01T00:00:00Z') }), 'invalid_timestamp', 'timestamp');
 });
 
+test('a body too large for the wasm memory', () => {
+  // 2 GiB, allocated lazily: refused before anything is copied.
+  const body = new Uint8Array(2 ** 31);
+  rejects(() => signSync({ ...request, method: 'PUT', body }, options), 'too_large', 'body', /payloadHash/);
+});
+
 test('the signer keeps working after errors', () => {
   assert.throws(() => signSync({ url: 'nope' }, options));
   assert.equal(signSync(request, options).authorization.slice(-64), '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31');

@@ -119,10 +119,20 @@ impl Signer {
     /// Room for a request of `parts` parts and `bytes` bytes; returns where JavaScript writes it
     /// (4-byte aligned): the parts' UTF-16 lengths as little-endian `u32`s, then the UTF-8 text
     /// of the parts, then the body. Writing straight into the wasm's memory spares the copies
-    /// and allocations of passing strings and arrays.
+    /// and allocations of passing strings and arrays. Null if the memory cannot hold that much
+    /// (rather than the trap of a failed allocation).
     pub fn buffer(&mut self, parts: usize, bytes: usize) -> *mut u8 {
-        let needed = ALIGN - 1 + 4 * parts + bytes;
-        if self.input.len() < needed {
+        let needed = parts
+            .checked_mul(4)
+            .and_then(|n| n.checked_add(bytes))
+            .and_then(|n| n.checked_add(ALIGN - 1));
+        let Some(needed) = needed else {
+            return core::ptr::null_mut();
+        };
+        if let Some(more) = needed.checked_sub(self.input.len()).filter(|&n| n > 0) {
+            if self.input.try_reserve_exact(more).is_err() {
+                return core::ptr::null_mut();
+            }
             self.input.resize(needed, 0);
         }
         let pad = self.pad();
@@ -359,4 +369,33 @@ fn sign(
         out.push_str(value);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_too_large_for_memory_gets_no_buffer_rather_than_a_trap() {
+        let mut signer = Signer::new();
+        assert!(signer.buffer(usize::MAX / 2, 10).is_null());
+        assert!(signer.buffer(1, usize::MAX - 2).is_null());
+        assert!(signer.buffer(0, isize::MAX as usize).is_null());
+        let at = signer.buffer(9, 300);
+        assert!(!at.is_null());
+        assert_eq!(at as usize % ALIGN, 0);
+        // Smaller requests reuse the room.
+        assert_eq!(signer.buffer(5, 100), at);
+    }
+
+    #[test]
+    fn a_malformed_buffer_is_an_error_not_a_panic() {
+        let mut signer = Signer::new();
+        assert!(signer.set_credentials("AKIDEXAMPLE", "secret", None));
+        signer.buffer(5, 10);
+        // More parts or bytes than the buffer holds.
+        assert_eq!(signer.sign(1000, 10, 0, 0.0, 0, 0.0), -1);
+        assert_eq!(signer.sign(5, 10, 1 << 20, 0.0, 0, 0.0), -1);
+        assert!(signer.error().is_some());
+    }
 }
