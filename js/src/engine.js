@@ -124,13 +124,13 @@ export class Engine {
 
   /**
    * Signs with the current credentials. `headers` is a flat array [name, value, ...]; `payload`
-   * is the body (a string or a Uint8Array), { hash } (hex SHA-256) or UNSIGNED_PAYLOAD. Returns
-   * the headers to set as an object (lower-case names, in the core's order), or the presigned
-   * URL; with `explain` an object with the steps too.
+   * is the body (a string or a Uint8Array; none if undefined), { hash } (hex SHA-256) or
+   * UNSIGNED_PAYLOAD. Returns the headers to set as an object (lower-case names, in the core's
+   * order), or the presigned URL; with `explain` an object with the steps too.
    */
   sign(method, url, headers, region, service, seconds, flags, payload, expiresIn, explain) {
     let hash = '';
-    let body = payload;
+    let body = payload ?? '';
     if (payload === UNSIGNED_PAYLOAD) {
       flags |= UNSIGNED;
       body = '';
