@@ -122,11 +122,8 @@ impl Signer {
     /// and allocations of passing strings and arrays. Null if the memory cannot hold that much
     /// (rather than the trap of a failed allocation).
     pub fn buffer(&mut self, parts: usize, bytes: usize) -> *mut u8 {
-        let needed = parts
-            .checked_mul(4)
-            .and_then(|n| n.checked_add(bytes))
-            .and_then(|n| n.checked_add(ALIGN - 1));
-        let Some(needed) = needed else {
+        let Some(needed) = layout(parts, bytes, 0).and_then(|[.., end]| end.checked_add(ALIGN - 1))
+        else {
             return core::ptr::null_mut();
         };
         if let Some(more) = needed.checked_sub(self.input.len()).filter(|&n| n > 0) {
@@ -233,6 +230,14 @@ impl Signer {
     }
 }
 
+/// Where the lengths, the text and the body of a request end in the buffer (see
+/// [`Signer::buffer`]); `None` if that overflows.
+fn layout(parts: usize, text: usize, body: usize) -> Option<[usize; 3]> {
+    let lens_end = parts.checked_mul(4)?;
+    let text_end = lens_end.checked_add(text)?;
+    Some([lens_end, text_end, text_end.checked_add(body)?])
+}
+
 /// The request JavaScript wrote into the buffer, as [`Signer::sign`] describes it.
 struct Input<'a> {
     area: &'a [u8],
@@ -262,15 +267,16 @@ fn sign(
 ) -> Result<(), Error> {
     // Written by JavaScript's `TextEncoder`, so in range and UTF-8 unless the caller is broken;
     // then the request is refused, never read out of bounds.
-    let lens_end = 4 * input.parts;
-    let text_end = lens_end + input.text;
-    let (lens, text, body) = match (
-        input.area.get(..lens_end),
-        input.area.get(lens_end..text_end),
-        input.area.get(text_end..text_end + input.body),
-    ) {
-        (Some(lens), Some(text), Some(body)) => (lens, text, body),
-        _ => return Err(Error::Empty(sigv4_core::Field::Method)),
+    let parts_of = |[lens_end, text_end, body_end]: [usize; 3]| {
+        Some((
+            input.area.get(..lens_end)?,
+            input.area.get(lens_end..text_end)?,
+            input.area.get(text_end..body_end)?,
+        ))
+    };
+    let Some((lens, text, body)) = layout(input.parts, input.text, input.body).and_then(parts_of)
+    else {
+        return Err(Error::Empty(sigv4_core::Field::Method));
     };
     let text = core::str::from_utf8(text).map_err(|e| Error::InvalidByte {
         field: sigv4_core::Field::Uri,
@@ -393,9 +399,11 @@ mod tests {
         let mut signer = Signer::new();
         assert!(signer.set_credentials("AKIDEXAMPLE", "secret", None));
         signer.buffer(5, 10);
-        // More parts or bytes than the buffer holds.
+        // More parts or bytes than the buffer holds, or than memory can.
         assert_eq!(signer.sign(1000, 10, 0, 0.0, 0, 0.0), -1);
         assert_eq!(signer.sign(5, 10, 1 << 20, 0.0, 0, 0.0), -1);
+        assert_eq!(signer.sign(usize::MAX / 2, 10, 0, 0.0, 0, 0.0), -1);
+        assert_eq!(signer.sign(5, usize::MAX, 1, 0.0, 0, 0.0), -1);
         assert!(signer.error().is_some());
     }
 }
