@@ -20,6 +20,13 @@ const PAYLOAD_HASH = 16;
 const UNSIGNED = 32;
 const PRESIGN = 64;
 const EXPLAIN = 128;
+const PAYLOAD_TEXT = 256;
+
+/**
+ * String bodies up to this length travel as a part of the request's text: one `encodeInto`
+ * instead of two. Longer ones are encoded on their own, not copied into a joined string first.
+ */
+const TEXT_BODY_MAX = 4096;
 
 /** S3's rules (sigv4_core::Settings::s3()): path as sent, not normalized, x-amz-content-sha256. */
 export const S3_FLAGS = SINGLE_ENCODE | NO_NORMALIZE | CONTENT_SHA256;
@@ -35,6 +42,9 @@ const decoder = new TextDecoder();
 let memory;
 let bytes = new Uint8Array(0);
 let words = new Uint32Array(0);
+/** `bytes` from `textAt` on, kept while the request area stays put (a view costs ~40 ns). */
+let textView = bytes;
+let textAt = -1;
 
 function load() {
   const module = typeof wasm === 'string' ? Uint8Array.from(atob(wasm), (c) => c.charCodeAt(0)) : wasm;
@@ -49,6 +59,7 @@ function views() {
   if (bytes.byteLength === 0) {
     bytes = new Uint8Array(memory.buffer);
     words = new Uint32Array(memory.buffer);
+    textAt = -1;
   }
 }
 
@@ -129,14 +140,18 @@ export class Engine {
    * order), or the presigned URL; with `explain` an object with the steps too.
    */
   sign(method, url, headers, region, service, seconds, flags, payload, expiresIn, explain) {
-    let hash = '';
+    let payloadPart = '';
     let body = payload ?? '';
     if (payload === UNSIGNED_PAYLOAD) {
       flags |= UNSIGNED;
       body = '';
     } else if (typeof payload?.hash === 'string') {
-      hash = payload.hash;
+      payloadPart = payload.hash;
       flags |= PAYLOAD_HASH;
+      body = '';
+    } else if (typeof body === 'string' && body.length <= TEXT_BODY_MAX) {
+      payloadPart = body;
+      flags |= PAYLOAD_TEXT;
       body = '';
     }
     if (expiresIn !== undefined) {
@@ -147,7 +162,7 @@ export class Engine {
     }
     if (explain) flags |= EXPLAIN;
     const parts = 5 + headers.length;
-    let all = method + url + region + service + hash;
+    let all = method + url + region + service + payloadPart;
     for (let i = 0; i < headers.length; i++) all += headers[i];
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     const textRoom = 3 * all.length;
@@ -163,10 +178,15 @@ export class Engine {
     words[w++] = url.length;
     words[w++] = region.length;
     words[w++] = service.length;
-    words[w++] = hash.length;
+    words[w++] = payloadPart.length;
     for (let i = 0; i < headers.length; i++) words[w++] = headers[i].length;
-    const textAt = at + 4 * parts;
-    const text = encoder.encodeInto(all, bytes.subarray(textAt, textAt + textRoom)).written;
+    // The text needs at most `textRoom` bytes, which the area has: a view to the end of the
+    // memory is as safe as one cut to size.
+    if (at + 4 * parts !== textAt) {
+      textAt = at + 4 * parts;
+      textView = bytes.subarray(textAt);
+    }
+    const text = encoder.encodeInto(all, textView).written;
     let bodyLength = body.length;
     if (typeof body === 'string') {
       if (bodyLength > 0) bodyLength = encoder.encodeInto(body, bytes.subarray(textAt + text, textAt + text + bodyRoom)).written;

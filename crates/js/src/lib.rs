@@ -63,6 +63,8 @@ mod flag {
     pub(crate) const PRESIGN: u32 = 64;
     /// Keep the canonical request and the string to sign.
     pub(crate) const EXPLAIN: u32 = 128;
+    /// The body is the payload part of the text (a short string body, encoded with the rest).
+    pub(crate) const PAYLOAD_TEXT: u32 = 256;
 }
 
 /// A core signer (its signing-key cache and buffers) with its credentials, and the request and
@@ -137,7 +139,8 @@ impl Signer {
     }
 
     /// Signs the request in the buffer: `parts` lengths cutting the first `text` bytes into
-    /// method, uri, region, service, payload hash (empty unless `flag::PAYLOAD_HASH`), then header
+    /// method, uri, region, service, payload (the hash with `flag::PAYLOAD_HASH`, the body with
+    /// `flag::PAYLOAD_TEXT`, else empty), then header
     /// names and values; then `body` bytes of body. `time` is in Unix seconds. Returns the byte
     /// length of the result at [`Signer::output`] (the presigned URL, or the headers to set, one a
     /// line: the index of the name in [`HEADER_NAMES`] and the value, or `#`, the name, a line
@@ -294,7 +297,7 @@ fn sign(
         many = parts.collect();
         &many
     };
-    let [method, uri, region, service, payload_hash, headers @ ..] = parts else {
+    let [method, uri, region, service, payload_part, headers @ ..] = parts else {
         return Err(Error::Empty(sigv4_core::Field::Method));
     };
     let mut few_headers = [("", ""); 16];
@@ -311,7 +314,9 @@ fn sign(
         &many_headers
     };
     let payload = if flags & flag::PAYLOAD_HASH != 0 {
-        Payload::Sha256Hex(payload_hash)
+        Payload::Sha256Hex(payload_part)
+    } else if flags & flag::PAYLOAD_TEXT != 0 {
+        Payload::Bytes(payload_part.as_bytes())
     } else if flags & flag::UNSIGNED != 0 {
         Payload::Unsigned
     } else {
