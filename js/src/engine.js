@@ -83,22 +83,32 @@ export function unixSeconds(value) {
   return Math.floor(ms / 1000);
 }
 
-/** HEADER_NAMES in crates/js/src/lib.rs: the core sends a header's index here, not its name. */
-const HEADER_NAMES = ['x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'authorization'];
-
-/** { name: value } of the core's header lines (see `Signer::sign` in crates/js/src/lib.rs). */
+/**
+ * { name: value } of the core's header lines (see `Signer::sign` in crates/js/src/lib.rs). A line
+ * starts with the index of its name in HEADER_NAMES there ('0'-'3', mirrored by the cases
+ * below: stores of constant names build the object faster than stores of names read from an
+ * array), or with '#', the name and a line break.
+ */
 function headerObject(text) {
   const headers = {};
   for (let start = 0; start < text.length; ) {
-    let name = HEADER_NAMES[text.charCodeAt(start) - 48];
+    const code = text.charCodeAt(start);
     let valueStart = start + 1;
-    if (name === undefined) {
+    let name;
+    if (code === 35) {
       valueStart = text.indexOf('\n', start) + 1;
       name = text.slice(start + 1, valueStart - 1);
     }
     let end = text.indexOf('\n', valueStart);
     if (end < 0) end = text.length;
-    headers[name] = text.slice(valueStart, end);
+    const value = text.slice(valueStart, end);
+    switch (code) {
+      case 48: headers['x-amz-date'] = value; break;
+      case 49: headers['x-amz-security-token'] = value; break;
+      case 50: headers['x-amz-content-sha256'] = value; break;
+      case 51: headers.authorization = value; break;
+      default: headers[name] = value;
+    }
     start = end + 1;
   }
   return headers;
