@@ -15,6 +15,7 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { suiteCases, suitePath } from './suite.mjs';
 import { freePort, waitForPort } from './servers.mjs';
+import { signSync, presignSync } from '../src/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -33,6 +34,18 @@ async function runJson(file, args) {
   const { stdout } = await promisify(execFile)(file, args, { cwd: root, maxBuffer: 16 << 20 });
   return JSON.parse(stdout);
 }
+
+test('Node loads the package with require() (CommonJS) and signs as the ES module does', async () => {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(root, 'test', 'runtimes', 'require.cjs')], { cwd: root });
+  assert.equal(stderr, '');
+  const request = { method: 'GET', url: 'https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15' };
+  const options = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', region: 'us-east-1', service: 'sts', signingDate: '2024-05-06T07:08:09Z' };
+  assert.deepEqual(JSON.parse(stdout), {
+    headers: signSync(request, options),
+    url: presignSync(request, options),
+    classes: ['function', 'function', 'function'],
+  });
+});
 
 test('Deno runs the suite', async () => {
   assertSuitePassed(await runJson(bin('deno'), ['run', '--quiet', '--no-prompt', `--allow-read=${root},${suitePath}`, runSuite, suitePath]));
