@@ -73,22 +73,17 @@ impl<'a> Uri<'a> {
             }
             (Some(scheme), Some(&uri[host..end]), end)
         };
-        let mut query = None;
-        let mut fragment = bytes.len();
-        for (i, &b) in bytes.iter().enumerate().skip(rest) {
-            match b {
-                b'?' if query.is_none() => query = Some(i),
-                b'#' => {
-                    fragment = i;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let without_fragment = &uri[..fragment];
-        let (path, query) = match query {
-            Some(at) => (&uri[rest..at], &uri[at + 1..fragment]),
-            None => (&uri[rest..fragment], ""),
+        // The path and query can be long (S3 keys): memchr-backed searches.
+        let without_fragment = match uri[rest..].find('#') {
+            Some(at) => &uri[..rest + at],
+            None => uri,
+        };
+        let (path, query) = match without_fragment[rest..].find('?') {
+            Some(at) => (
+                &without_fragment[rest..rest + at],
+                &without_fragment[rest + at + 1..],
+            ),
+            None => (&without_fragment[rest..], ""),
         };
         Ok(Uri {
             scheme,
