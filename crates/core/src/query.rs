@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use crate::uri_encode::{decode_into, encode};
+use crate::uri_encode::{decode_into, encode, is_encoded_canonically};
 
 /// Buffers of [`write_canonical_query`], kept between signatures.
 #[derive(Default)]
@@ -54,6 +54,8 @@ pub(crate) fn write_canonical_query(
             encoded.extend_from_slice(bytes);
         } else if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
             encode(encoded, bytes, false);
+        } else if is_encoded_canonically(bytes) {
+            encoded.extend_from_slice(bytes);
         } else {
             scratch.clear();
             decode_into(scratch, bytes, true);

@@ -98,6 +98,34 @@ fn is_escape(bytes: &[u8]) -> bool {
     matches!(bytes, [b'%', h, l, ..] if digit_value(*h).is_some() && digit_value(*l).is_some())
 }
 
+/// Whether decoding `bytes` (a query name or value) and encoding it again gives `bytes` back:
+/// unreserved bytes, and `%XY` escapes in uppercase hex of ASCII bytes that are not unreserved.
+/// Query parameters are mostly sent that way (`prefix=photos%2F2024%2F`), and copying them
+/// spares the decoding, the UTF-8 check and the encoding.
+pub(crate) fn is_encoded_canonically(bytes: &[u8]) -> bool {
+    let upper_hex = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    };
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if UNRESERVED[usize::from(b)] {
+            i += 1;
+            continue;
+        }
+        let escaped = match bytes.get(i..i + 3) {
+            Some(&[b'%', h, l]) => upper_hex(h).zip(upper_hex(l)).map(|(h, l)| h << 4 | l),
+            _ => None,
+        };
+        match escaped {
+            Some(e) if e.is_ascii() && !UNRESERVED[usize::from(e)] => i += 3,
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// Decodes `%XY` triplets (a `%` without two hex digits stays literal, as in the WHATWG URL and
 /// `form_urlencoded` parsers) and, for query strings, `+` as a space, appending to `out`.
 pub(crate) fn decode_into(out: &mut Vec<u8>, bytes: &[u8], plus_as_space: bool) {
@@ -157,6 +185,54 @@ mod tests {
             as_sent("/a b/ሴ/100%/%zz\"{}"),
             "/a%20b/%E1%88%B4/100%25/%25zz%22%7B%7D"
         );
+    }
+
+    #[test]
+    fn canonically_encoded_pieces_are_what_decoding_and_encoding_give() {
+        // Every string of up to three of these pieces: when the check says canonical, decoding
+        // and encoding must give the same bytes. It may refuse some that are (non-ASCII
+        // escapes, left to the full path), not the six canonical pieces and their strings.
+        const PIECES: [&str; 16] = [
+            "a",
+            "~",
+            "%2F",
+            "%2f",
+            "%41",
+            "%7E",
+            "%00",
+            "%7F",
+            "%80",
+            "%E1%88%B4",
+            "%",
+            "%2",
+            "+",
+            " ",
+            "/",
+            "%20",
+        ];
+        let mut pieces = vec![String::new()];
+        let mut canonical = 0;
+        for _ in 0..3 {
+            let mut longer = Vec::new();
+            for piece in &pieces {
+                for more in PIECES {
+                    let piece = alloc::format!("{piece}{more}");
+                    let mut decoded = Vec::new();
+                    decode_into(&mut decoded, piece.as_bytes(), true);
+                    let mut again = Vec::new();
+                    if let Ok(text) = core::str::from_utf8(&decoded) {
+                        encode(&mut again, text.as_bytes(), false);
+                    }
+                    if is_encoded_canonically(piece.as_bytes()) {
+                        assert_eq!(String::from_utf8(again).unwrap(), piece);
+                        canonical += 1;
+                    }
+                    longer.push(piece);
+                }
+            }
+            pieces = longer;
+        }
+        assert_eq!(canonical, 6 + 6 * 6 + 6 * 6 * 6);
     }
 
     #[test]
