@@ -268,6 +268,35 @@ mod tests {
     }
 
     #[test]
+    fn sorts_by_name_and_keeps_repeated_names_in_the_order_sent() {
+        let headers = [
+            ("ABCDEFGHb", "1"),
+            ("abcdefg", "2"),
+            ("b", "3"),
+            ("abcdefgh", "4"),
+            ("abcdefgha", "5"),
+            ("abc", "6"),
+            ("Abcdefgha", "7"),
+            ("abcdefgh-", "8"),
+        ];
+        let mut set = HeaderSet::default();
+        set.collect(&headers, &Settings::default(), &[]).unwrap();
+        set.sort();
+        let mut signed = String::new();
+        set.write_signed_headers(&mut signed);
+        assert_eq!(
+            signed,
+            "abc;abcdefg;abcdefgh;abcdefgh-;abcdefgha;abcdefghb;b"
+        );
+        let mut canonical = Vec::new();
+        set.write_canonical(&mut canonical, &headers, &[]);
+        assert_eq!(
+            String::from_utf8(canonical).unwrap(),
+            "abc:6\nabcdefg:2\nabcdefgh:4\nabcdefgh-:8\nabcdefgha:5,7\nabcdefghb:1\nb:3\n"
+        );
+    }
+
+    #[test]
     fn rejects_control_bytes_outside_foldings() {
         assert!(check_value("a\n b", 0).is_ok());
         assert!(check_value("a\r\n\tb", 0).is_ok());
