@@ -71,3 +71,28 @@ pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// The longest presigned URL lifetime AWS accepts: seven days, in seconds.
 pub const MAX_EXPIRES_IN: u64 = 604_800;
+
+/// Test inputs built from pieces, for checking a function on every combination.
+#[cfg(test)]
+mod pieces {
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    /// Every string of one to `most` of `pieces`, in order of length.
+    pub(crate) fn every_string_of(pieces: &[&str], most: usize) -> Vec<String> {
+        let mut all = Vec::new();
+        let mut last = vec![String::new()];
+        for _ in 0..most {
+            last = last
+                .iter()
+                .flat_map(|start| {
+                    pieces
+                        .iter()
+                        .map(move |piece| alloc::format!("{start}{piece}"))
+                })
+                .collect();
+            all.extend_from_slice(&last);
+        }
+        all
+    }
+}
