@@ -30,8 +30,8 @@ impl<'a> Uri<'a> {
         if !bytes.iter().fold(true, |ok, &b| ok & !b.is_ascii_control()) {
             check_bytes(uri, Field::Uri, |b| !b.is_ascii_control())?;
         }
-        // One scan per part, each from where the previous part ended: a search per delimiter
-        // over the whole URI cost several times as much, on every signature.
+        // The scheme and the authority in one scan each, from where the previous part ended (a
+        // search per delimiter over the whole URI cost more, on every signature).
         let (scheme, authority, rest) = if bytes[0] == b'/' {
             (None, None, 0)
         } else {
@@ -73,7 +73,7 @@ impl<'a> Uri<'a> {
             }
             (Some(scheme), Some(&uri[host..end]), end)
         };
-        // The path and query can be long (S3 keys): memchr-backed searches.
+        // The path and the query can be long (S3 keys): memchr-backed searches.
         let without_fragment = match uri[rest..].find('#') {
             Some(at) => &uri[..rest + at],
             None => uri,
