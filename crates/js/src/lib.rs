@@ -140,11 +140,11 @@ impl Signer {
 
     /// Signs the request in the buffer: `parts` lengths cutting the first `text` bytes into
     /// method, uri, region, service, payload (the hash with `flag::PAYLOAD_HASH`, the body with
-    /// `flag::PAYLOAD_TEXT`, else empty), then header
-    /// names and values; then `body` bytes of body. `time` is in Unix seconds. Returns the byte
-    /// length of the result at [`Signer::output`] (the presigned URL, or the headers to set, one a
-    /// line: the index of the name in [`HEADER_NAMES`] and the value, or `#`, the name, a line
-    /// break and the value), or -1 on error (see [`Signer::error`]).
+    /// `flag::PAYLOAD_TEXT`, else empty), then header names and values; then `body` bytes of
+    /// body. `time` is in Unix seconds. Returns the byte length of the result at
+    /// [`Signer::output`] (the presigned URL, or the headers to set, one a line: the index of the
+    /// name in [`HEADER_NAMES`] and the value, or `#`, the name, a line break and the value), or
+    /// -1 on error (see [`Signer::error`]).
     pub fn sign(
         &mut self,
         parts: usize,
