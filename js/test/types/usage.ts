@@ -1,0 +1,61 @@
+// Compiled by `tsc --noEmit` (test/types.test.mjs): the README's uses of every API type-check
+// against index.d.ts, our SignatureV4 is accepted as the `signer` of an AWS SDK v3 client (the
+// SDK's own types), and misuses are refused (each `@ts-expect-error` must meet an error).
+
+import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { AwsClient, SignatureV4, SigV4Error, explainSync, presignSync, signSync } from 'sigv4-wasm';
+import type { HttpRequest, SyncOptions } from 'sigv4-wasm';
+
+const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' };
+
+export async function awsClient(): Promise<string> {
+  const aws = new AwsClient({ ...credentials, retries: 3, initRetryMs: 20 });
+  const res: Response = await aws.fetch('https://dynamodb.eu-west-1.amazonaws.com/', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.0' },
+    body: '{}',
+  });
+  const signed: Request = await aws.sign(new URL('https://bucket.s3.us-east-1.amazonaws.com/key'), { aws: { signQuery: true, expiresIn: 600 } });
+  // @ts-expect-error: retries is a number
+  new AwsClient({ ...credentials, retries: 'many' });
+  return `${res.status} ${signed.url}`;
+}
+
+export async function sdkSigner(): Promise<string | undefined> {
+  const sts = new STSClient({
+    region: 'us-east-1',
+    credentials,
+    signer: new SignatureV4({ credentials, region: 'us-east-1', service: 'sts' }),
+  });
+  const perScheme = new STSClient({
+    region: 'us-east-1',
+    signer: async (authScheme) => new SignatureV4({ credentials: async () => credentials, region: 'us-east-1', service: authScheme?.signingName ?? 'sts' }),
+  });
+  perScheme.destroy();
+  return (await sts.send(new GetCallerIdentityCommand({}))).Arn;
+}
+
+export async function smithyShape(request: HttpRequest): Promise<HttpRequest> {
+  const signer = new SignatureV4({ credentials, region: () => 'us-east-1', service: 's3', uriEscapePath: false });
+  const signed = await signer.sign(request, { signingDate: new Date(), signingRegion: 'us-west-2' });
+  // @ts-expect-error: service is required
+  new SignatureV4({ credentials, region: 'us-east-1' });
+  return signer.presign(signed, { expiresIn: 900, unhoistableHeaders: new Set(['x-amz-meta-a']) });
+}
+
+export function sync(): string {
+  const options: SyncOptions = { ...credentials, region: 'us-east-1', service: 's3', signingDate: new Date() };
+  const headers: Record<string, string> = signSync({ method: 'GET', url: 'https://bucket.s3.us-east-1.amazonaws.com/key?versionId=2' }, options);
+  const url: string = presignSync({ url: new URL('https://bucket.s3.us-east-1.amazonaws.com/key') }, { ...options, expiresIn: 3600 });
+  const explained = explainSync({ url, body: new Uint8Array(4) }, { ...options, presign: true, payloadHash: 'e3b0' });
+  // @ts-expect-error: the options are required
+  signSync({ url });
+  // @ts-expect-error: a body is text or bytes
+  signSync({ url, body: 42 }, options);
+  try {
+    signSync({ url: 'no scheme' }, options);
+  } catch (e) {
+    if (e instanceof SigV4Error) return `${e.code} ${e.field}`;
+  }
+  return headers.authorization + explained.canonicalRequest;
+}
