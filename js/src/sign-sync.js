@@ -4,6 +4,7 @@
 
 import { Engine, S3_FLAGS, SINGLE_ENCODE, NO_NORMALIZE, CONTENT_SHA256, TOKEN_AFTER, UNSIGNED_PAYLOAD, text, unixSeconds } from './engine.js';
 import { flatHeaders, urlText, bodyData } from './request.js';
+import { NATIVE_HASH_MIN_BYTES, sha256HexSync } from './hash.js';
 
 let shared;
 
@@ -21,11 +22,17 @@ function setFlag(flags, on, bit) {
   return on === true ? flags | bit : on === false ? flags & ~bit : flags;
 }
 
-/** What the signature says about the body: a precomputed hash, unsigned, or the bytes. */
+/**
+ * What the signature says about the body: a precomputed hash, unsigned, its native hash (large
+ * bodies, where the runtime lends node:crypto), or the body for the wasm to hash.
+ */
 function payload(request, options) {
   if (options.unsignedPayload) return UNSIGNED_PAYLOAD;
   if (options.payloadHash !== undefined) return { hash: text(options.payloadHash, 'payload_hash') };
-  return bodyData(request.body);
+  const data = bodyData(request.body);
+  // A string's UTF-8 is at least as long as its UTF-16 length.
+  const hash = data.length >= NATIVE_HASH_MIN_BYTES ? sha256HexSync(data) : undefined;
+  return hash === undefined ? data : { hash };
 }
 
 function sign(request, options, expiresIn, explain) {

@@ -7,6 +7,9 @@ import { SignatureV4 as SmithySignatureV4 } from '@smithy/signature-v4';
 import { Hash } from '@smithy/hash-node';
 import { AwsClient as Aws4fetchClient } from 'aws4fetch';
 import { AwsClient, SignatureV4, SigV4Error, signSync } from '../src/index.js';
+import { CONTENT_SHA256, Engine, unixSeconds } from '../src/engine.js';
+import { sha256HexSync } from '../src/hash.js';
+import { flatHeaders } from '../src/request.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'FQoGZXIvYXdzEXAMPLETOKEN' };
 const signingDate = new Date('2024-05-06T07:08:09Z');
@@ -58,25 +61,44 @@ for (const [name, service, region, uriEscapePath, request] of cases) {
   });
 }
 
-test('signSync matches @smithy/signature-v4 on bodies that grow the wasm memory, as strings and bytes', async () => {
-  // The request and the result cross through views of the wasm memory, which growing replaces:
-  // each size is signed after one that needed less memory, and a small request after them all.
-  // Strings up to 4096 units travel with the request text, longer ones on their own. (smithy
-  // signs x-amz-content-sha256 by default.)
-  const sizes = [0, 1, 63, 64, 1000, 4096, 4097, 70_000, 1_000_000, 3_000_000, 5];
+/**
+ * Signs bodies of 0 B to 3 MB, as strings and bytes, with `sign(request, options)` and checks
+ * each against @smithy/signature-v4 (node:crypto hashing; it signs x-amz-content-sha256).
+ */
+async function checkBodies(sign) {
+  const sizes = [0, 1, 63, 64, 1000, 4096, 4097, 16_383, 16_384, 70_000, 1_000_000, 3_000_000, 5];
   const smithy = new SmithySignatureV4({ credentials, region: 'eu-west-1', service: 'dynamodb', sha256 });
   for (const size of sizes) {
     const text = 'aé€😀'.repeat(Math.ceil(size / 4)).slice(0, size);
     for (const body of [text, new TextEncoder().encode(text)]) {
       const request = httpRequest({ body });
       const expected = await smithy.sign(request, { signingDate });
-      const actual = signSync(
+      const actual = sign(
         { method: request.method, url: `https://${request.hostname}/`, headers: request.headers, body },
         { ...credentials, region: 'eu-west-1', service: 'dynamodb', signingDate, contentSha256Header: true },
       );
       assert.equal(actual.authorization, expected.headers.authorization, `${typeof body} of ${size} units`);
     }
   }
+}
+
+test('signSync matches @smithy/signature-v4 on bodies of every size, as strings and bytes', async () => {
+  // Strings up to 4096 units travel with the request text, longer ones on their own; from
+  // 16 KiB on, Node's node:crypto hashes the body.
+  assert.equal(sha256HexSync('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  await checkBodies(signSync);
+});
+
+test('the wasm signs bodies that grow its memory, as strings and bytes', async () => {
+  // The request and the result cross through views of the wasm memory, which growing replaces:
+  // each size is signed after one that needed less memory, and a small request after them all.
+  // The engine hashes every body in the wasm.
+  const engine = new Engine();
+  await checkBodies((request, options) => {
+    engine.setCredentials(options);
+    return engine.sign(request.method, request.url, flatHeaders(request.headers), options.region, options.service,
+      unixSeconds(options.signingDate), CONTENT_SHA256, request.body);
+  });
 });
 
 test('SignatureV4 accepts credential and region providers', async () => {
