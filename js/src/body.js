@@ -4,7 +4,7 @@
 import { SigV4Error } from './errors.js';
 import { UNSIGNED_PAYLOAD } from './engine.js';
 import { bodyBytes, bodyData } from './request.js';
-import { NATIVE_HASH_MIN_BYTES, sha256Hex } from './hash.js';
+import { hashedNatively, sha256Hex } from './hash.js';
 
 /** Services that accept UNSIGNED-PAYLOAD for a body they cannot see before signing. */
 const UNSIGNED_PAYLOAD_SERVICES = new Set(['s3', 's3-object-lambda', 's3express', 's3-outposts']);
@@ -29,7 +29,6 @@ export async function payloadFor(body, service, given) {
     typeof Blob !== 'undefined' && body instanceof Blob ? new Uint8Array(await body.arrayBuffer())
     : body instanceof URLSearchParams ? body.toString()
     : bodyData(body);
-  // A string's UTF-8 is at least as long as its UTF-16 length.
-  if (data.length < NATIVE_HASH_MIN_BYTES) return data;
+  if (!hashedNatively(data)) return data;
   return { hash: await sha256Hex(typeof data === 'string' ? bodyBytes(data) : data) };
 }

@@ -4,7 +4,13 @@
 // the module lookup cost a few microseconds; hashing 16 KiB in the wasm costs tens of them.
 
 /** Bodies at least this long are hashed natively, shorter ones in the wasm with the signature. */
-export const NATIVE_HASH_MIN_BYTES = 16 * 1024;
+const NATIVE_HASH_MIN_BYTES = 16 * 1024;
+
+/** Whether `data` (a string or bytes) is long enough to be hashed natively. */
+export function hashedNatively(data) {
+  // A string's UTF-8 is at least as long as its UTF-16 length.
+  return data.length >= NATIVE_HASH_MIN_BYTES;
+}
 
 export async function sha256Hex(bytes) {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));

@@ -4,7 +4,7 @@
 
 import { Engine, S3_FLAGS, SINGLE_ENCODE, NO_NORMALIZE, CONTENT_SHA256, TOKEN_AFTER, UNSIGNED_PAYLOAD, text, unixSeconds } from './engine.js';
 import { flatHeaders, urlText, bodyData } from './request.js';
-import { NATIVE_HASH_MIN_BYTES, sha256HexSync } from './hash.js';
+import { hashedNatively, sha256HexSync } from './hash.js';
 
 let shared;
 
@@ -30,8 +30,7 @@ function payload(request, options) {
   if (options.unsignedPayload) return UNSIGNED_PAYLOAD;
   if (options.payloadHash !== undefined) return { hash: text(options.payloadHash, 'payload_hash') };
   const data = bodyData(request.body);
-  // A string's UTF-8 is at least as long as its UTF-16 length.
-  const hash = data.length >= NATIVE_HASH_MIN_BYTES ? sha256HexSync(data) : undefined;
+  const hash = hashedNatively(data) ? sha256HexSync(data) : undefined;
   return hash === undefined ? data : { hash };
 }
 
