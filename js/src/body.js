@@ -3,8 +3,8 @@
 
 import { SigV4Error } from './errors.js';
 import { UNSIGNED_PAYLOAD } from './engine.js';
-import { bodyBytes, bodyData } from './request.js';
-import { hashedNatively, sha256Hex } from './hash.js';
+import { bodyData } from './request.js';
+import { sha256Hex } from './hash.js';
 
 /** Services that accept UNSIGNED-PAYLOAD for a body they cannot see before signing. */
 const UNSIGNED_PAYLOAD_SERVICES = new Set(['s3', 's3-object-lambda', 's3express', 's3-outposts']);
@@ -29,6 +29,6 @@ export async function payloadFor(body, service, given) {
     typeof Blob !== 'undefined' && body instanceof Blob ? new Uint8Array(await body.arrayBuffer())
     : body instanceof URLSearchParams ? body.toString()
     : bodyData(body);
-  if (!hashedNatively(data)) return data;
-  return { hash: await sha256Hex(typeof data === 'string' ? bodyBytes(data) : data) };
+  const hash = await sha256Hex(data);
+  return hash === undefined ? data : { hash };
 }

@@ -1,23 +1,16 @@
-// The platform's native SHA-256 for bodies large enough that it beats the wasm's portable one:
-// crypto.subtle (Node, Deno, Bun, browsers, Workers) for the async APIs, and node:crypto for
-// signSync where the runtime lends it synchronously (Node, Deno, Bun). The async round trip and
-// the module lookup cost a few microseconds; hashing 16 KiB in the wasm costs tens of them.
+// The platform's native SHA-256 for bodies large enough that it beats the wasm's portable one.
+// Where the runtime lends node:crypto synchronously (Node, Deno, Bun), every API uses it from
+// 1 KiB on: a call costs ~0.4 us (crypto.hash) to ~0.9 us (createHash), the wasm ~0.2 us per
+// 64-byte block (measured crossover 256-512 B; signSync of a 1 KiB body: 4.4 us vs 6.5 us, of
+// 4 KiB: 6.6 us vs 16.4 us). Elsewhere (browsers, Workers) the async APIs use crypto.subtle from
+// 16 KiB on: its round trip costs a few microseconds, hashing 16 KiB in the wasm tens of them.
 
-/** Bodies at least this long are hashed natively, shorter ones in the wasm with the signature. */
-const NATIVE_HASH_MIN_BYTES = 16 * 1024;
+import { bodyBytes } from './request.js';
 
-/** Whether `data` (a string or bytes) is long enough to be hashed natively. */
-export function hashedNatively(data) {
-  // A string's UTF-8 is at least as long as its UTF-16 length.
-  return data.length >= NATIVE_HASH_MIN_BYTES;
-}
-
-export async function sha256Hex(bytes) {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  let hex = '';
-  for (const b of digest) hex += b.toString(16).padStart(2, '0');
-  return hex;
-}
+/** Bodies at least this long are hashed with node:crypto where the runtime lends it. */
+const SYNC_NATIVE_MIN_BYTES = 1024;
+/** Bodies at least this long are hashed with crypto.subtle by the async APIs otherwise. */
+const ASYNC_NATIVE_MIN_BYTES = 16 * 1024;
 
 /**
  * node:crypto without importing it (browsers and bundles would fail on the import): Node 20.16+,
@@ -25,10 +18,28 @@ export async function sha256Hex(bytes) {
  */
 const nodeCrypto = globalThis.process?.getBuiltinModule?.('node:crypto');
 
+/** node:crypto's hex SHA-256: the one-shot crypto.hash (Node 20.12+) if there, else a Hash. */
+const nodeSha256Hex =
+  typeof nodeCrypto?.hash === 'function' ? (data) => nodeCrypto.hash('sha256', data, 'hex')
+  : nodeCrypto ? (data) => nodeCrypto.createHash('sha256').update(data).digest('hex')
+  : undefined;
+
 /**
- * The hex SHA-256 of `data` (a string, hashed as UTF-8 as TextEncoder writes it, or bytes) with
- * node:crypto, synchronously; undefined where the runtime has none (the wasm hashes it then).
+ * The hex SHA-256 of `data` (a string, hashed as UTF-8 as TextEncoder writes it, or bytes) if it
+ * is long enough to be hashed natively and the runtime lends node:crypto; else undefined (the
+ * wasm hashes it with the signature).
  */
 export function sha256HexSync(data) {
-  return nodeCrypto?.createHash('sha256').update(data).digest('hex');
+  // A string's UTF-8 is at least as long as its UTF-16 length.
+  return data.length >= SYNC_NATIVE_MIN_BYTES ? nodeSha256Hex?.(data) : undefined;
+}
+
+/** Like sha256HexSync, and with crypto.subtle from 16 KiB on where there is no node:crypto. */
+export async function sha256Hex(data) {
+  const hex = sha256HexSync(data);
+  if (hex !== undefined || data.length < ASYNC_NATIVE_MIN_BYTES) return hex;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bodyBytes(data)));
+  let out = '';
+  for (const b of digest) out += b.toString(16).padStart(2, '0');
+  return out;
 }

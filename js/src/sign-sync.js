@@ -4,7 +4,7 @@
 
 import { Engine, S3_FLAGS, SINGLE_ENCODE, NO_NORMALIZE, CONTENT_SHA256, TOKEN_AFTER, UNSIGNED_PAYLOAD, text, unixSeconds } from './engine.js';
 import { flatHeaders, urlText, bodyData } from './request.js';
-import { hashedNatively, sha256HexSync } from './hash.js';
+import { sha256HexSync } from './hash.js';
 
 let shared;
 
@@ -30,7 +30,7 @@ function payload(request, options) {
   if (options.unsignedPayload) return UNSIGNED_PAYLOAD;
   if (options.payloadHash !== undefined) return { hash: text(options.payloadHash, 'payload_hash') };
   const data = bodyData(request.body);
-  const hash = hashedNatively(data) ? sha256HexSync(data) : undefined;
+  const hash = sha256HexSync(data);
   return hash === undefined ? data : { hash };
 }
 
