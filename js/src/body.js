@@ -4,7 +4,7 @@
 import { SigV4Error } from './errors.js';
 import { UNSIGNED_PAYLOAD } from './engine.js';
 import { bodyData } from './request.js';
-import { sha256Hex } from './hash.js';
+import { hashedBySubtle, sha256HexSubtle, sha256HexSync } from './hash.js';
 
 /** Services that accept UNSIGNED-PAYLOAD for a body they cannot see before signing. */
 const UNSIGNED_PAYLOAD_SERVICES = new Set(['s3', 's3-object-lambda', 's3express', 's3-outposts']);
@@ -16,19 +16,26 @@ function isStream(body) {
 
 /**
  * The engine's payload for `body`: `given` is the caller's x-amz-content-sha256 header (a hash
- * or UNSIGNED-PAYLOAD), which wins.
+ * or UNSIGNED-PAYLOAD), which wins. A promise only when it must wait (a Blob's bytes, a hash
+ * from crypto.subtle): awaiting a plain value costs a turn of the microtask queue.
  */
-export async function payloadFor(body, service, given) {
+export function payloadFor(body, service, given) {
   if (given) return given === 'UNSIGNED-PAYLOAD' ? UNSIGNED_PAYLOAD : { hash: given };
   if (isStream(body)) {
     if (UNSIGNED_PAYLOAD_SERVICES.has(service)) return UNSIGNED_PAYLOAD;
     throw new SigV4Error('unsigned_payload_not_allowed', 'body',
       `body is a stream, which can only be signed as UNSIGNED-PAYLOAD, and ${service} does not accept that (S3 does): read it into a Uint8Array or set x-amz-content-sha256 to its SHA-256`);
   }
-  const data =
-    typeof Blob !== 'undefined' && body instanceof Blob ? new Uint8Array(await body.arrayBuffer())
-    : body instanceof URLSearchParams ? body.toString()
-    : bodyData(body);
-  const hash = await sha256Hex(data);
-  return hash === undefined ? data : { hash };
+  if (typeof Blob !== 'undefined' && body instanceof Blob) {
+    return body.arrayBuffer().then((bytes) => payloadOf(new Uint8Array(bytes)));
+  }
+  return payloadOf(body instanceof URLSearchParams ? body.toString() : bodyData(body));
+}
+
+/** The body's data for the wasm to hash, or its native hash (or a promise of it). */
+function payloadOf(data) {
+  const hash = sha256HexSync(data);
+  if (hash !== undefined) return { hash };
+  if (!hashedBySubtle(data)) return data;
+  return sha256HexSubtle(data).then((hex) => ({ hash: hex }));
 }

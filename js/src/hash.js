@@ -34,10 +34,13 @@ export function sha256HexSync(data) {
   return data.length >= SYNC_NATIVE_MIN_BYTES ? nodeSha256Hex?.(data) : undefined;
 }
 
-/** Like sha256HexSync, and with crypto.subtle from 16 KiB on where there is no node:crypto. */
-export async function sha256Hex(data) {
-  const hex = sha256HexSync(data);
-  if (hex !== undefined || data.length < ASYNC_NATIVE_MIN_BYTES) return hex;
+/** Whether the async APIs hash `data` with crypto.subtle: no node:crypto, and 16 KiB or more. */
+export function hashedBySubtle(data) {
+  return nodeSha256Hex === undefined && data.length >= ASYNC_NATIVE_MIN_BYTES;
+}
+
+/** The hex SHA-256 of `data` (a string, hashed as UTF-8, or bytes) with crypto.subtle. */
+export async function sha256HexSubtle(data) {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bodyBytes(data)));
   let out = '';
   for (const b of digest) out += b.toString(16).padStart(2, '0');

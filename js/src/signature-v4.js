@@ -5,10 +5,15 @@ import { Engine, CONTENT_SHA256, NO_NORMALIZE, SINGLE_ENCODE, unixSeconds } from
 import { typeError } from './errors.js';
 import { payloadFor } from './body.js';
 
-/** Resolves a value or a (possibly async) provider function, as smithy accepts both. */
-async function resolve(value) {
+/**
+ * A value or what a (possibly async) provider function gives, as smithy accepts both; awaited
+ * only if it is a promise (awaiting a plain value costs a turn of the microtask queue).
+ */
+function resolve(value) {
   return typeof value === 'function' ? value() : value;
 }
+
+const isPromise = (value) => typeof value?.then === 'function';
 
 /** RFC 3986 escaping, as @smithy/util-uri-escape builds the wire query. */
 function escape(text) {
@@ -34,6 +39,22 @@ function copy(request, headers, query) {
   return Object.assign(Object.create(Object.getPrototypeOf(request)), request, { headers, query });
 }
 
+/**
+ * `object[key] = value` that keeps a `__proto__` key as an own property, as spreads and smithy
+ * do (assigning it would set the prototype, or drop a string).
+ */
+function setOwn(object, key, value) {
+  if (key !== '__proto__') object[key] = value;
+  else Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** `{ ...a, ...b }` without V8's slow path for a second spread: 2.3 us, a third of a signature. */
+function merged(a, b) {
+  const out = {};
+  for (const source of [a, b]) for (const key of Object.keys(source)) setOwn(out, key, source[key]);
+  return out;
+}
+
 function headerValue(headers, name) {
   for (const key of Object.keys(headers)) if (key.toLowerCase() === name) return headers[key];
   return undefined;
@@ -54,14 +75,17 @@ export class SignatureV4 {
   }
 
   async #prepare(request, options, extraFlags) {
-    const credentials = await resolve(this.credentials);
+    let credentials = resolve(this.credentials);
+    if (isPromise(credentials)) credentials = await credentials;
     this.engine.setCredentials(credentials ?? null);
-    const region = options.signingRegion ?? (await resolve(this.region));
+    let region = options.signingRegion ?? resolve(this.region);
+    if (isPromise(region)) region = await region;
     const service = options.signingService ?? this.service;
     let flags = extraFlags;
     if (!this.uriEscapePath) flags |= SINGLE_ENCODE | NO_NORMALIZE;
     const given = headerValue(request.headers ?? {}, 'x-amz-content-sha256');
-    const payload = await payloadFor(request.body, service, given);
+    let payload = payloadFor(request.body, service, given);
+    if (isPromise(payload)) payload = await payload;
     const headers = [];
     for (const [name, value] of Object.entries(request.headers ?? {})) {
       if (options.unsignableHeaders?.has(name.toLowerCase())) continue;
@@ -74,7 +98,7 @@ export class SignatureV4 {
   async sign(request, options = {}) {
     const p = await this.#prepare(request, options, this.applyChecksum ? CONTENT_SHA256 : 0);
     const signed = this.engine.sign(request.method, uriOf(request), p.headers, p.region, p.service, p.seconds, p.flags, p.payload, undefined, false);
-    const headers = { ...request.headers, ...signed };
+    const headers = merged(request.headers ?? {}, signed);
     return copy(request, headers, request.query);
   }
 
@@ -89,16 +113,15 @@ export class SignatureV4 {
     for (const [name, value] of Object.entries(request.headers ?? {})) {
       const lower = name.toLowerCase();
       const hoist = (lower.startsWith('x-amz-') && !options.unhoistableHeaders?.has(lower)) || options.hoistableHeaders?.has(lower);
-      if (hoist) query[name] = value;
-      else headers[name] = value;
+      setOwn(hoist ? query : headers, name, value);
     }
     const hoisted = copy(request, headers, query);
     const p = await this.#prepare(hoisted, options, 0);
     const url = this.engine.sign(request.method, uriOf(hoisted), p.headers, p.region, p.service, p.seconds, p.flags, p.payload, options.expiresIn ?? 3600, false);
     const signedQuery = {};
     for (const [key, value] of new URL(url).searchParams) {
-      const previous = signedQuery[key];
-      signedQuery[key] = previous === undefined ? value : [].concat(previous, value);
+      const previous = Object.hasOwn(signedQuery, key) ? signedQuery[key] : undefined;
+      setOwn(signedQuery, key, previous === undefined ? value : [].concat(previous, value));
     }
     return copy(request, headers, signedQuery);
   }
