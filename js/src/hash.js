@@ -1,8 +1,8 @@
 // The platform's native SHA-256 for bodies large enough that it beats the wasm's portable one.
 // Where the runtime lends node:crypto synchronously (Node, Deno, Bun), every API uses it from
 // 1 KiB on: a call costs ~0.4 us (crypto.hash) to ~0.9 us (createHash), the wasm ~0.2 us per
-// 64-byte block (measured crossover 256-512 B; signSync of a 1 KiB body: 4.4 us vs 6.5 us, of
-// 4 KiB: 6.6 us vs 16.4 us). Elsewhere (browsers, Workers) the async APIs use crypto.subtle from
+// 64-byte block (measured crossover 256-512 B; signSync of a 1 KiB body: 4.2 us vs 6.8 us, of
+// 4 KiB: 6.6 us vs 17.0 us). Elsewhere (browsers, Workers) the async APIs use crypto.subtle from
 // 16 KiB on: its round trip costs a few microseconds, hashing 16 KiB in the wasm tens of them.
 
 import { bodyBytes } from './request.js';

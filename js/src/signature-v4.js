@@ -48,11 +48,39 @@ function setOwn(object, key, value) {
   else Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-/** `{ ...a, ...b }` without V8's slow path for a second spread: 2.3 us, a third of a signature. */
-function merged(a, b) {
+/**
+ * `{ ...a, ...b }` without V8's slow paths for a second spread or for adding keys to a spread
+ * copy: 2.3 us each, a third of a signature.
+ */
+function merged(...sources) {
   const out = {};
-  for (const source of [a, b]) for (const key of Object.keys(source)) setOwn(out, key, source[key]);
+  for (const source of sources) for (const key of Object.keys(source ?? {})) setOwn(out, key, source[key]);
   return out;
+}
+
+/** { name: value } of the `name=value&...` parameters the core appended to the presigned URL. */
+function appendedParams(url, base) {
+  const params = {};
+  for (const pair of url.slice(base.length).replace(/^[?&]/, '').split('&')) {
+    const at = pair.indexOf('=');
+    params[pair.slice(0, at)] = decodeAscii(pair.slice(at + 1));
+  }
+  return params;
+}
+
+/**
+ * decodeURIComponent for the core's X-Amz-* values, which are visible ASCII (the core checks the
+ * key id, token, region, service and header names), so each escape is one character. V8's
+ * decodeURIComponent takes 0.3 us a call.
+ */
+function decodeAscii(value) {
+  let out = '';
+  let start = 0;
+  for (let at = value.indexOf('%'); at >= 0; at = value.indexOf('%', start)) {
+    out += value.slice(start, at) + String.fromCharCode(parseInt(value.slice(at + 1, at + 3), 16));
+    start = at + 3;
+  }
+  return start === 0 ? value : out + value.slice(start);
 }
 
 function headerValue(headers, name) {
@@ -98,7 +126,7 @@ export class SignatureV4 {
   async sign(request, options = {}) {
     const p = await this.#prepare(request, options, this.applyChecksum ? CONTENT_SHA256 : 0);
     const signed = this.engine.sign(request.method, uriOf(request), p.headers, p.region, p.service, p.seconds, p.flags, p.payload, undefined, false);
-    const headers = merged(request.headers ?? {}, signed);
+    const headers = merged(request.headers, signed);
     return copy(request, headers, request.query);
   }
 
@@ -109,7 +137,7 @@ export class SignatureV4 {
    */
   async presign(request, options = {}) {
     const headers = {};
-    const query = { ...request.query };
+    const query = merged(request.query);
     for (const [name, value] of Object.entries(request.headers ?? {})) {
       const lower = name.toLowerCase();
       const hoist = (lower.startsWith('x-amz-') && !options.unhoistableHeaders?.has(lower)) || options.hoistableHeaders?.has(lower);
@@ -117,12 +145,10 @@ export class SignatureV4 {
     }
     const hoisted = copy(request, headers, query);
     const p = await this.#prepare(hoisted, options, 0);
-    const url = this.engine.sign(request.method, uriOf(hoisted), p.headers, p.region, p.service, p.seconds, p.flags, p.payload, options.expiresIn ?? 3600, false);
-    const signedQuery = {};
-    for (const [key, value] of new URL(url).searchParams) {
-      const previous = Object.hasOwn(signedQuery, key) ? signedQuery[key] : undefined;
-      setOwn(signedQuery, key, previous === undefined ? value : [].concat(previous, value));
-    }
-    return copy(request, headers, signedQuery);
+    const base = uriOf(hoisted);
+    const url = this.engine.sign(request.method, base, p.headers, p.region, p.service, p.seconds, p.flags, p.payload, options.expiresIn ?? 3600, false);
+    // The core appends the X-Amz-* parameters to the URI it was given; the query keeps its values
+    // as given (smithy's do too), and parsing the whole URL again cost a third of the call.
+    return copy(request, headers, merged(query, appendedParams(url, base)));
   }
 }
