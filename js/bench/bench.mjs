@@ -86,9 +86,10 @@ for (const row of rows) {
   console.log(`  ${row.request.padEnd(38)} ${row.vsFastest.toFixed(1)}x the fastest peer (${row.fastest}), ${row.vsAws4fetch.toFixed(1)}x aws4fetch`);
 }
 
-// The drop-in APIs on the POST, against the peer each replaces: SignatureV4 as an AWS SDK v3
+// The drop-in APIs against the peer each replaces, on the POST: SignatureV4 as an AWS SDK v3
 // client's signer (both async, both return a signed copy of the request), and AwsClient.sign
-// (both build a fetch Request, which costs most of the time in either).
+// (both build a fetch Request, which costs most of the time in either); and SignatureV4.presign
+// on the S3 GET, as @aws-sdk/s3-request-presigner calls it.
 const post = requests[1];
 const apiOptions = { credentials: post.credentials, region: post.region, service: post.service, sha256 };
 const httpRequest = () => ({ method: 'POST', protocol: 'https:', hostname: post.host, path: post.path, query: {}, headers: { host: post.host, ...post.headers }, body: post.body });
@@ -98,11 +99,17 @@ const smithySigner = new SmithySignatureV4(apiOptions);
 const ourClient = new AwsClient(post.credentials);
 const aws4fetchClient = new Aws4fetchClient(post.credentials);
 const postUrl = `https://${post.host}${post.path}`;
-console.log(`\n${post.name}, through the drop-in APIs`);
+const get = requests[2];
+const s3Options = { credentials: get.credentials, region: get.region, service: get.service, sha256, uriEscapePath: false };
+const s3Request = () => ({ method: 'GET', protocol: 'https:', hostname: get.host, path: get.path, query: {}, headers: { host: get.host } });
+const [ourS3Signer, smithyS3Signer] = [new SignatureV4(s3Options), new SmithySignatureV4(s3Options)];
+const presignOptions = { signingDate, expiresIn: 86400 };
+console.log(`\nThrough the drop-in APIs (the POST; the S3 presigned GET)`);
 for (const [name, ours, peer, peerName] of [
   ['SignatureV4.sign', () => ourSigner.sign(httpRequest(), { signingDate }), () => smithySigner.sign(httpRequest(), { signingDate }), '@smithy/signature-v4'],
   ['AwsClient.sign', () => ourClient.sign(postUrl, init), () => aws4fetchClient.sign(postUrl, init), 'aws4fetch'],
+  ['SignatureV4.presign (S3 GET)', () => ourS3Signer.presign(s3Request(), presignOptions), () => smithyS3Signer.presign(s3Request(), presignOptions), '@smithy/signature-v4'],
 ]) {
   const [oursUs, peerUs] = [await measure(ours), await measure(peer)];
-  console.log(`  ${name.padEnd(22)} ${oursUs.toFixed(2).padStart(8)} us, ${peerName} ${peerUs.toFixed(2)} us: ${(peerUs / oursUs).toFixed(1)}x ours`);
+  console.log(`  ${name.padEnd(28)} ${oursUs.toFixed(2).padStart(8)} us, ${peerName} ${peerUs.toFixed(2)} us: ${(peerUs / oursUs).toFixed(1)}x ours`);
 }
