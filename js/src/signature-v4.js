@@ -61,9 +61,14 @@ function merged(...sources) {
 /** { name: value } of the `name=value&...` parameters the core appended to the presigned URL. */
 function appendedParams(url, base) {
   const params = {};
-  for (const pair of url.slice(base.length).replace(/^[?&]/, '').split('&')) {
-    const at = pair.indexOf('=');
-    params[pair.slice(0, at)] = decodeAscii(pair.slice(at + 1));
+  const separator = url.charCodeAt(base.length);
+  let start = separator === 63 || separator === 38 ? base.length + 1 : base.length; // ? or &
+  while (start < url.length) {
+    let end = url.indexOf('&', start);
+    if (end < 0) end = url.length;
+    const equals = url.indexOf('=', start);
+    params[url.slice(start, equals)] = decodeAscii(url.slice(equals + 1, end));
+    start = end + 1;
   }
   return params;
 }
