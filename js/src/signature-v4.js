@@ -88,6 +88,18 @@ function decodeAscii(value) {
   return start === 0 ? value : out + value.slice(start);
 }
 
+/** Headers smithy drops from a request before signing it: the signer generates them. */
+const GENERATED_HEADERS = new Set(['authorization', 'x-amz-date', 'date']);
+
+/** A copy of `headers` without the ones the signer generates, whatever their case. */
+function withoutGenerated(headers) {
+  const out = {};
+  for (const key of Object.keys(headers ?? {})) {
+    if (!GENERATED_HEADERS.has(key.toLowerCase())) setOwn(out, key, headers[key]);
+  }
+  return out;
+}
+
 function headerValue(headers, name) {
   for (const key of Object.keys(headers)) if (key.toLowerCase() === name) return headers[key];
   return undefined;
@@ -107,7 +119,12 @@ export class SignatureV4 {
     this.engine = new Engine();
   }
 
-  async #prepare(request, options, extraFlags) {
+  /**
+   * What signing `request` with `headers` (its own, less those presign moves into the query)
+   * needs. Its own x-amz-content-sha256 header names the payload hash even when presign moves it
+   * into the query, as smithy reads it.
+   */
+  async #prepare(request, headers, options, extraFlags) {
     let credentials = resolve(this.credentials);
     if (isPromise(credentials)) credentials = await credentials;
     this.engine.setCredentials(credentials ?? null);
@@ -119,20 +136,20 @@ export class SignatureV4 {
     const given = headerValue(request.headers ?? {}, 'x-amz-content-sha256');
     let payload = payloadFor(request.body, service, given);
     if (isPromise(payload)) payload = await payload;
-    const headers = [];
-    for (const [name, value] of Object.entries(request.headers ?? {})) {
+    const flat = [];
+    for (const [name, value] of Object.entries(headers)) {
       if (options.unsignableHeaders?.has(name.toLowerCase())) continue;
-      headers.push(name, value);
+      flat.push(name, value);
     }
-    return { region, service, flags, payload, headers, seconds: unixSeconds(options.signingDate) };
+    return { region, service, flags, payload, headers: flat, seconds: unixSeconds(options.signingDate) };
   }
 
   /** Signs `request` (a smithy HttpRequest): a copy with the authorization headers added. */
   async sign(request, options = {}) {
-    const p = await this.#prepare(request, options, this.applyChecksum ? CONTENT_SHA256 : 0);
+    const headers = withoutGenerated(request.headers);
+    const p = await this.#prepare(request, headers, options, this.applyChecksum ? CONTENT_SHA256 : 0);
     const signed = this.engine.sign(request.method, uriOf(request), p.headers, p.region, p.service, p.seconds, p.flags, p.payload, undefined, false);
-    const headers = merged(request.headers, signed);
-    return copy(request, headers, request.query);
+    return copy(request, merged(headers, signed), request.query);
   }
 
   /**
@@ -145,15 +162,27 @@ export class SignatureV4 {
     const query = merged(request.query);
     for (const [name, value] of Object.entries(request.headers ?? {})) {
       const lower = name.toLowerCase();
+      if (GENERATED_HEADERS.has(lower)) continue;
       const hoist = (lower.startsWith('x-amz-') && !options.unhoistableHeaders?.has(lower)) || options.hoistableHeaders?.has(lower);
       setOwn(hoist ? query : headers, name, value);
     }
     const hoisted = copy(request, headers, query);
-    const p = await this.#prepare(hoisted, options, 0);
-    const base = uriOf(hoisted);
-    const url = this.engine.sign(request.method, base, p.headers, p.region, p.service, p.seconds, p.flags, p.payload, options.expiresIn ?? 3600, false);
+    const p = await this.#prepare(request, headers, options, 0);
+    const presigned = () => {
+      const base = uriOf(hoisted);
+      const url = this.engine.sign(request.method, base, p.headers, p.region, p.service, p.seconds, p.flags, p.payload, options.expiresIn ?? 3600, false);
+      // A '#' in the path: the core signed the URI up to it, so there is no `base` to skip.
+      return hoisted.path?.includes('#') ? Object.fromEntries(new URL(url).searchParams) : appendedParams(url, base);
+    };
     // The core appends the X-Amz-* parameters to the URI it was given; the query keeps its values
     // as given (smithy's do too), and parsing the whole URL again cost a third of the call.
-    return copy(request, headers, merged(query, appendedParams(url, base)));
+    let appended = presigned();
+    const replaced = Object.keys(appended).filter((name) => Object.hasOwn(query, name));
+    if (replaced.length > 0) {
+      // Smithy sets its parameters over any of the same name in the query, before signing.
+      for (const name of replaced) delete query[name];
+      appended = presigned();
+    }
+    return copy(request, headers, merged(query, appended));
   }
 }

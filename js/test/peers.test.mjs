@@ -105,6 +105,39 @@ test('the wasm signs bodies that grow its memory, as strings and bytes', async (
   });
 });
 
+test('SignatureV4.presign matches @smithy/signature-v4 as @aws-sdk/s3-request-presigner calls it', async () => {
+  // X-Amz-Content-Sha256: UNSIGNED-PAYLOAD moves into the query and still names the payload hash;
+  // generated headers (any case) are dropped; stale X-Amz-* parameters are replaced.
+  const host = 'bucket.s3.us-west-2.amazonaws.com';
+  const request = httpRequest({
+    method: 'GET', hostname: host, path: '/photos/a.jpg', body: undefined,
+    query: { 'X-Amz-Signature': 'stale', 'X-Amz-Date': '20000101T000000Z', versionId: '3' },
+    headers: { host, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD', 'X-Amz-Date': '20000101T000000Z', Date: 'Mon, 06 May 2024 07:08:09 GMT', authorization: 'stale' },
+  });
+  const options = { credentials, region: 'us-west-2', service: 's3', sha256, uriEscapePath: false };
+  const expected = await new SmithySignatureV4(options).presign(request, { signingDate, expiresIn: 900 });
+  const actual = await new SignatureV4(options).presign(request, { signingDate, expiresIn: 900 });
+  assert.equal(actual.query['X-Amz-Signature'], expected.query['X-Amz-Signature']);
+  assert.deepEqual(actual.query, expected.query);
+  assert.deepEqual(actual.headers, expected.headers);
+});
+
+test('SignatureV4.sign drops the headers it generates, whatever their case, as @smithy/signature-v4 does', async () => {
+  const request = httpRequest({});
+  request.headers = { ...request.headers, 'X-Amz-Date': '20000101T000000Z', Authorization: 'stale', Date: 'Mon, 06 May 2024 07:08:09 GMT' };
+  const options = { credentials, region: 'eu-west-1', service: 'dynamodb', sha256 };
+  const expected = await new SmithySignatureV4(options).sign(request, { signingDate });
+  const actual = await new SignatureV4(options).sign(request, { signingDate });
+  assert.deepEqual(actual.headers, expected.headers);
+});
+
+test('SignatureV4.presign reads the X-Amz-* parameters back when the core cut the URI at a # in the path', async () => {
+  const signer = new SignatureV4({ credentials, region: 'us-west-2', service: 's3', sha256, uriEscapePath: false });
+  const actual = await signer.presign(httpRequest({ method: 'GET', path: '/a#b', body: undefined }), { signingDate, expiresIn: 900 });
+  assert.equal(actual.query['X-Amz-Algorithm'], 'AWS4-HMAC-SHA256');
+  assert.match(actual.query['X-Amz-Signature'], /^[0-9a-f]{64}$/);
+});
+
 test('SignatureV4 accepts credential and region providers', async () => {
   const signer = new SignatureV4({ credentials: async () => credentials, region: async () => 'eu-west-1', service: 'dynamodb', sha256 });
   const expected = await new SmithySignatureV4({ credentials, region: 'eu-west-1', service: 'dynamodb', sha256 }).sign(httpRequest({}), { signingDate });
