@@ -84,8 +84,7 @@ impl HeaderSet {
     }
 
     /// Sorts by name; repeated names keep the order they were sent in (names are appended in
-    /// that order, so their offsets break ties). An unstable sort, the one the query uses too:
-    /// one sort in the wasm instead of two.
+    /// that order, so their offsets break ties, and an unstable sort is enough).
     pub(crate) fn sort(&mut self) {
         let HeaderSet { names, entries } = self;
         entries.sort_unstable_by(|a, b| {
