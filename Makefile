@@ -68,7 +68,7 @@ SUITE = $(shell $(CARGO) metadata --format-version 1 --locked | python3 -c 'impo
 ## presigned GET with curl; then an AWS suite case explained
 demo: toolchain servers
 	$(CARGO) build --locked -q -p sigv4-cli
-	host-example/demo.sh
+	crates/cli/demo.sh
 	@echo "== sigv4 sign --case <aws-signing-test-suite>/v4/get-vanilla-with-session-token --explain"
 	@$(SIGV4) sign --case "$(SUITE)/get-vanilla-with-session-token" --explain
 	@echo "== the same request presigned: --location query --json"

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // sigv4 sign --case DIR [--location header|query] [--json]: the signing-case contract of the Rust
-// CLI (host-example; case format in crates/case/src/case.rs), signed by this package's wasm.
+// CLI (crates/cli; case format in crates/case/src/case.rs), signed by this package's wasm.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 // `sigv4 sign --case DIR --location header|query --json` over every suite case, compared like
-// host-example/tests/cli_contract.rs compares the Rust CLI; and its errors.
+// crates/cli/tests/cli_contract.rs compares the Rust CLI; and its errors.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -65,7 +65,7 @@ test('AwsClient.fetch PUT and GET S3 objects on moto; a tampered request is refu
   const s3 = new AwsClient({ ...keys, service: 's3', region, retries: 0 });
   const bucket = `${moto.url}/js-bucket`;
   assert.equal((await s3.fetch(bucket, { method: 'PUT' })).status, 200);
-  // Keys moto can verify (see host-example/tests/e2e_servers.rs: it rebuilds URLs from decoded paths).
+  // Keys moto can verify (see crates/cli/tests/e2e_servers.rs: it rebuilds URLs from decoded paths).
   for (const key of ['plain.txt', 'a%20b.txt', 'at@home', 'dir/sub/file']) {
     const put = await s3.fetch(`${bucket}/${key}`, { method: 'PUT', body: `body of ${key}` });
     assert.equal(put.status, 200, `PUT ${key}: ${await put.text()}`);

@@ -3,7 +3,7 @@
 # WebAssembly component) against moto with signature checking on, and s3s-fs for presigned URLs.
 # Everything runs on 127.0.0.1 with free ports and is stopped at the end.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 SIGV4=${SIGV4:-target/debug/sigv4}
 MOTO=.tools/venv/bin/moto_server

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn tools() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools")
 }
 
 pub fn free_port() -> u16 {
