@@ -34,7 +34,14 @@
 //! ```
 //!
 //! Guarantees: no `unsafe`, no panics on any input (bad input is an [`Error`] naming the field),
-//! secrets never in `Debug` output and zeroized on drop, signatures compared in constant time.
+//! secrets never in `Debug` output, signatures compared in constant time. Zeroized on drop: the
+//! secret key and session token held by [`Credentials`], the signer's cached copy of the secret,
+//! `"AWS4" + secret`, the derived keys and the keyed HMAC states. Not zeroized: the session
+//! token's copies in a [`Signer`]'s reused buffers (the canonical request, the presigning
+//! parameters and the canonical query, with the hashing prefix's copy of the canonical request:
+//! kept after the call, overwritten only as far as a later one writes, freed unzeroed with the
+//! signer), any buffer's old allocation when it grows, stack temporaries, and the values a call
+//! returns ([`Signed`], [`Explained`]) or borrows (the request's headers).
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code, unused_must_use)]
 #![deny(missing_docs, unreachable_pub, unused_qualifications)]
