@@ -40,7 +40,8 @@ fn request_headers() -> Result<HeaderMap, String> {
     let mut data = std::ptr::null_mut();
     let mut size = 0;
     // SAFETY: the host writes a pointer to `size` bytes it allocated with this module's
-    // allocator (the SDK's `malloc`: a `Vec<u8>` of that capacity, forgotten), or null.
+    // allocator (the SDK's `malloc`: a `Vec<u8>` of that capacity, forgotten), or null. That is
+    // proxy-wasm 0.2.5's `malloc`, which Cargo.toml pins exactly for this reason.
     let bytes = unsafe {
         match proxy_get_header_map_pairs(MapType::HttpRequestHeaders as u32, &mut data, &mut size) {
             0 if data.is_null() => Vec::new(),
