@@ -49,7 +49,7 @@ iam() {
 iam 'Action=CreateUser&UserName=demo-agent&Version=2010-05-08' | xml Arn
 iam 'Action=CreateAccessKey&UserName=demo-agent&Version=2010-05-08' >"$work/key.xml"
 policy=$(python3 -c 'import json, urllib.parse; print(urllib.parse.quote(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})))')
-iam "Action=PutUserPolicy&UserName=demo-agent&PolicyName=all&PolicyDocument=$policy&Version=2010-05-08" | head -1
+iam "Action=PutUserPolicy&UserName=demo-agent&PolicyName=all&PolicyDocument=$policy&Version=2010-05-08" >/dev/null && echo "policy attached"
 access_key_id=$(xml AccessKeyId <"$work/key.xml")
 secret=$(xml SecretAccessKey <"$work/key.xml")
 
@@ -64,10 +64,10 @@ step "whoami: STS GetCallerIdentity, signed and sent by the agent component (was
 "$SIGV4" whoami --endpoint-url "$moto/"
 
 step "S3 through the agent component: create a bucket, PUT an object whose key has a space, GET it back"
-"$SIGV4" send -X PUT --service s3 "$moto/demo-bucket" | head -1
-"$SIGV4" send -X PUT -H 'content-type: application/octet-stream' -d 'hello from the component' \
+"$SIGV4" send -i -X PUT --service s3 "$moto/demo-bucket" | head -1
+"$SIGV4" send -i -X PUT -H 'content-type: application/octet-stream' -d 'hello from the component' \
   --service s3 "$moto/demo-bucket/notes/hello%20world.txt" | head -1
-"$SIGV4" send --service s3 "$moto/demo-bucket/notes/hello%20world.txt"
+"$SIGV4" send --service s3 "$moto/demo-bucket/notes/hello%20world.txt"; echo
 
 step "A cloud-auth proof: the signed GetCallerIdentity request as JSON, audience bound in"
 "$SIGV4" proof --endpoint-url "$moto/" --audience demo.example.com | python3 -m json.tool
@@ -88,7 +88,7 @@ mkdir -p "$work/s3/demo-bucket"
 pids+=($!)
 wait_for "$s3s_port"
 s3s="http://127.0.0.1:$s3s_port"
-"$SIGV4" send -X PUT -H 'content-type: application/octet-stream' -d 'presigned hello' \
+"$SIGV4" send -i -X PUT -H 'content-type: application/octet-stream' -d 'presigned hello' \
   --service s3 "$s3s/demo-bucket/shared%20file.txt" | head -1
 url=$("$SIGV4" presign --service s3 --unsigned-payload --expires 300 "$s3s/demo-bucket/shared%20file.txt")
 echo "$url"

@@ -2,7 +2,7 @@
 //! and sending them through the agent component's wasi:http.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sigv4_host::agent::{
@@ -68,14 +68,19 @@ pub fn infer_service_region(url: &str) -> (Option<String>, Option<String>) {
 /// for `send`.
 pub struct Client {
     credentials: Arc<CredentialsCache>,
-    /// The region from the environment, profile or IMDS, when the URL does not say.
-    default_region: Option<String>,
+    /// The environment the chain was made from, for the region.
+    env: HashMap<String, String>,
+    /// The region from the environment, profile or IMDS, looked up only when neither the caller
+    /// nor the URL gives one (IMDS costs a second's timeout off EC2), then kept.
+    default_region: OnceLock<Option<String>>,
 }
 
 /// An HTTP answer.
 pub struct Response {
     /// The status code.
     pub status: u16,
+    /// The headers, as received.
+    pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
 }
@@ -83,12 +88,18 @@ pub struct Response {
 impl Client {
     /// The default credential chain and region of the process environment.
     pub fn from_env() -> Self {
-        let env: HashMap<String, String> = std::env::vars().collect();
+        Client::from_vars(std::env::vars().collect())
+    }
+
+    /// The default credential chain and region of these environment variables (the process's,
+    /// with `AWS_PROFILE` set by `--profile`).
+    pub fn from_vars(env: HashMap<String, String>) -> Self {
         Client {
             credentials: Arc::new(CredentialsCache::new(Box::new(credentials::default_chain(
                 &env,
             )))),
-            default_region: credentials::resolve_region(&env),
+            env,
+            default_region: OnceLock::new(),
         }
     }
 
@@ -154,6 +165,11 @@ impl Client {
             .map_err(|e| format!("{} {}: {e}", request.method, request.url))?;
         Ok(Response {
             status: response.status,
+            headers: response
+                .headers
+                .into_iter()
+                .map(|h| (h.name, h.value))
+                .collect(),
             body: response.body,
         })
     }
@@ -173,7 +189,13 @@ impl Client {
         let region = region
             .map(String::from)
             .or(inferred_region)
-            .or_else(|| self.default_region.clone())
+            .or_else(|| {
+                let env = &self.env;
+                let region = self
+                    .default_region
+                    .get_or_init(|| credentials::resolve_region(env));
+                region.clone()
+            })
             .ok_or("no region: give --region or set AWS_REGION")?;
         let settings = if service == "s3" {
             Settings::s3()

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::UNIX_EPOCH;
 
@@ -21,30 +21,20 @@ use sigv4_host::{Explained, Location, SignerComponent};
     about = "Sign AWS requests with Signature Version 4"
 )]
 struct Cli {
+    /// The profile of the shared config and credentials files that credentials and the region
+    /// come from, as AWS_PROFILE sets it (any verb).
+    #[arg(long, global = true, value_name = "NAME")]
+    profile: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Sign a request described by a case directory (context.json + request.txt, the layout of
-    /// the AWS signing test suite).
-    Sign {
-        /// The case directory.
-        #[arg(long, value_name = "DIR")]
-        case: PathBuf,
-        /// Where the signature goes: an Authorization header or a presigned URL.
-        #[arg(long, value_enum, default_value = "header")]
-        location: LocationArg,
-        /// Print one JSON object: canonical_request, string_to_sign, signature, and
-        /// authorization + headers (header) or url (query).
-        #[arg(long, conflicts_with = "explain")]
-        json: bool,
-        /// Print the canonical request and string to sign for a human (to compare with a
-        /// SignatureDoesNotMatch answer).
-        #[arg(long)]
-        explain: bool,
-    },
+    /// Sign a request given on the command line (URL, -X, -H, -d; credentials from the chain)
+    /// and print JSON or a curl command; or sign a case directory (context.json + request.txt,
+    /// the layout of the AWS signing test suite) with its own credentials and time.
+    Sign(SignArgs),
     /// Show how a request is signed: canonical request, string to sign, headers.
     Explain(RequestArgs),
     /// Print a presigned URL.
@@ -55,8 +45,8 @@ enum Command {
         #[command(flatten)]
         request: RequestArgs,
     },
-    /// Sign and send a request (like curl); print the status and the body.
-    Send(RequestArgs),
+    /// Sign and send a request (like curl): the body on stdout; exit 22 on a status >= 400.
+    Send(SendArgs),
     /// Who the credentials belong to (STS GetCallerIdentity).
     Whoami(StsArgs),
     /// A signed STS GetCallerIdentity request as JSON (Vault's AWS IAM login fields, base64), for
@@ -81,14 +71,68 @@ enum Command {
     },
 }
 
+/// `sign`: a request on the command line, or a case directory.
+#[derive(Args)]
+struct SignArgs {
+    /// The case directory (instead of a URL).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["url", "curl"])]
+    case: Option<PathBuf>,
+    /// The URL (path and query as sent on the wire).
+    #[arg(required_unless_present = "case")]
+    url: Option<String>,
+    #[command(flatten)]
+    request: RequestOptions,
+    /// Where the signature goes: an Authorization header or a presigned URL.
+    #[arg(long, value_enum, default_value = "header")]
+    location: LocationArg,
+    /// The presigned URL's lifetime in seconds (1..=604800), with `--location query` and a URL.
+    #[arg(long, default_value_t = 3600)]
+    expires: u64,
+    /// Print one JSON object: canonical_request, string_to_sign, signature, and
+    /// authorization + headers (header) or url (query). The default with a URL.
+    #[arg(long, conflicts_with_all = ["explain", "curl"])]
+    json: bool,
+    /// Print the canonical request and string to sign for a human (to compare with a
+    /// SignatureDoesNotMatch answer).
+    #[arg(long, conflicts_with = "curl")]
+    explain: bool,
+    /// Print a curl command (shell-quoted) that sends the signed request: its headers, the
+    /// signed ones and the body.
+    #[arg(long)]
+    curl: bool,
+}
+
+/// `send`: the request, and what to print of the answer (as curl does).
+#[derive(Args)]
+struct SendArgs {
+    #[command(flatten)]
+    request: RequestArgs,
+    /// Print the status line and the response headers before the body (curl -i).
+    #[arg(short = 'i', long)]
+    include: bool,
+    /// Print the status line and the response headers on stderr.
+    #[arg(short = 'v', long)]
+    verbose: bool,
+    /// Write what would go to stdout to FILE instead.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
 /// A request on the command line.
 #[derive(Args)]
 struct RequestArgs {
     /// The URL (path and query as sent on the wire).
     url: String,
-    /// The method.
-    #[arg(short = 'X', long, default_value = "GET")]
-    method: String,
+    #[command(flatten)]
+    options: RequestOptions,
+}
+
+/// A request's parts but its URL.
+#[derive(Args)]
+struct RequestOptions {
+    /// The method (default GET).
+    #[arg(short = 'X', long)]
+    method: Option<String>,
     /// A header, `Name: value` (repeatable).
     #[arg(short = 'H', long = "header")]
     headers: Vec<String>,
@@ -125,27 +169,34 @@ enum LocationArg {
     Query,
 }
 
+/// The exit status of an HTTP answer >= 400, as `curl --fail` has it.
+const HTTP_ERROR: u8 = 22;
+
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
-        Command::Sign {
-            case,
-            location,
-            json,
-            explain,
-        } => sign_case_command(&case, location, json, explain),
-        Command::Credentials { json } => return show_credentials(json),
-        Command::Explain(args) => {
-            signed(&args, Location::Headers).map(|(_, out)| print!("{}", to_text(&out)))
-        }
-        Command::Presign { expires, request } => signed(&request, Location::Query(expires))
-            .map(|(_, out)| println!("{}", out.signed.url.unwrap_or_default())),
-        Command::Send(args) => send_command(&args),
-        Command::Whoami(sts) => whoami(&sts),
+    let cli = Cli::parse();
+    let env = environment(cli.profile.as_deref());
+    let result = match cli.command {
+        Command::Sign(args) => sign_command(&args, env),
+        Command::Credentials { json } => return show_credentials(json, &env),
+        Command::Explain(args) => signed(&args.url, &args.options, env, Location::Headers)
+            .map(|(_, out)| print!("{}", to_text(&out))),
+        Command::Presign { expires, request } => signed(
+            &request.url,
+            &request.options,
+            env,
+            Location::Query(expires),
+        )
+        .map(|(_, out)| println!("{}", out.signed.url.unwrap_or_default())),
+        Command::Send(args) => match send_command(&args, env) {
+            Ok(code) => return code,
+            Err(message) => Err(message),
+        },
+        Command::Whoami(sts) => whoami(&sts, env),
         Command::Proof {
             audience,
             audience_header,
             sts,
-        } => proof(&sts, audience.as_deref(), &audience_header),
+        } => proof(&sts, audience.as_deref(), &audience_header, env),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -156,8 +207,94 @@ fn main() -> ExitCode {
     }
 }
 
+/// The process environment, with `AWS_PROFILE` set to `--profile` when given: the credential
+/// chain and the region read the profile from there.
+fn environment(profile: Option<&str>) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = std::env::vars().collect();
+    if let Some(profile) = profile {
+        env.insert("AWS_PROFILE".into(), profile.into());
+    }
+    env
+}
+
+fn sign_command(args: &SignArgs, env: HashMap<String, String>) -> Result<(), String> {
+    let Some(url) = &args.url else {
+        if args.request.given() {
+            return Err("--case signs the case's own request: -X, -H, -d, --service, --region and --unsigned-payload go with a URL".into());
+        }
+        let case = args.case.as_deref().unwrap_or(Path::new(""));
+        return sign_case_command(case, args.location, args.json, args.explain);
+    };
+    let location = match args.location {
+        LocationArg::Header => Location::Headers,
+        LocationArg::Query => Location::Query(args.expires),
+    };
+    let (request, out) = signed(url, &args.request, env, location)?;
+    if args.curl {
+        println!(
+            "{}",
+            curl_command(&request, args.request.data.as_deref(), &out)
+        );
+    } else if args.explain {
+        print!("{}", to_text(&out));
+    } else {
+        println!("{}", to_json(&out));
+    }
+    Ok(())
+}
+
+/// A curl command line that sends `request` as signed in `out`: the request's headers (but those
+/// the signature replaces), the signed ones, and the body as `-d` gave it (`@file` or text), all
+/// shell-quoted.
+fn curl_command(request: &HttpRequest, data: Option<&str>, out: &Explained) -> String {
+    let url = out.signed.url.as_deref().unwrap_or(&request.url);
+    let mut words = vec!["curl".to_string(), "-X".into(), request.method.clone()];
+    // curl would otherwise expand `[]{}` globs and remove dot segments from the path.
+    if url.contains(['[', ']', '{', '}']) {
+        words.push("--globoff".into());
+    }
+    if url.contains("/.") {
+        words.push("--path-as-is".into());
+    }
+    let signed = &out.signed.headers;
+    let own = request
+        .headers
+        .iter()
+        .filter(|(name, _)| !signed.iter().any(|h| h.name.eq_ignore_ascii_case(name)))
+        .map(|(name, value)| (name, value));
+    for (name, value) in own.chain(signed.iter().map(|h| (&h.name, &h.value))) {
+        words.push("-H".into());
+        // `Name:` with nothing after it makes curl drop the header; `Name;` sends it empty.
+        words.push(if value.is_empty() {
+            format!("{name};")
+        } else {
+            format!("{name}: {value}")
+        });
+    }
+    if let Some(data) = data {
+        words.push("--data-binary".into());
+        words.push(data.into());
+    }
+    words.push(url.into());
+    words
+        .iter()
+        .map(|w| shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `word` as one POSIX shell word: as is when every byte is safe, else in single quotes.
+fn shell_quote(word: &str) -> String {
+    let safe = |b: u8| b.is_ascii_alphanumeric() || b"-_./:@%+,".contains(&b);
+    if !word.is_empty() && word.bytes().all(safe) {
+        word.into()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 fn sign_case_command(
-    case: &std::path::Path,
+    case: &Path,
     location: LocationArg,
     json: bool,
     explain: bool,
@@ -182,7 +319,19 @@ fn sign_case_command(
     Ok(())
 }
 
-fn http_request(args: &RequestArgs) -> Result<HttpRequest, String> {
+impl RequestOptions {
+    /// Whether any option was given.
+    fn given(&self) -> bool {
+        self.method.is_some()
+            || !self.headers.is_empty()
+            || self.data.is_some()
+            || self.service.is_some()
+            || self.region.is_some()
+            || self.unsigned_payload
+    }
+}
+
+fn http_request(url: &str, args: &RequestOptions) -> Result<HttpRequest, String> {
     let headers = args
         .headers
         .iter()
@@ -200,16 +349,21 @@ fn http_request(args: &RequestArgs) -> Result<HttpRequest, String> {
         None => Vec::new(),
     };
     Ok(HttpRequest {
-        method: args.method.clone(),
-        url: args.url.clone(),
+        method: args.method.clone().unwrap_or_else(|| "GET".into()),
+        url: url.into(),
         headers,
         body,
     })
 }
 
-fn signed(args: &RequestArgs, location: Location) -> Result<(HttpRequest, Explained), String> {
-    let request = http_request(args)?;
-    let client = Client::from_env();
+fn signed(
+    url: &str,
+    args: &RequestOptions,
+    env: HashMap<String, String>,
+    location: Location,
+) -> Result<(HttpRequest, Explained), String> {
+    let request = http_request(url, args)?;
+    let client = Client::from_vars(env);
     let out = client.sign(
         &request,
         args.service.as_deref(),
@@ -220,32 +374,94 @@ fn signed(args: &RequestArgs, location: Location) -> Result<(HttpRequest, Explai
     Ok((request, out))
 }
 
-fn send_command(args: &RequestArgs) -> Result<(), String> {
-    let request = http_request(args)?;
-    let response = Client::from_env().send(
+/// Sends the request; writes the body (after the status line and headers with `-i`) to stdout
+/// or `-o FILE`, and nothing else, so `sigv4 send URL > file` keeps the body intact.
+fn send_command(args: &SendArgs, env: HashMap<String, String>) -> Result<ExitCode, String> {
+    let options = &args.request.options;
+    let request = http_request(&args.request.url, options)?;
+    let response = Client::from_vars(env).send(
         &request,
-        args.service.as_deref(),
-        args.region.as_deref(),
-        args.unsigned_payload,
+        options.service.as_deref(),
+        options.region.as_deref(),
+        options.unsigned_payload,
     )?;
-    // A closed pipe (`| head`) is not an error worth a panic.
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "HTTP {}", response.status);
-    let _ = stdout.write_all(&response.body);
-    let _ = writeln!(stdout);
-    if response.status >= 400 {
-        return Err(format!("the service answered {}", response.status));
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\n",
+        response.status,
+        reason(response.status)
+    );
+    for (name, value) in &response.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
-    Ok(())
+    head.push_str("\r\n");
+    if args.verbose {
+        eprint!("{head}");
+    }
+    let mut out = Vec::with_capacity(head.len() + response.body.len());
+    if args.include {
+        out.extend_from_slice(head.as_bytes());
+    }
+    out.extend_from_slice(&response.body);
+    match &args.output {
+        Some(file) => std::fs::write(file, &out).map_err(|e| format!("{}: {e}", file.display()))?,
+        None => {
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(&out);
+            let _ = stdout.flush();
+        }
+    }
+    if response.status >= 400 {
+        eprintln!(
+            "sigv4: {} {}: the service answered {} {}",
+            request.method,
+            request.url,
+            response.status,
+            reason(response.status)
+        );
+        return Ok(ExitCode::from(HTTP_ERROR));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The reason phrase of a status (wasi:http gives only the code), empty when not a common one.
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        412 => "Precondition Failed",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
 }
 
 /// STS GetCallerIdentity: the request `whoami` sends and `proof` serializes, and its region.
-fn caller_identity(sts: &StsArgs, extra_headers: Vec<(String, String)>) -> (HttpRequest, String) {
-    let env: HashMap<String, String> = std::env::vars().collect();
+fn caller_identity(
+    sts: &StsArgs,
+    extra_headers: Vec<(String, String)>,
+    env: &HashMap<String, String>,
+) -> (HttpRequest, String) {
     let region = sts
         .region
         .clone()
-        .or_else(|| credentials::resolve_region(&env))
+        .or_else(|| credentials::resolve_region(env))
         .unwrap_or_else(|| "us-east-1".into());
     let url = sts
         .endpoint_url
@@ -266,9 +482,9 @@ fn caller_identity(sts: &StsArgs, extra_headers: Vec<(String, String)>) -> (Http
 }
 
 /// GetCallerIdentity signed and sent by the agent component.
-fn whoami(sts: &StsArgs) -> Result<(), String> {
-    let (request, region) = caller_identity(sts, Vec::new());
-    let response = Client::from_env().send(&request, Some("sts"), Some(&region), false)?;
+fn whoami(sts: &StsArgs, env: HashMap<String, String>) -> Result<(), String> {
+    let (request, region) = caller_identity(sts, Vec::new(), &env);
+    let response = Client::from_vars(env).send(&request, Some("sts"), Some(&region), false)?;
     let body = String::from_utf8_lossy(&response.body);
     if response.status != 200 {
         return Err(format!("STS answered {}: {body}", response.status));
@@ -280,12 +496,17 @@ fn whoami(sts: &StsArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn proof(sts: &StsArgs, audience: Option<&str>, audience_header: &str) -> Result<(), String> {
+fn proof(
+    sts: &StsArgs,
+    audience: Option<&str>,
+    audience_header: &str,
+    env: HashMap<String, String>,
+) -> Result<(), String> {
     let extra = audience
         .map(|a| vec![(audience_header.to_string(), a.to_string())])
         .unwrap_or_default();
-    let (request, region) = caller_identity(sts, extra);
-    let out = Client::from_env().sign(
+    let (request, region) = caller_identity(sts, extra, &env);
+    let out = Client::from_vars(env).sign(
         &request,
         Some("sts"),
         Some(&region),
@@ -308,9 +529,8 @@ fn proof(sts: &StsArgs, audience: Option<&str>, audience_header: &str) -> Result
     Ok(())
 }
 
-fn show_credentials(json: bool) -> ExitCode {
-    let env: HashMap<String, String> = std::env::vars().collect();
-    let chain = credentials::default_chain(&env);
+fn show_credentials(json: bool, env: &HashMap<String, String>) -> ExitCode {
+    let chain = credentials::default_chain(env);
     let found = match chain.resolve() {
         Ok(found) => found,
         Err(error) => {
@@ -325,7 +545,7 @@ fn show_credentials(json: bool) -> ExitCode {
             |t| String::from_utf8_lossy(&t.rfc3339()).into_owned(),
         )
     });
-    let region = credentials::resolve_region(&env);
+    let region = credentials::resolve_region(env);
     if json {
         let out = serde_json::json!({
             "provider": found.provider,
