@@ -1,17 +1,17 @@
 //! ECS and EKS container credentials: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (on
 //! `http://169.254.170.2`) or `AWS_CONTAINER_CREDENTIALS_FULL_URI`, with the authorization token
-//! from `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
+//! from `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or `AWS_CONTAINER_AUTHORIZATION_TOKEN`. The URL
+//! checks, the token's and the document are `sigv4-credentials`'; this reads the file and calls.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use sigv4_credentials::container::{self, ContainerError, TokenSource};
+use sigv4_credentials::document::parse_endpoint_document;
 use zeroize::Zeroizing;
 
 use super::http::{agent, call};
-use super::imds::credentials_document;
 use super::{AwsCredentials, Provider, ProviderError};
-
-const ECS_ENDPOINT: &str = "http://169.254.170.2";
 
 /// Credentials from the container credentials endpoint.
 pub struct ContainerProvider {
@@ -29,61 +29,31 @@ impl ContainerProvider {
     }
 
     fn url(&self) -> Result<String, ProviderError> {
-        let get = |name: &str| self.env.get(name).filter(|v| !v.is_empty());
-        if let Some(relative) = get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
-            return Ok(format!("{ECS_ENDPOINT}{relative}"));
+        match container::endpoint(&self.env) {
+            Ok(url) => Ok(url.into()),
+            Err(ContainerError::NotConfigured) => Err(ProviderError::NotConfigured(
+                ContainerError::NotConfigured.to_string(),
+            )),
+            Err(error) => Err(ProviderError::Failed(error.to_string())),
         }
-        let Some(full) = get("AWS_CONTAINER_CREDENTIALS_FULL_URI") else {
-            return Err(ProviderError::NotConfigured(
-                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set".into(),
-            ));
-        };
-        // Plain HTTP only to loopback or the ECS/EKS link-local endpoints, as the AWS SDKs allow.
-        let host = full
-            .strip_prefix("http://")
-            .map(|rest| rest.split(['/', '?']).next().unwrap_or_default());
-        if let Some(host) = host {
-            let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
-            let allowed = matches!(
-                name,
-                "localhost"
-                    | "127.0.0.1"
-                    | "[::1]"
-                    | "169.254.170.2"
-                    | "169.254.170.23"
-                    | "[fd00:ec2::23]"
-            ) || name.starts_with("127.");
-            if !allowed {
-                return Err(ProviderError::Failed(format!(
-                    "AWS_CONTAINER_CREDENTIALS_FULL_URI uses plain HTTP to {name}, which is neither loopback nor the ECS/EKS endpoint"
-                )));
-            }
-        } else if !full.starts_with("https://") {
-            return Err(ProviderError::Failed(
-                "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL".into(),
-            ));
-        }
-        Ok(full.clone())
     }
 
     fn authorization(&self) -> Result<Option<Zeroizing<String>>, ProviderError> {
-        if let Some(path) = self
-            .env
-            .get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
-            .filter(|p| !p.is_empty())
-        {
-            let token = std::fs::read_to_string(path).map_err(|e| {
-                ProviderError::Failed(format!(
-                    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {path}: {e}"
-                ))
-            })?;
-            return Ok(Some(Zeroizing::new(token.trim().to_string())));
+        let failed = |e: ContainerError| ProviderError::Failed(e.to_string());
+        match container::token_source(&self.env) {
+            TokenSource::None => Ok(None),
+            TokenSource::Value(token) => container::checked_token(&token).map(Some).map_err(failed),
+            TokenSource::File(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map(Zeroizing::new)
+                    .map_err(|e| {
+                        ProviderError::Failed(format!(
+                            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {path}: {e}"
+                        ))
+                    })?;
+                container::token_from_file(&text).map(Some).map_err(failed)
+            }
         }
-        Ok(self
-            .env
-            .get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
-            .cloned()
-            .map(Zeroizing::new))
     }
 }
 
@@ -105,6 +75,71 @@ impl Provider for ContainerProvider {
             return Err(failed(format!("answered {}", answer.status)));
         }
         let body = Zeroizing::new(answer.body);
-        credentials_document(&body, "Token", self.name()).map_err(failed)
+        parse_endpoint_document(body.as_bytes())
+            .map(|parsed| AwsCredentials::from_parsed(parsed, self.name()))
+            .map_err(|e| failed(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod bypass_tests {
+    use super::*;
+
+    fn url_of(name: &str, value: &str) -> Result<String, ProviderError> {
+        ContainerProvider::from_env(HashMap::from([(name.to_string(), value.to_string())])).url()
+    }
+
+    /// `http://127.evil.example/` passed the old prefix check: its host is not loopback.
+    #[test]
+    fn full_uri_host_starting_with_127_is_refused() {
+        let got = url_of(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://127.evil.example/",
+        );
+        assert!(
+            matches!(&got, Err(ProviderError::Failed(why)) if why.contains("127.evil.example")),
+            "{got:?}"
+        );
+    }
+
+    /// `http://127.0.0.1:1@evil.example/` is user `127.0.0.1`, password `1`, host evil.example.
+    #[test]
+    fn full_uri_with_userinfo_is_refused() {
+        let got = url_of(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://127.0.0.1:1@evil.example/",
+        );
+        assert!(
+            matches!(&got, Err(ProviderError::Failed(why)) if why.contains("user or password")),
+            "{got:?}"
+        );
+    }
+
+    /// `@evil.example/x` after `http://169.254.170.2` makes the ECS address a user name.
+    #[test]
+    fn relative_uri_not_starting_with_a_slash_is_refused() {
+        let got = url_of("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "@evil.example/x");
+        assert!(
+            matches!(&got, Err(ProviderError::Failed(why)) if why.contains("does not start with '/'")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn allowed_urls_are_kept() {
+        assert_eq!(
+            url_of(
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "/v2/credentials/x"
+            ),
+            Ok("http://169.254.170.2/v2/credentials/x".into())
+        );
+        assert_eq!(
+            url_of(
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "http://127.0.0.1:8080/c"
+            ),
+            Ok("http://127.0.0.1:8080/c".into())
+        );
     }
 }

@@ -1,5 +1,9 @@
 //! Credentials the host supplies to the component, found the way the AWS CLI finds them: a chain
 //! of providers tried in order, behind a cache that refreshes ahead of expiry.
+//!
+//! This module does the I/O (files, processes, HTTP, threads, the clock); every rule (the
+//! documents, the IMDSv2 handshake, the container endpoint's checks, profile resolution, the
+//! refresh policy) is `sigv4-credentials`', which the Envoy filter drives too.
 
 mod cache;
 mod chain;
@@ -11,22 +15,23 @@ mod provider;
 mod sts;
 
 use std::fmt;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use sigv4_credentials::ParsedCredentials;
 use zeroize::Zeroizing;
-
-use provider::parse_time;
 
 pub use cache::CredentialsCache;
 pub use chain::{ChainError, ProviderChain};
 pub use container::ContainerProvider;
 pub use imds::ImdsProvider;
-pub use profile::{ProfileFiles, ProfileSection};
+pub use profile::load_profile_files;
 pub use provider::{
     CredentialProcessProvider, EnvironmentProvider, ProfileProvider, Provider, ProviderError,
     StaticProvider,
 };
-pub use sts::{AssumeRoleProvider, StsEndpoint, WebIdentityProvider, xml_text};
+pub use sigv4_credentials::document::xml_text;
+pub use sigv4_credentials::profile::{ProfileFiles, ProfileSection};
+pub use sts::{AssumeRoleProvider, StsEndpoint, WebIdentityProvider};
 
 /// AWS credentials with where they came from and when they expire. The secret and the token
 /// are zeroized on drop and never shown by `Debug`.
@@ -48,6 +53,22 @@ impl AwsCredentials {
     /// Whether these credentials are expired at `now`.
     pub fn expired_at(&self, now: SystemTime) -> bool {
         self.expiration.is_some_and(|expiration| expiration <= now)
+    }
+
+    /// Parsed credentials, as `provider` gave them.
+    pub fn from_parsed(parsed: ParsedCredentials, provider: &'static str) -> Self {
+        AwsCredentials {
+            access_key_id: parsed.access_key_id,
+            secret_access_key: parsed.secret_access_key,
+            session_token: parsed.session_token,
+            expiration: parsed.expiration.map(from_unix_seconds),
+            provider,
+        }
+    }
+
+    /// The expiration in unix seconds (as the refresh policy takes it).
+    pub(crate) fn expiration_unix_seconds(&self) -> Option<u64> {
+        self.expiration.map(unix_seconds)
     }
 
     /// The component's credentials record.
@@ -104,10 +125,26 @@ fn resolve_region_without_imds(env: &std::collections::HashMap<String, String>) 
         return Some(region.clone());
     }
     let profile = env.get("AWS_PROFILE").map_or("default", String::as_str);
-    ProfileFiles::load(env)
+    load_profile_files(env)
         .profile(profile)
         .and_then(|p| p.get("region"))
         .cloned()
+}
+
+/// A unix time in seconds as a `SystemTime`.
+pub(crate) fn from_unix_seconds(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// A `SystemTime` in unix seconds (0 before the epoch).
+pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// A `SystemTime` in unix milliseconds (0 before the epoch).
+pub(crate) fn unix_millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

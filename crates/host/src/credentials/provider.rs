@@ -2,9 +2,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
+use sigv4_credentials::document;
+use sigv4_credentials::profile::{self, Source};
 use zeroize::Zeroizing;
 
 use super::{AssumeRoleProvider, AwsCredentials, ProfileFiles, StsEndpoint, WebIdentityProvider};
@@ -88,8 +92,9 @@ impl Provider for EnvironmentProvider {
     }
 }
 
-/// A profile of the shared files (`AWS_PROFILE`, default `default`): static keys, or a
-/// `credential_process`.
+/// A profile of the shared files (`AWS_PROFILE`, default `default`), resolved as botocore
+/// resolves it (`sigv4_credentials::profile::resolve`): static keys, `credential_process`, web
+/// identity, or roles assumed from a `source_profile` or `credential_source`.
 pub struct ProfileProvider {
     files: ProfileFiles,
     profile: String,
@@ -105,7 +110,7 @@ impl ProfileProvider {
             .cloned()
             .unwrap_or_else(|| "default".into());
         ProfileProvider {
-            files: ProfileFiles::load(env),
+            files: super::load_profile_files(env),
             profile,
             env: env.clone(),
         }
@@ -133,111 +138,114 @@ impl Provider for ProfileProvider {
     }
 
     fn provide(&self) -> Result<AwsCredentials, ProviderError> {
-        let name = &self.profile;
-        let Some(section) = self.files.profile(name) else {
-            return Err(ProviderError::NotConfigured(format!(
-                "no profile [{name}] in the config or credentials file"
-            )));
-        };
-        if let (Some(access_key_id), Some(secret)) = (
-            section.get("aws_access_key_id"),
-            section.get("aws_secret_access_key"),
-        ) {
-            return Ok(AwsCredentials {
-                access_key_id: access_key_id.clone(),
-                secret_access_key: Zeroizing::new(secret.clone()),
-                session_token: section
-                    .get("aws_session_token")
-                    .cloned()
-                    .map(Zeroizing::new),
-                expiration: None,
-                provider: self.name(),
-            });
-        }
-        if let Some(role_arn) = section.get("role_arn") {
-            return self.assume_role(name, section, role_arn);
-        }
-        if let Some(command) = section.get("credential_process") {
-            return CredentialProcessProvider::new(command.clone()).provide();
-        }
-        for key in ["sso_session", "sso_start_url"] {
-            if section.contains_key(key) {
-                return Err(ProviderError::Failed(format!(
-                    "profile [{name}] uses {key}, which this host does not support yet"
-                )));
+        let plan = profile::resolve(&self.files, &self.profile).map_err(|e| {
+            if e.is_not_configured() {
+                ProviderError::NotConfigured(e.to_string())
+            } else {
+                ProviderError::Failed(e.to_string())
             }
+        })?;
+        let mut credentials = self.source(plan.source)?;
+        for role in plan.roles {
+            let region = role.region.or_else(|| self.env.get("AWS_REGION").cloned());
+            let sts = StsEndpoint::from_env(&self.env, region);
+            credentials = AssumeRoleProvider::new(
+                Box::new(StaticProvider(credentials)),
+                role.role_arn,
+                role.session_name,
+                role.external_id,
+                sts,
+            )
+            .with_duration_seconds(role.duration_seconds)
+            .provide()?;
         }
-        Err(ProviderError::NotConfigured(format!(
-            "profile [{name}] has no credentials"
-        )))
+        Ok(credentials)
     }
 }
 
 impl ProfileProvider {
-    /// `role_arn` with `web_identity_token_file`, `source_profile` or `credential_source`.
-    fn assume_role(
-        &self,
-        name: &str,
-        section: &super::ProfileSection,
-        role_arn: &str,
-    ) -> Result<AwsCredentials, ProviderError> {
-        let region = section
-            .get("region")
-            .cloned()
-            .or_else(|| self.env.get("AWS_REGION").cloned());
-        let sts = StsEndpoint::from_env(&self.env, region);
-        let session_name = section.get("role_session_name").cloned();
-        if let Some(token_file) = section.get("web_identity_token_file") {
-            return WebIdentityProvider::new(
-                token_file.clone(),
-                role_arn.into(),
-                session_name,
-                sts,
-            )
-            .provide();
-        }
-        let source: Box<dyn Provider> = if let Some(source_profile) = section.get("source_profile")
-        {
-            if source_profile == name {
-                // A profile may hold its own static keys as the source of its role.
-                let mut keys_only = self.files.clone();
-                keys_only.drop_key(name, "role_arn");
-                Box::new(ProfileProvider::new(keys_only, name).with_env(self.env.clone()))
-            } else {
-                Box::new(
-                    ProfileProvider::new(self.files.clone(), source_profile.clone())
-                        .with_env(self.env.clone()),
-                )
-            }
-        } else {
-            match section.get("credential_source").map(String::as_str) {
-                Some("Environment") => Box::new(EnvironmentProvider::new(self.env.clone())),
-                Some("Ec2InstanceMetadata") => Box::new(super::ImdsProvider::from_env(&self.env)),
-                Some("EcsContainer") => {
-                    Box::new(super::ContainerProvider::from_env(self.env.clone()))
+    /// The first credentials of a plan. Once a profile names a source, a source that gives
+    /// nothing is a failure, not a reason to try the next provider.
+    fn source(&self, source: Source) -> Result<AwsCredentials, ProviderError> {
+        let configured = |result: Result<AwsCredentials, ProviderError>, what: &str| {
+            result.map_err(|e| match e {
+                ProviderError::NotConfigured(why) | ProviderError::Failed(why) => {
+                    ProviderError::Failed(format!("{what}: {why}"))
                 }
-                other => {
-                    return Err(ProviderError::Failed(format!(
-                        "profile [{name}] has role_arn but neither source_profile, web_identity_token_file nor a known credential_source ({other:?})"
-                    )));
-                }
-            }
+            })
         };
-        let external_id = section.get("external_id").cloned();
-        AssumeRoleProvider::new(source, role_arn.into(), session_name, external_id, sts).provide()
+        match source {
+            Source::Static { credentials, .. } => {
+                Ok(AwsCredentials::from_parsed(credentials, self.name()))
+            }
+            Source::Process { command, .. } => CredentialProcessProvider::new(command).provide(),
+            Source::WebIdentity {
+                role_arn,
+                token_file,
+                session_name,
+                region,
+                ..
+            } => {
+                let region = region.or_else(|| self.env.get("AWS_REGION").cloned());
+                let sts = StsEndpoint::from_env(&self.env, region);
+                WebIdentityProvider::new(token_file, role_arn, session_name, sts).provide()
+            }
+            Source::Environment => configured(
+                EnvironmentProvider::new(self.env.clone()).provide(),
+                "credential_source Environment",
+            ),
+            Source::Ec2InstanceMetadata => configured(
+                super::ImdsProvider::from_env(&self.env).provide(),
+                "credential_source Ec2InstanceMetadata",
+            ),
+            Source::EcsContainer => configured(
+                super::ContainerProvider::from_env(self.env.clone()).provide(),
+                "credential_source EcsContainer",
+            ),
+        }
     }
 }
 
-/// `credential_process`: a command that prints the credentials as JSON (`Version` 1).
+/// How long a `credential_process` command may run unless told otherwise.
+pub const CREDENTIAL_PROCESS_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most of a command's stderr an error shows.
+const STDERR_SHOWN: usize = 4096;
+
+/// `credential_process`: a command that prints the credentials as JSON (`Version` 1), run by
+/// the shell with a timeout.
 pub struct CredentialProcessProvider {
     command: String,
+    timeout: Duration,
 }
 
 impl CredentialProcessProvider {
-    /// The command line, run by the shell.
+    /// The command line, run by the shell, killed after [`CREDENTIAL_PROCESS_TIMEOUT`].
     pub fn new(command: String) -> Self {
-        CredentialProcessProvider { command }
+        CredentialProcessProvider {
+            command,
+            timeout: CREDENTIAL_PROCESS_TIMEOUT,
+        }
     }
+
+    /// With another timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own (so that neither pipe fills while the other is
+/// read, and a timeout need not wait for either).
+fn drain(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
+    let (sender, receiver) = mpsc::channel();
+    if let Some(mut pipe) = pipe {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            let _ = sender.send(bytes);
+        });
+    }
+    receiver
 }
 
 impl Provider for CredentialProcessProvider {
@@ -247,56 +255,55 @@ impl Provider for CredentialProcessProvider {
 
     fn provide(&self) -> Result<AwsCredentials, ProviderError> {
         let failed = |why: String| ProviderError::Failed(format!("credential_process: {why}"));
-        let output = Command::new("sh")
+        let mut child = Command::new("sh")
             .arg("-c")
             .arg(&self.command)
-            .output()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .map_err(|e| failed(format!("cannot run it: {e}")))?;
-        if !output.status.success() {
-            // Its stderr may explain; its stdout may hold a secret, so it is not shown.
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            return Err(failed(format!(
-                "exited with {}: {}",
-                output.status,
-                stderr.trim()
-            )));
-        }
-        let stdout = Zeroizing::new(output.stdout);
-        let json: serde_json::Value = serde_json::from_slice(&stdout)
-            .map_err(|e| failed(format!("its output is not JSON ({e})")))?;
-        if json["Version"] != 1 {
-            return Err(failed("its output must have \"Version\": 1".into()));
-        }
-        let text = |key: &str| json[key].as_str().map(String::from);
-        let (Some(access_key_id), Some(secret)) = (text("AccessKeyId"), text("SecretAccessKey"))
-        else {
-            return Err(failed(
-                "its output lacks AccessKeyId or SecretAccessKey".into(),
-            ));
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        let deadline = Instant::now() + self.timeout;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let stderr = stderr.recv_timeout(Duration::from_millis(100));
+                    return Err(failed(format!(
+                        "did not finish within {:?}{}",
+                        self.timeout,
+                        shown(&stderr.unwrap_or_default())
+                    )));
+                }
+                Err(e) => return Err(failed(format!("waiting for it: {e}"))),
+            }
         };
-        let expiration = match text("Expiration") {
-            Some(when) => Some(
-                parse_time(&when)
-                    .ok_or_else(|| failed(format!("Expiration {when:?} is not RFC 3339")))?,
-            ),
-            None => None,
-        };
-        Ok(AwsCredentials {
-            access_key_id,
-            secret_access_key: Zeroizing::new(secret),
-            session_token: text("SessionToken").map(Zeroizing::new),
-            expiration,
-            provider: self.name(),
-        })
+        // Its stderr may explain; its stdout may hold a secret, so it is never shown.
+        let stdout = Zeroizing::new(stdout.recv().unwrap_or_default());
+        let stderr = stderr.recv().unwrap_or_default();
+        if !status.success() {
+            return Err(failed(format!("exited with {status}{}", shown(&stderr))));
+        }
+        document::parse_process_output(&stdout)
+            .map(|parsed| AwsCredentials::from_parsed(parsed, self.name()))
+            .map_err(|e| failed(format!("its output: {e}{}", shown(&stderr))))
     }
 }
 
-/// An RFC 3339 UTC time (`2024-01-01T00:00:00Z`), as AWS writes expirations.
-pub(crate) fn parse_time(text: &str) -> Option<SystemTime> {
-    let secs = sigv4_core::Timestamp::parse_rfc3339(text)
-        .ok()?
-        .unix_seconds();
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
+/// `: <stderr>` (trimmed, at most [`STDERR_SHOWN`] bytes), or nothing when it is empty.
+fn shown(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&stderr[..stderr.len().min(STDERR_SHOWN)]);
+    match text.trim() {
+        "" => String::new(),
+        text => format!(": {text}"),
+    }
 }
 
 #[cfg(test)]
@@ -351,7 +358,10 @@ mod tests {
             .provide()
             .unwrap();
         assert_eq!(got.access_key_id, "AKIDPROC");
-        assert_eq!(got.expiration, parse_time("2030-01-01T00:00:00Z"));
+        assert_eq!(
+            got.expiration,
+            Some(super::super::from_unix_seconds(1_893_456_000))
+        );
         let err = ProfileProvider::new(files.clone(), "broken")
             .provide()
             .unwrap_err();
@@ -389,6 +399,97 @@ mod tests {
         assert!(
             !shown.contains("SECRETMARKER") && !shown.contains("TOKENMARKER"),
             "{shown}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod regression_tests {
+    use super::*;
+
+    fn closed_sts() -> HashMap<String, String> {
+        HashMap::from([(
+            "AWS_ENDPOINT_URL_STS".to_string(),
+            "http://127.0.0.1:9".to_string(),
+        )])
+    }
+
+    /// botocore and the Rust SDK assume the role of a profile that also has static keys.
+    #[test]
+    fn a_profile_with_role_arn_and_static_keys_assumes_the_role() {
+        let config = "[profile both]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\naws_access_key_id = AKIDBOTH\naws_secret_access_key = S\n[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = S\n";
+        let files = ProfileFiles::parse(config, "");
+        let got = ProfileProvider::new(files, "both")
+            .with_env(closed_sts())
+            .provide();
+        assert!(
+            matches!(&got, Err(ProviderError::Failed(why)) if why.contains("STS: POST http://127.0.0.1:9/")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_source_profile_loop_is_an_error_naming_it() {
+        let config = "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n";
+        let files = ProfileFiles::parse(config, "");
+        let got = ProfileProvider::new(files, "a")
+            .with_env(closed_sts())
+            .provide();
+        assert!(
+            matches!(&got, Err(ProviderError::Failed(why)) if why.contains("a -> b -> a")),
+            "{got:?}"
+        );
+    }
+
+    /// `aws configure export-credentials --format process` writes `+00:00`.
+    #[test]
+    fn credential_process_accepts_rfc3339_offsets() {
+        let command = r#"printf '{"Version": 1, "AccessKeyId": "ASIAX", "SecretAccessKey": "S", "SessionToken": "T", "Expiration": "2030-01-01T00:00:00+00:00"}'"#;
+        let got = CredentialProcessProvider::new(command.into()).provide();
+        assert_eq!(
+            got.map(|c| c.expiration),
+            Ok(Some(super::super::from_unix_seconds(1_893_456_000)))
+        );
+    }
+
+    #[test]
+    fn credential_process_stderr_is_in_the_error_of_bad_output() {
+        let command = "echo 'token expired, run login' >&2; echo not-json";
+        let got = CredentialProcessProvider::new(command.into()).provide();
+        assert!(
+            matches!(&got, Err(ProviderError::Failed(why)) if why.contains("token expired, run login")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_profile_that_is_its_own_source_profile_assumes_its_role_with_its_keys() {
+        let config = "[profile me]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = me\naws_access_key_id = AKIDME\naws_secret_access_key = S\n";
+        let files = ProfileFiles::parse(config, "");
+        let got = ProfileProvider::new(files, "me")
+            .with_env(closed_sts())
+            .provide();
+        assert!(
+            matches!(&got, Err(ProviderError::Failed(why)) if why.contains("STS: POST http://127.0.0.1:9/")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn credential_process_is_killed_after_its_timeout_with_its_stderr() {
+        let started = Instant::now();
+        let got =
+            CredentialProcessProvider::new("echo 'waiting for MFA' >&2; exec sleep 30".into())
+                .with_timeout(Duration::from_millis(300))
+                .provide();
+        assert!(
+            matches!(&got, Err(ProviderError::Failed(why)) if why.contains("did not finish within") && why.contains("waiting for MFA")),
+            "{got:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
         );
     }
 }

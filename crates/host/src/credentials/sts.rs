@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use sigv4_credentials::document::{parse_sts_credentials, parse_sts_error};
 use zeroize::Zeroizing;
 
 use super::http::{agent, call_with_body};
-use super::{AwsCredentials, Provider, ProviderError, parse_time};
+use super::{AwsCredentials, Provider, ProviderError};
 use crate::{CallError, Header, Payload, Request, Settings, SignerComponent, SignerConfig};
 
 /// Where STS is: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, else the regional endpoint.
@@ -90,45 +91,21 @@ impl StsEndpoint {
         .map_err(failed)?;
         let text = Zeroizing::new(answer.body);
         if answer.status != 200 {
-            let code = xml_text(&text, "Code").unwrap_or("?");
-            let message = xml_text(&text, "Message").unwrap_or("");
             return Err(failed(format!(
-                "answered {}: {code} {message}",
-                answer.status
+                "answered {}: {}",
+                answer.status,
+                parse_sts_error(&text)
             )));
         }
         Ok(text)
     }
 }
 
-/// The `Credentials` element of an STS answer.
+/// The `Credentials` element of an STS answer (which must say when they expire).
 fn sts_credentials(xml: &str, provider: &'static str) -> Result<AwsCredentials, ProviderError> {
-    let failed = |why: &str| ProviderError::Failed(format!("STS: {why}"));
-    let field = |name: &str| xml_text(xml, name).map(String::from);
-    let (Some(access_key_id), Some(secret), Some(token)) = (
-        field("AccessKeyId"),
-        field("SecretAccessKey"),
-        field("SessionToken"),
-    ) else {
-        return Err(failed(
-            "the answer lacks AccessKeyId, SecretAccessKey or SessionToken",
-        ));
-    };
-    let expiration = field("Expiration").and_then(|e| parse_time(&e));
-    Ok(AwsCredentials {
-        access_key_id,
-        secret_access_key: Zeroizing::new(secret),
-        session_token: Some(Zeroizing::new(token)),
-        expiration,
-        provider,
-    })
-}
-
-/// The text of the first `<name>` element (STS answers are small and flat enough).
-pub fn xml_text<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
-    let end = xml[start..].find('<')?;
-    Some(xml[start..start + end].trim())
+    parse_sts_credentials(xml)
+        .map(|parsed| AwsCredentials::from_parsed(parsed, provider))
+        .map_err(|e| ProviderError::Failed(format!("STS: {e}")))
 }
 
 /// `AssumeRoleWithWebIdentity`: exchanges an OIDC token (from a file, re-read on each refresh,
@@ -211,6 +188,7 @@ pub struct AssumeRoleProvider {
     role_arn: String,
     session_name: String,
     external_id: Option<String>,
+    duration_seconds: Option<u32>,
     sts: StsEndpoint,
 }
 
@@ -229,8 +207,15 @@ impl AssumeRoleProvider {
             role_arn,
             session_name,
             external_id,
+            duration_seconds: None,
             sts,
         }
+    }
+
+    /// Asks for credentials that live this long (`DurationSeconds`).
+    pub fn with_duration_seconds(mut self, duration_seconds: Option<u32>) -> Self {
+        self.duration_seconds = duration_seconds;
+        self
     }
 }
 
@@ -255,6 +240,10 @@ impl Provider for AssumeRoleProvider {
         ];
         if let Some(external_id) = &self.external_id {
             form.push(("ExternalId", external_id));
+        }
+        let duration = self.duration_seconds.map(|d| d.to_string());
+        if let Some(duration) = &duration {
+            form.push(("DurationSeconds", duration));
         }
         form.push(("Version", "2011-06-15"));
         let xml = self.sts.post(&form, Some(&source))?;
@@ -299,5 +288,25 @@ mod tests {
         );
         assert!(c.expiration.is_some());
         assert!(sts_credentials("<Error/>", "assume_role").is_err());
+    }
+
+    /// An answer without a parseable Expiration became credentials that never expire.
+    #[test]
+    fn an_sts_answer_without_a_parseable_expiration_is_an_error() {
+        let missing = "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>S</SecretAccessKey><SessionToken>T</SessionToken></Credentials></AssumeRoleResult></AssumeRoleResponse>";
+        let got = sts_credentials(missing, "assume_role");
+        assert!(
+            matches!(&got, Err(ProviderError::Failed(why)) if why.contains("Expiration")),
+            "{got:?}"
+        );
+        let garbled = missing.replace(
+            "</SessionToken>",
+            "</SessionToken><Expiration>tomorrow</Expiration>",
+        );
+        let got = sts_credentials(&garbled, "assume_role");
+        assert!(
+            matches!(&got, Err(ProviderError::Failed(why)) if why.contains("tomorrow")),
+            "{got:?}"
+        );
     }
 }
