@@ -62,8 +62,8 @@ impl HeaderMatcher {
     }
 }
 
-/// Where the filter gets its credentials.
-#[derive(Debug)]
+/// Where the filter gets its credentials. `Debug` hides the container authorization token (and
+/// the inline secret, which `Credentials` hides).
 pub enum CredentialSource {
     /// Fixed credentials from the configuration.
     Inline(Credentials),
@@ -78,6 +78,32 @@ pub enum CredentialSource {
         /// The `Authorization` header value, if the endpoint wants one.
         authorization_token: Option<String>,
     },
+}
+
+impl fmt::Debug for CredentialSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialSource::Inline(credentials) => {
+                f.debug_tuple("Inline").field(credentials).finish()
+            }
+            CredentialSource::InstanceProfile(endpoint) => {
+                f.debug_tuple("InstanceProfile").field(endpoint).finish()
+            }
+            CredentialSource::Container {
+                endpoint,
+                path,
+                authorization_token,
+            } => f
+                .debug_struct("Container")
+                .field("endpoint", endpoint)
+                .field("path", path)
+                .field(
+                    "authorization_token",
+                    &authorization_token.as_ref().map(|_| "** redacted **"),
+                )
+                .finish(),
+        }
+    }
 }
 
 /// An Envoy cluster that serves credentials.
@@ -526,5 +552,25 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn debug_of_the_configuration_holds_no_token() {
+        let container = parse(
+            r#""service_name": "s3", "region": "r", "credential_provider": {"container_credential_provider": {"cluster": "ecs", "path": "/v2/credentials/abc", "authorization_token": "AUTHMARKER"}}"#,
+        )
+        .unwrap();
+        let inline = parse(
+            r#""service_name": "s3", "region": "r", "credential_provider": {"inline_credential": {"access_key_id": "AKID", "secret_access_key": "SECRETMARKER", "session_token": "TOKENMARKER"}}"#,
+        )
+        .unwrap();
+        let shown = format!(
+            "{container:?} {container:#?} {:?} {inline:?} {inline:#?}",
+            container.credentials
+        );
+        for secret in ["AUTHMARKER", "SECRETMARKER", "TOKENMARKER"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("authorization_token") && shown.contains("/v2/credentials/abc"));
     }
 }

@@ -1,21 +1,22 @@
 //! Credentials fetched over HTTP through an Envoy cluster (IMDSv2 or the container endpoint), and
-//! the cache that refreshes them ahead of expiry. No I/O here: the filter dispatches the calls
-//! these steps ask for and feeds back the answers.
+//! the cache that refreshes them ahead of expiry. No I/O here, and no rules of its own: the
+//! IMDSv2 handshake, the documents and the refresh policy are `sigv4-credentials`', which the
+//! wasmtime host drives too; the filter dispatches the calls these steps ask for and feeds back
+//! the answers.
 
-use serde::Deserialize;
-use sigv4_core::{Credentials, Timestamp};
+use std::fmt;
+
+use sigv4_core::Credentials;
+use sigv4_credentials::document::parse_endpoint_document;
+use sigv4_credentials::imds::{self, Goal, Handshake, Outcome};
+use sigv4_credentials::refresh::{Decision, RefreshState, mix, usable};
+use sigv4_credentials::{HttpAnswer, HttpRequest, ParsedCredentials, RedactedHeaders};
 
 use crate::config::{CredentialSource, Endpoint};
 
-/// Refresh this long before the credentials expire (the AWS SDKs refresh 5 minutes ahead).
-pub const REFRESH_AHEAD_SECS: u64 = 300;
-/// After a failed fetch, wait this long before the next attempt.
-pub const RETRY_AFTER_SECS: u64 = 5;
-const IMDS_TOKEN_TTL_SECS: &str = "21600";
-const IMDS_CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/";
-
-/// One HTTP call to dispatch to the credential endpoint's cluster.
-#[derive(Debug, PartialEq, Eq)]
+/// One HTTP call to dispatch to the credential endpoint's cluster. `Debug` hides the values of
+/// the token headers (`authorization`, `x-aws-ec2-metadata-token`).
+#[derive(PartialEq, Eq)]
 pub struct Call {
     /// The Envoy cluster.
     pub cluster: String,
@@ -25,6 +26,16 @@ pub struct Call {
     pub timeout_ms: u64,
 }
 
+impl fmt::Debug for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("cluster", &self.cluster)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
 /// Credentials and when they expire (unix seconds; never for credentials without expiry).
 #[derive(Debug)]
 pub struct Fetched {
@@ -32,6 +43,21 @@ pub struct Fetched {
     pub credentials: Credentials,
     /// Unix seconds at which they stop working.
     pub expires: Option<u64>,
+}
+
+impl Fetched {
+    fn from_parsed(parsed: ParsedCredentials) -> Result<Fetched, String> {
+        let credentials = Credentials::new(
+            &parsed.access_key_id,
+            &parsed.secret_access_key,
+            parsed.session_token.as_deref().map(String::as_str),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Fetched {
+            credentials,
+            expires: parsed.expiration,
+        })
+    }
 }
 
 /// What a fetch does next.
@@ -50,12 +76,8 @@ pub struct Fetch {
 }
 
 enum Stage {
-    /// IMDSv2: `PUT /latest/api/token` with a TTL.
-    ImdsToken(Endpoint),
-    /// IMDSv2: the instance role's name.
-    ImdsRole(Endpoint, String),
-    /// IMDSv2: the role's credentials.
-    ImdsCredentials,
+    /// IMDSv2 (no IMDSv1 fallback): the shared handshake, and where to send its requests.
+    Imds(Handshake, Endpoint),
     /// The container endpoint's credentials document.
     Container,
 }
@@ -74,19 +96,29 @@ fn call(endpoint: &Endpoint, method: &str, path: &str, extra: &[(&str, &str)]) -
     }
 }
 
+fn imds_call(endpoint: &Endpoint, request: &HttpRequest) -> Call {
+    let headers: Vec<(&str, &str)> = request
+        .headers
+        .iter()
+        .map(|(n, v)| (*n, v.as_str()))
+        .collect();
+    call(endpoint, request.method, &request.path, &headers)
+}
+
 impl Fetch {
     /// Starts fetching from `source`: the first call to dispatch. None for inline credentials.
     pub fn start(source: &CredentialSource) -> Option<(Fetch, Call)> {
         match source {
             CredentialSource::Inline(_) => None,
             CredentialSource::InstanceProfile(endpoint) => {
-                let ttl = [("x-aws-ec2-metadata-token-ttl-seconds", IMDS_TOKEN_TTL_SECS)];
-                let first = call(endpoint, "PUT", "/latest/api/token", &ttl);
-                let stage = Stage::ImdsToken(Endpoint {
+                let (handshake, request) = Handshake::start(Goal::Credentials, false);
+                let first = imds_call(endpoint, &request);
+                let endpoint = Endpoint {
                     cluster: endpoint.cluster.clone(),
                     authority: endpoint.authority.clone(),
                     timeout_ms: endpoint.timeout_ms,
-                });
+                };
+                let stage = Stage::Imds(handshake, endpoint);
                 Some((Fetch { stage }, first))
             }
             CredentialSource::Container {
@@ -111,99 +143,49 @@ impl Fetch {
 
     /// The answer to the last call (`status` 0 when the call failed or timed out).
     pub fn answer(&mut self, status: u32, body: &[u8]) -> Step {
-        let what = match self.stage {
-            Stage::ImdsToken(_) => "IMDSv2 token (PUT /latest/api/token)",
-            Stage::ImdsRole(..) => "IMDSv2 instance role",
-            Stage::ImdsCredentials => "IMDSv2 role credentials",
-            Stage::Container => "container credentials endpoint",
-        };
-        if status != 200 {
-            return Step::Failed(match status {
-                0 => format!("{what}: no answer (connection failed or timed out)"),
-                _ => format!("{what}: HTTP {status}"),
-            });
-        }
-        let text = String::from_utf8_lossy(body);
-        match std::mem::replace(&mut self.stage, Stage::ImdsCredentials) {
-            Stage::ImdsToken(endpoint) => {
-                let token = text.trim().to_string();
-                if token.is_empty() {
-                    return Step::Failed(format!("{what}: empty token"));
+        let status = u16::try_from(status).ok().filter(|s| *s != 0);
+        match &mut self.stage {
+            Stage::Imds(handshake, endpoint) => {
+                match handshake.answer(HttpAnswer { status, body }) {
+                    imds::Step::Send(request) => Step::Call(imds_call(endpoint, &request)),
+                    imds::Step::Done(Ok(Outcome::Credentials(parsed))) => {
+                        match Fetched::from_parsed(parsed) {
+                            Ok(fetched) => Step::Done(fetched),
+                            Err(why) => Step::Failed(format!("IMDSv2 role credentials: {why}")),
+                        }
+                    }
+                    imds::Step::Done(Ok(Outcome::Region(_))) => {
+                        Step::Failed("IMDSv2: no credentials".into())
+                    }
+                    imds::Step::Done(Err(error)) => Step::Failed(format!("IMDSv2: {error}")),
                 }
-                let next = call(
-                    &endpoint,
-                    "GET",
-                    IMDS_CREDENTIALS_PATH,
-                    &[("x-aws-ec2-metadata-token", &token)],
-                );
-                self.stage = Stage::ImdsRole(endpoint, token);
-                Step::Call(next)
             }
-            Stage::ImdsRole(endpoint, token) => {
-                let Some(role) = text.lines().map(str::trim).find(|l| !l.is_empty()) else {
-                    return Step::Failed(format!("{what}: no role attached to the instance"));
-                };
-                let path = format!("{IMDS_CREDENTIALS_PATH}{role}");
-                let next = call(
-                    &endpoint,
-                    "GET",
-                    &path,
-                    &[("x-aws-ec2-metadata-token", &token)],
-                );
-                self.stage = Stage::ImdsCredentials;
-                Step::Call(next)
+            Stage::Container => {
+                const WHAT: &str = "container credentials endpoint";
+                match status {
+                    Some(200) => match parse_endpoint_document(body)
+                        .map_err(|e| e.to_string())
+                        .and_then(Fetched::from_parsed)
+                    {
+                        Ok(fetched) => Step::Done(fetched),
+                        Err(why) => Step::Failed(format!("{WHAT}: {why}")),
+                    },
+                    Some(status) => Step::Failed(format!("{WHAT}: HTTP {status}")),
+                    None => Step::Failed(format!(
+                        "{WHAT}: no answer (connection failed or timed out)"
+                    )),
+                }
             }
-            Stage::ImdsCredentials | Stage::Container => match parse_document(body) {
-                Ok(fetched) => Step::Done(fetched),
-                Err(reason) => Step::Failed(format!("{what}: {reason}")),
-            },
         }
     }
 }
 
-/// The credentials document IMDS and the container endpoint serve.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Document {
-    code: Option<String>,
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    token: Option<String>,
-    expiration: Option<String>,
-}
-
-fn parse_document(body: &[u8]) -> Result<Fetched, String> {
-    let doc: Document =
-        serde_json::from_slice(body).map_err(|_| "the document is not JSON".to_string())?;
-    if let Some(code) = doc.code.filter(|c| c != "Success") {
-        return Err(format!("Code is {code:?}, not \"Success\""));
-    }
-    let (Some(id), Some(secret)) = (doc.access_key_id, doc.secret_access_key) else {
-        return Err("AccessKeyId or SecretAccessKey is missing".into());
-    };
-    let credentials =
-        Credentials::new(&id, &secret, doc.token.as_deref().filter(|t| !t.is_empty()))
-            .map_err(|e| e.to_string())?;
-    let expires = match doc.expiration {
-        None => None,
-        Some(text) => Some(
-            Timestamp::parse_rfc3339(&text)
-                .map_err(|_| format!("Expiration {text:?} is not RFC 3339"))?
-                .unix_seconds(),
-        ),
-    };
-    Ok(Fetched {
-        credentials,
-        expires,
-    })
-}
-
-/// The credentials in use and when to refresh them.
+/// The credentials in use and when to refresh them (times in unix milliseconds): the shared
+/// refresh policy, ahead of expiry, backing off with jitter after failures.
 #[derive(Default)]
 pub struct Cache {
     current: Option<Fetched>,
-    in_flight: bool,
-    retry_at: u64,
+    refresh: RefreshState,
     /// Why the last fetch failed, for requests that find no credentials.
     pub last_error: Option<String>,
 }
@@ -220,40 +202,37 @@ impl Cache {
         }
     }
 
-    /// The credentials to sign with at `now`: never expired ones.
-    pub fn usable(&self, now: u64) -> Option<&Credentials> {
+    /// The credentials to sign with at `now_ms`: never expired ones.
+    pub fn usable(&self, now_ms: u64) -> Option<&Credentials> {
         self.current
             .as_ref()
-            .filter(|f| f.expires.is_none_or(|at| now < at))
+            .filter(|f| usable(f.expires, now_ms))
             .map(|f| &f.credentials)
     }
 
-    /// Whether to start a fetch at `now`: none in flight, not backing off after a failure, and no
-    /// credentials or ones that expire within [`REFRESH_AHEAD_SECS`].
-    pub fn should_fetch(&self, now: u64) -> bool {
-        let stale = match &self.current {
-            None => true,
-            Some(f) => f.expires.is_some_and(|at| now + REFRESH_AHEAD_SECS >= at),
-        };
-        stale && !self.in_flight && now >= self.retry_at
+    /// Whether to start a fetch at `now_ms`: none in flight, not backing off after a failure,
+    /// and no credentials or ones inside the refresh window.
+    pub fn should_fetch(&self, now_ms: u64) -> bool {
+        let current = self.current.as_ref().map(|f| f.expires);
+        self.refresh.decide(now_ms, current) == Decision::Refresh
     }
 
     /// A fetch started.
     pub fn started(&mut self) {
-        self.in_flight = true;
+        self.refresh.started();
     }
 
     /// A fetch ended: new credentials replace the old; a failure keeps the old ones (still used
-    /// while they are valid) and backs off.
-    pub fn finished(&mut self, now: u64, result: Result<Fetched, String>) {
-        self.in_flight = false;
+    /// while they are valid) and backs off, with a jitter derived from the time.
+    pub fn finished(&mut self, now_ms: u64, result: Result<Fetched, String>) {
         match result {
             Ok(fetched) => {
+                self.refresh.succeeded();
                 self.current = Some(fetched);
                 self.last_error = None;
             }
             Err(reason) => {
-                self.retry_at = now + RETRY_AFTER_SECS;
+                self.refresh.failed(now_ms, mix(now_ms));
                 self.last_error = Some(reason);
             }
         }
@@ -263,6 +242,7 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sigv4_credentials::imds::CREDENTIALS_PATH as IMDS_CREDENTIALS_PATH;
 
     fn imds() -> CredentialSource {
         CredentialSource::InstanceProfile(Endpoint {
@@ -330,18 +310,14 @@ mod tests {
             panic!()
         };
         assert!(why.contains("timed out"), "{why}");
+        let (mut fetch, _) = Fetch::start(&imds()).unwrap();
+        let _ = fetch.answer(200, b"T");
+        let _ = fetch.answer(200, b"role");
         let doc = br#"{"Code":"AssumeRoleUnauthorizedAccess","Message":"x"}"#;
-        assert!(
-            parse_document(doc)
-                .unwrap_err()
-                .contains("AssumeRoleUnauthorizedAccess")
-        );
-        let doc = br#"{"AccessKeyId":"A","SecretAccessKey":"SECRETMARKER","Expiration":"soon"}"#;
-        let why = parse_document(doc).unwrap_err();
-        assert!(
-            why.contains("soon") && !why.contains("SECRETMARKER"),
-            "{why}"
-        );
+        let Step::Failed(why) = fetch.answer(200, doc) else {
+            panic!()
+        };
+        assert!(why.contains("AssumeRoleUnauthorizedAccess"), "{why}");
     }
 
     #[test]
@@ -364,26 +340,73 @@ mod tests {
 
     #[test]
     fn cache_refreshes_ahead_keeps_valid_credentials_and_never_serves_expired_ones() {
+        const S: u64 = 1000;
         let fetched = |expires| Fetched {
             credentials: Credentials::new("A", "S", None).unwrap(),
             expires: Some(expires),
         };
         let mut cache = Cache::default();
-        assert!(cache.should_fetch(1000) && cache.usable(1000).is_none());
+        assert!(cache.should_fetch(1000 * S) && cache.usable(1000 * S).is_none());
         cache.started();
-        assert!(!cache.should_fetch(1000), "one fetch at a time");
-        cache.finished(1000, Ok(fetched(2000)));
-        assert!(cache.usable(1000).is_some() && !cache.should_fetch(1000));
+        assert!(!cache.should_fetch(1000 * S), "one fetch at a time");
+        cache.finished(1000 * S, Ok(fetched(2000)));
+        assert!(cache.usable(1000 * S).is_some() && !cache.should_fetch(1000 * S));
+        assert!(cache.should_fetch((2000 - 300) * S), "refresh ahead");
+        cache.started();
+        cache.finished(1800 * S, Err("IMDS down".into()));
+        assert!(cache.usable(1800 * S).is_some(), "still valid: kept");
+        assert!(!cache.should_fetch(1800 * S + 499), "backs off");
         assert!(
-            cache.should_fetch(2000 - REFRESH_AHEAD_SECS),
-            "refresh ahead"
+            cache.should_fetch(1801 * S),
+            "for at most a second after one failure"
         );
-        cache.started();
-        cache.finished(1800, Err("IMDS down".into()));
-        assert!(cache.usable(1800).is_some(), "still valid: kept");
-        assert!(!cache.should_fetch(1801), "backs off");
-        assert!(cache.should_fetch(1800 + RETRY_AFTER_SECS));
-        assert!(cache.usable(2000).is_none(), "expired: never used");
+        assert!(cache.usable(2000 * S).is_none(), "expired: never used");
         assert_eq!(cache.last_error.as_deref(), Some("IMDS down"));
+        // Failures in a row back off longer.
+        for _ in 0..10 {
+            cache.started();
+            cache.finished(1800 * S, Err("IMDS down".into()));
+        }
+        assert!(!cache.should_fetch(1829 * S), "backs off up to a minute");
+        assert!(cache.should_fetch(1860 * S));
+    }
+
+    #[test]
+    fn debug_of_a_call_holds_no_token() {
+        let (mut fetch, _) = Fetch::start(&imds()).unwrap();
+        let Step::Call(call) = fetch.answer(200, b"IMDSTOKENMARKER") else {
+            panic!()
+        };
+        assert_eq!(
+            header(&call, "x-aws-ec2-metadata-token"),
+            Some("IMDSTOKENMARKER")
+        );
+        let shown = format!("{call:?} {call:#?}");
+        assert!(!shown.contains("IMDSTOKENMARKER"), "{shown}");
+        let source = CredentialSource::Container {
+            endpoint: Endpoint {
+                cluster: "ecs".into(),
+                authority: "169.254.170.2".into(),
+                timeout_ms: 1000,
+            },
+            path: "/v2/credentials/abc".into(),
+            authorization_token: Some("AUTHMARKER".into()),
+        };
+        let (_, call) = Fetch::start(&source).unwrap();
+        let shown = format!("{call:?} {call:#?}");
+        assert!(
+            !shown.contains("AUTHMARKER") && shown.contains("authorization"),
+            "{shown}"
+        );
+    }
+
+    /// The same answer as the wasmtime host's: an empty IMDSv2 token is refused.
+    #[test]
+    fn an_empty_imds_token_is_refused() {
+        let (mut fetch, _) = Fetch::start(&imds()).unwrap();
+        let Step::Failed(why) = fetch.answer(200, b"\n") else {
+            panic!()
+        };
+        assert!(why.contains("empty token"), "{why}");
     }
 }

@@ -22,10 +22,15 @@ fn log(level: LogLevel, message: &str) {
 }
 
 fn now() -> u64 {
+    now_ms() / 1000
+}
+
+/// Unix milliseconds (the credentials cache's refresh policy backs off in milliseconds).
+fn now_ms() -> u64 {
     hostcalls::get_current_time()
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs())
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[link(wasm_import_module = "env")]
@@ -83,7 +88,7 @@ impl Shared {
     /// Signs the current stream's request and sets the result on it. False when it was answered
     /// locally instead (it cannot be signed).
     fn sign_current(&mut self, headers: &HeaderMap, body: Option<&[u8]>, now: u64) -> bool {
-        let Some(credentials) = self.cache.usable(now) else {
+        let Some(credentials) = self.cache.usable(now * 1000) else {
             respond(503, "no credentials to sign with");
             return false;
         };
@@ -115,7 +120,7 @@ impl Shared {
 
     /// Starts a credential fetch if one is due.
     fn maybe_fetch(&mut self) {
-        if !self.cache.should_fetch(now()) {
+        if !self.cache.should_fetch(now_ms()) {
             return;
         }
         let Some((fetch, call)) = Fetch::start(&self.config.credentials) else {
@@ -148,7 +153,7 @@ impl Shared {
         }
         self.fetch = None;
         let now = now();
-        self.cache.finished(now, result);
+        self.cache.finished(now_ms(), result);
         for waiting in std::mem::take(&mut self.waiting) {
             // The stream may be gone (the client went away).
             if hostcalls::set_effective_context(waiting.context_id).is_err() {
@@ -273,7 +278,7 @@ impl Stream {
     fn sign_or_wait(&mut self, headers: HeaderMap, body: Option<Vec<u8>>) -> Action {
         let mut shared = self.shared.borrow_mut();
         let now = now();
-        if shared.cache.usable(now).is_some() {
+        if shared.cache.usable(now * 1000).is_some() {
             return match shared.sign_current(&headers, body.as_deref(), now) {
                 true => Action::Continue,
                 false => Action::Pause,
