@@ -18,17 +18,39 @@ function signingTime(aws) {
 }
 
 export class AwsClient {
+  // Private fields: console.log (util.inspect, even with showHidden) and JSON.stringify of the
+  // client show neither. aws4fetch has them as fields; the accessors below keep reading and
+  // setting them working.
+  #secretAccessKey;
+  #sessionToken;
+
   constructor({ accessKeyId, secretAccessKey, sessionToken, service, region, retries, initRetryMs } = {}) {
     this.engine = new Engine();
     // Checked now: bad credentials fail here rather than on the first request.
     this.engine.setCredentials({ accessKeyId, secretAccessKey, sessionToken });
     this.accessKeyId = accessKeyId;
-    this.secretAccessKey = secretAccessKey;
-    this.sessionToken = sessionToken;
+    this.#secretAccessKey = secretAccessKey;
+    this.#sessionToken = sessionToken;
     this.service = service;
     this.region = region;
     this.retries = retries ?? 10;
     this.initRetryMs = initRetryMs || 50;
+  }
+
+  get secretAccessKey() {
+    return this.#secretAccessKey;
+  }
+
+  set secretAccessKey(value) {
+    this.#secretAccessKey = value;
+  }
+
+  get sessionToken() {
+    return this.#sessionToken;
+  }
+
+  set sessionToken(value) {
+    this.#sessionToken = value;
   }
 
   /**
@@ -70,8 +92,8 @@ export class AwsClient {
     const engine = this.engine;
     engine.setCredentials({
       accessKeyId: aws.accessKeyId ?? this.accessKeyId,
-      secretAccessKey: aws.secretAccessKey ?? this.secretAccessKey,
-      sessionToken: aws.sessionToken ?? this.sessionToken,
+      secretAccessKey: aws.secretAccessKey ?? this.#secretAccessKey,
+      sessionToken: aws.sessionToken ?? this.#sessionToken,
     });
     const flat = [];
     for (const [name, value] of headers) flat.push(name, value);

@@ -116,10 +116,15 @@ function headerObject(text) {
 
 /** One core signer and its credentials; keep it to reuse the cached signing key. */
 export class Engine {
+  /**
+   * The credentials last set, to skip setting the same again: a private field, so neither
+   * console.log (util.inspect, even with showHidden) nor JSON.stringify shows the secret.
+   */
+  #credentials = undefined;
+
   constructor() {
     if (memory === undefined) load();
     this.core = new Signer();
-    this.credentials = undefined;
   }
 
   /** Sets credentials ({ accessKeyId, secretAccessKey, sessionToken }) if they changed. */
@@ -128,7 +133,7 @@ export class Engine {
       throw new SigV4Error('missing_credentials', 'credentials', 'credentials are missing: give accessKeyId and secretAccessKey');
     }
     const { accessKeyId, secretAccessKey, sessionToken } = credentials;
-    const last = this.credentials;
+    const last = this.#credentials;
     if (last && last.accessKeyId === accessKeyId && last.secretAccessKey === secretAccessKey && last.sessionToken === sessionToken) return;
     if (accessKeyId === undefined || secretAccessKey === undefined) {
       throw new SigV4Error('missing_credentials', accessKeyId === undefined ? 'access_key_id' : 'secret_access_key', 'credentials are missing: give accessKeyId and secretAccessKey');
@@ -137,10 +142,10 @@ export class Engine {
     text(secretAccessKey, 'secret_access_key');
     if (sessionToken != null) text(sessionToken, 'session_token');
     if (!this.core.set_credentials(accessKeyId, secretAccessKey, sessionToken ?? undefined)) {
-      this.credentials = undefined;
+      this.#credentials = undefined;
       throw coreError(this.core.error());
     }
-    this.credentials = { accessKeyId, secretAccessKey, sessionToken };
+    this.#credentials = { accessKeyId, secretAccessKey, sessionToken };
   }
 
   /**

@@ -107,11 +107,17 @@ function headerValue(headers, name) {
 
 export class SignatureV4 {
   /**
+   * The credentials or their provider: a private field, so neither console.log (util.inspect,
+   * even with showHidden) nor JSON.stringify of the signer shows the secret.
+   */
+  #credentials;
+
+  /**
    * { credentials, region, service, sha256 (ignored: hashing is native or in the wasm),
    *   uriEscapePath = true, applyChecksum = true }; credentials and region may be providers.
    */
   constructor({ credentials, region, service, uriEscapePath = true, applyChecksum = true }) {
-    this.credentials = credentials;
+    this.#credentials = credentials;
     this.region = region;
     this.service = service;
     this.uriEscapePath = uriEscapePath;
@@ -125,7 +131,7 @@ export class SignatureV4 {
    * into the query, as smithy reads it.
    */
   async #prepare(request, headers, options, extraFlags) {
-    let credentials = resolve(this.credentials);
+    let credentials = resolve(this.#credentials);
     if (isPromise(credentials)) credentials = await credentials;
     this.engine.setCredentials(credentials ?? null);
     let region = options.signingRegion ?? resolve(this.region);

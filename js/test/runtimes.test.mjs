@@ -97,7 +97,7 @@ const worker :Workerd.Worker = (
   }
 });
 
-test('headless Chromium runs the suite in a page', async () => {
+test('headless Chromium runs the suite in a page, and finds no secret in the package\'s objects', async () => {
   const dir = join(work, 'chromium');
   await bundle('entry.mjs', join(dir, 'bundle.js'), { platform: 'browser' });
   const page = '<!doctype html><title>sigv4-wasm</title>';
@@ -126,6 +126,8 @@ test('headless Chromium runs the suite in a page', async () => {
     }, suiteCases);
     assert.deepEqual(errors, []);
     assertSuitePassed(results);
+    // No object that holds credentials shows a secret in its own properties or its JSON.
+    assert.deepEqual(await tab.evaluate(async () => (await import('/bundle.js')).checkSecrets(await import('/bundle.js'))), {});
   } finally {
     await browser?.close();
     server.close();
