@@ -1,11 +1,10 @@
 // AwsClient: aws4fetch's API (sign a fetch Request, or sign and fetch with retries), signed by the
 // wasm core.
 
-import { Engine, unixSeconds } from './engine.js';
+import { Engine, inferScope, unixSeconds } from './engine.js';
 import { SigV4Error, typeError } from './errors.js';
 import { settingsFlags } from './sign-sync.js';
 import { payloadFor } from './body.js';
-import { inferServiceRegion } from './infer.js';
 
 /** aws4fetch's X-Amz-Expires for query signing. */
 const DEFAULT_EXPIRES_IN = 86400;
@@ -82,12 +81,18 @@ export class AwsClient {
     let service = aws.service ?? this.service;
     let region = aws.region ?? this.region;
     if (!service || !region) {
-      const [inferredService, inferredRegion] = inferServiceRegion(parsed, headers);
-      service ||= inferredService;
-      region ||= inferredRegion || 'us-east-1';
+      // The core reads AWS hostnames; a region the hostname leaves open (S3 Transfer
+      // Acceleration) is us-east-1, as aws4fetch signs it.
+      const scope = inferScope(parsed.href, headers.get('x-amz-target'));
+      if (scope === undefined && !service) {
+        throw new SigV4Error('unknown_endpoint', 'host', `the service and region cannot be inferred from ${parsed.host}: give aws.service and aws.region`);
+      }
+      service ||= scope?.[0];
+      region ||= scope?.[1] || 'us-east-1';
     }
     const presign = aws.signQuery === true;
-    const given = headers.get('x-amz-content-sha256') ?? (presign && service === 's3' ? 'UNSIGNED-PAYLOAD' : null);
+    // An S3 presigned URL signs UNSIGNED-PAYLOAD: the core's rule for the service.
+    const given = headers.get('x-amz-content-sha256');
     const payload = await payloadFor(body, service, given);
     const engine = this.engine;
     engine.setCredentials({
@@ -104,7 +109,7 @@ export class AwsClient {
       region,
       service,
       signingTime(aws),
-      settingsFlags(service, aws),
+      settingsFlags(aws),
       payload,
       presign ? (aws.expiresIn ?? DEFAULT_EXPIRES_IN) : undefined,
       false,

@@ -2,12 +2,9 @@
 // with the platform's native hash (large bodies), or UNSIGNED-PAYLOAD (streams, S3 only).
 
 import { SigV4Error } from './errors.js';
-import { UNSIGNED_PAYLOAD } from './engine.js';
+import { UNSIGNED_PAYLOAD, usesS3Rules } from './engine.js';
 import { bodyData } from './request.js';
 import { hashedBySubtle, sha256HexSubtle, sha256HexSync } from './hash.js';
-
-/** Services that accept UNSIGNED-PAYLOAD for a body they cannot see before signing. */
-const UNSIGNED_PAYLOAD_SERVICES = new Set(['s3', 's3-object-lambda', 's3express', 's3-outposts']);
 
 function isStream(body) {
   return typeof ReadableStream !== 'undefined' && body instanceof ReadableStream
@@ -22,7 +19,8 @@ function isStream(body) {
 export function payloadFor(body, service, given) {
   if (given) return given === 'UNSIGNED-PAYLOAD' ? UNSIGNED_PAYLOAD : { hash: given };
   if (isStream(body)) {
-    if (UNSIGNED_PAYLOAD_SERVICES.has(service)) return UNSIGNED_PAYLOAD;
+    // The S3 family accepts UNSIGNED-PAYLOAD for a body it cannot see before signing.
+    if (usesS3Rules(service)) return UNSIGNED_PAYLOAD;
     throw new SigV4Error('unsigned_payload_not_allowed', 'body',
       `body is a stream, which can only be signed as UNSIGNED-PAYLOAD, and ${service} does not accept that (S3 does): read it into a Uint8Array or set x-amz-content-sha256 to its SHA-256`);
   }

@@ -7,15 +7,19 @@
 // WebAssembly.Module; every other runtime (browsers, Deno, Bun, bundlers) gets it embedded as
 // base64, which works anywhere but gzips to a third more.
 
-import { initSync, Signer } from '../dist/sigv4_js.js';
+import { initSync, Signer, infer_scope as coreInferScope, uses_s3_rules as coreUsesS3Rules } from '../dist/sigv4_js.js';
 import wasm from '#wasm';
 import { coreError, typeError, SigV4Error } from './errors.js';
 
-// Mirrors `flag` in crates/js/src/lib.rs.
+// Mirrors `flag` in crates/js/src/lib.rs: the core starts from the service's rules, and each
+// pair sets or clears one of them.
 export const SINGLE_ENCODE = 1;
 export const NO_NORMALIZE = 2;
 export const CONTENT_SHA256 = 4;
 export const TOKEN_AFTER = 8;
+export const DOUBLE_ENCODE = 512;
+export const NORMALIZE = 1024;
+export const NO_CONTENT_SHA256 = 2048;
 const PAYLOAD_HASH = 16;
 const UNSIGNED = 32;
 const PRESIGN = 64;
@@ -27,9 +31,6 @@ const PAYLOAD_TEXT = 256;
  * instead of two. Longer ones are encoded on their own, not copied into a joined string first.
  */
 const TEXT_BODY_MAX = 4096;
-
-/** S3's rules (sigv4_core::Settings::s3()): path as sent, not normalized, x-amz-content-sha256. */
-export const S3_FLAGS = SINGLE_ENCODE | NO_NORMALIZE | CONTENT_SHA256;
 
 /** The most bytes a request may take in the wasm's memory (of 4 GiB, and half to be safe). */
 const MAX_REQUEST_BYTES = 2 ** 31;
@@ -61,6 +62,22 @@ function views() {
     words = new Uint32Array(memory.buffer);
     textAt = -1;
   }
+}
+
+/**
+ * [service, region] of an AWS endpoint's URL (a string) as the core reads it, region '' when the
+ * hostname does not say; undefined when the host names no AWS endpoint.
+ */
+export function inferScope(url, amzTarget) {
+  if (memory === undefined) load();
+  const scope = coreInferScope(url, amzTarget ?? '');
+  return scope === '' ? undefined : scope.split('\n');
+}
+
+/** Whether a service is signed with S3's rules, which take UNSIGNED-PAYLOAD for a stream. */
+export function usesS3Rules(service) {
+  if (memory === undefined) load();
+  return coreUsesS3Rules(service);
 }
 
 /** A string input, or a SigV4Error naming the field. */

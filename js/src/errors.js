@@ -36,6 +36,10 @@ function coreMessage(code, field, byte, position, detail) {
       return `expires_in must be between 1 and 604800 seconds (7 days), got ${detail}`;
     case 'invalid_timestamp':
       return 'timestamp must be RFC 3339 UTC (YYYY-MM-DDTHH:MM:SSZ) within the years 1970..=9999';
+    case 'duplicate_host':
+      return `${field}: a second Host header (a request has one host)`;
+    case 'unknown_endpoint':
+      return 'host is not an AWS endpoint whose service and region can be inferred: give the service and region';
     default:
       return `${field}: ${code}`;
   }

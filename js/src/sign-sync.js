@@ -2,24 +2,26 @@
 // shared core signer, which keeps the signing key while credentials, day, region and service
 // stay the same.
 
-import { Engine, S3_FLAGS, SINGLE_ENCODE, NO_NORMALIZE, CONTENT_SHA256, TOKEN_AFTER, UNSIGNED_PAYLOAD, text, unixSeconds } from './engine.js';
+import { Engine, SINGLE_ENCODE, DOUBLE_ENCODE, NO_NORMALIZE, NORMALIZE, CONTENT_SHA256, NO_CONTENT_SHA256, TOKEN_AFTER, UNSIGNED_PAYLOAD, text, unixSeconds } from './engine.js';
 import { flatHeaders, urlText, bodyData } from './request.js';
 import { sha256HexSync } from './hash.js';
 
 let shared;
 
-/** The core's settings flags for the options (S3's rules for service 's3' unless overridden). */
-export function settingsFlags(service, options) {
-  let flags = service === 's3' ? S3_FLAGS : 0;
-  flags = setFlag(flags, options.singleEncode, SINGLE_ENCODE);
-  flags = setFlag(flags, options.normalizePath === undefined ? undefined : !options.normalizePath, NO_NORMALIZE);
-  flags = setFlag(flags, options.contentSha256Header, CONTENT_SHA256);
-  return setFlag(flags, options.appendSessionToken, TOKEN_AFTER);
+/**
+ * The core's flags for the options that override the service's rules (which the core knows:
+ * S3's for the S3 family, the standard ones for every other service).
+ */
+export function settingsFlags(options) {
+  return choose(options.singleEncode, SINGLE_ENCODE, DOUBLE_ENCODE)
+    | choose(options.normalizePath, NORMALIZE, NO_NORMALIZE)
+    | choose(options.contentSha256Header, CONTENT_SHA256, NO_CONTENT_SHA256)
+    | (options.appendSessionToken === true ? TOKEN_AFTER : 0);
 }
 
-/** `flags` with `bit` set if `on` is true, cleared if false, as it was if undefined. */
-function setFlag(flags, on, bit) {
-  return on === true ? flags | bit : on === false ? flags & ~bit : flags;
+/** `on` if the option is true, `off` if false, nothing (the service's rule) if undefined. */
+function choose(option, on, off) {
+  return option === true ? on : option === false ? off : 0;
 }
 
 /**
@@ -47,7 +49,7 @@ function sign(request, options, expiresIn, explain) {
     text(options.region, 'region'),
     service,
     unixSeconds(options.signingDate),
-    settingsFlags(service, options),
+    settingsFlags(options),
     payload(request, options),
     expiresIn,
     explain,

@@ -1,7 +1,7 @@
 // SignatureV4: the API of @smithy/signature-v4, so it can be the `signer` of AWS SDK for
 // JavaScript v3 clients; the signing is the wasm core's.
 
-import { Engine, CONTENT_SHA256, NO_NORMALIZE, SINGLE_ENCODE, unixSeconds } from './engine.js';
+import { Engine, CONTENT_SHA256, DOUBLE_ENCODE, NORMALIZE, NO_CONTENT_SHA256, NO_NORMALIZE, SINGLE_ENCODE, unixSeconds } from './engine.js';
 import { typeError } from './errors.js';
 import { payloadFor } from './body.js';
 
@@ -59,10 +59,10 @@ function merged(...sources) {
 }
 
 /** { name: value } of the `name=value&...` parameters the core appended to the presigned URL. */
-function appendedParams(url, base) {
+function appendedParams(url) {
   const params = {};
-  const separator = url.charCodeAt(base.length);
-  let start = separator === 63 || separator === 38 ? base.length + 1 : base.length; // ? or &
+  // The core appends its parameters last, X-Amz-Algorithm first, to the URI in its wire form.
+  let start = url.lastIndexOf('X-Amz-Algorithm=');
   while (start < url.length) {
     let end = url.indexOf('&', start);
     if (end < 0) end = url.length;
@@ -137,8 +137,9 @@ export class SignatureV4 {
     let region = options.signingRegion ?? resolve(this.region);
     if (isPromise(region)) region = await region;
     const service = options.signingService ?? this.service;
-    let flags = extraFlags;
-    if (!this.uriEscapePath) flags |= SINGLE_ENCODE | NO_NORMALIZE;
+    // Smithy's options are explicit: its callers (the S3 client passes uriEscapePath: false)
+    // choose the service's rules, so they override the core's.
+    const flags = extraFlags | (this.uriEscapePath ? DOUBLE_ENCODE | NORMALIZE : SINGLE_ENCODE | NO_NORMALIZE);
     const given = headerValue(request.headers ?? {}, 'x-amz-content-sha256');
     let payload = payloadFor(request.body, service, given);
     if (isPromise(payload)) payload = await payload;
@@ -153,7 +154,7 @@ export class SignatureV4 {
   /** Signs `request` (a smithy HttpRequest): a copy with the authorization headers added. */
   async sign(request, options = {}) {
     const headers = withoutGenerated(request.headers);
-    const p = await this.#prepare(request, headers, options, this.applyChecksum ? CONTENT_SHA256 : 0);
+    const p = await this.#prepare(request, headers, options, this.applyChecksum ? CONTENT_SHA256 : NO_CONTENT_SHA256);
     const signed = this.engine.sign(request.method, uriOf(request), p.headers, p.region, p.service, p.seconds, p.flags, p.payload, undefined, false);
     return copy(request, merged(headers, signed), request.query);
   }
@@ -173,13 +174,8 @@ export class SignatureV4 {
       setOwn(hoist ? query : headers, name, value);
     }
     const hoisted = copy(request, headers, query);
-    const p = await this.#prepare(request, headers, options, 0);
-    const presigned = () => {
-      const base = uriOf(hoisted);
-      const url = this.engine.sign(request.method, base, p.headers, p.region, p.service, p.seconds, p.flags, p.payload, options.expiresIn ?? 3600, false);
-      // A '#' in the path: the core signed the URI up to it, so there is no `base` to skip.
-      return hoisted.path?.includes('#') ? Object.fromEntries(new URL(url).searchParams) : appendedParams(url, base);
-    };
+    const p = await this.#prepare(request, headers, options, NO_CONTENT_SHA256);
+    const presigned = () => appendedParams(this.engine.sign(request.method, uriOf(hoisted), p.headers, p.region, p.service, p.seconds, p.flags, p.payload, options.expiresIn ?? 3600, false));
     // The core appends the X-Amz-* parameters to the URI it was given; the query keeps its values
     // as given (smithy's do too), and parsing the whole URL again cost a third of the call.
     let appended = presigned();

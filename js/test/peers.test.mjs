@@ -59,6 +59,16 @@ for (const [name, service, region, uriEscapePath, request] of cases) {
     const options = { credentials, region, service, sha256, uriEscapePath };
     const expected = await new SmithySignatureV4(options).presign(request, { signingDate, expiresIn: 900 });
     const actual = await new SignatureV4(options).presign(request, { signingDate, expiresIn: 900 });
+    if (service === 's3' && !Object.keys(request.headers).some((n) => n.toLowerCase() === 'x-amz-content-sha256')) {
+      // Without the header @aws-sdk/s3-request-presigner sets, smithy signs the body's hash,
+      // which S3 refuses in a presigned URL; the core signs UNSIGNED-PAYLOAD (the e2e test has
+      // s3s-fs accept such a URL). Everything else is smithy's.
+      const { 'X-Amz-Signature': ours, ...rest } = actual.query;
+      const { 'X-Amz-Signature': smithys, ...expectedRest } = expected.query;
+      assert.notEqual(ours, smithys);
+      assert.deepEqual(rest, expectedRest);
+      return;
+    }
     assert.equal(actual.query['X-Amz-Signature'], expected.query['X-Amz-Signature']);
     assert.deepEqual(actual.query, expected.query);
   });

@@ -301,6 +301,9 @@ fn sign_with_aws_sigv4(case: &Case) -> Output {
         .expect("signing params")
         .into();
     let body = match &case.body {
+        // The S3 presigner of the AWS SDK signs UNSIGNED-PAYLOAD whatever the body, as the core
+        // does with S3's rules.
+        _ if case.s3 && case.expires_in.is_some() => SignableBody::UnsignedPayload,
         Body::Bytes(b) => SignableBody::Bytes(b),
         Body::Precomputed(h) => SignableBody::Precomputed(h.clone()),
         Body::Unsigned => SignableBody::UnsignedPayload,

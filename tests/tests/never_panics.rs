@@ -85,6 +85,7 @@ proptest! {
                 normalize_path: normalize,
                 content_sha256_header: sha256_header,
                 session_token: if after { SessionTokenMode::AfterSigning } else { SessionTokenMode::Signed },
+                presigned_payload_unsigned: single,
                 excluded_headers: &excluded,
                 forced_headers: &excluded,
             },

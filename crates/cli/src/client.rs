@@ -27,42 +27,6 @@ pub struct HttpRequest {
     pub body: Vec<u8>,
 }
 
-/// Service and region from an AWS hostname, as aws4fetch infers them:
-/// `s3.us-west-2.amazonaws.com`, `bucket.s3.eu-west-1.amazonaws.com`, `sts.amazonaws.com`,
-/// `dynamodb.ap-south-1.amazonaws.com`, `lambda.us-east-1.amazonaws.com.cn`.
-pub fn infer_service_region(url: &str) -> (Option<String>, Option<String>) {
-    let host = url
-        .split("://")
-        .nth(1)
-        .unwrap_or(url)
-        .split(['/', '?', ':'])
-        .next()
-        .unwrap_or_default();
-    let Some(stem) = host
-        .strip_suffix(".amazonaws.com")
-        .or_else(|| host.strip_suffix(".amazonaws.com.cn"))
-    else {
-        return (None, None);
-    };
-    let labels: Vec<&str> = stem.split('.').collect();
-    // The S3 service label may follow a bucket name (virtual-hosted style).
-    if let Some(i) = labels
-        .iter()
-        .position(|l| *l == "s3" || l.starts_with("s3-"))
-    {
-        let region = labels
-            .get(i + 1)
-            .map(|r| r.to_string())
-            .or_else(|| labels[i].strip_prefix("s3-").map(String::from));
-        return (Some("s3".into()), region.or(Some("us-east-1".into())));
-    }
-    match labels.as_slice() {
-        [service] => (Some(service.to_string()), Some("us-east-1".into())),
-        [service, region, ..] => (Some(service.to_string()), Some(region.to_string())),
-        [] => (None, None),
-    }
-}
-
 /// Signs inside the components with credentials from the chain (cached, refreshed ahead):
 /// the signer component for `sign`, the agent component (which also sends, through wasi:http)
 /// for `send`.
@@ -180,12 +144,33 @@ impl Client {
         request: &HttpRequest,
         service: Option<&str>,
         region: Option<&str>,
-    ) -> Result<(String, String, Settings), String> {
-        let (inferred_service, inferred_region) = infer_service_region(&request.url);
+    ) -> Result<(String, String, Option<Settings>), String> {
+        // The core reads AWS hostnames (and the Host header); given values win.
+        let inferred = match (service, region) {
+            (Some(_), Some(_)) => None,
+            _ => {
+                let headers: Vec<(&str, &str)> = request
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .collect();
+                Some(sigv4_core::infer_scope(&request.url, &headers))
+            }
+        };
+        let (inferred_service, inferred_region) = match inferred {
+            Some(Ok(scope)) => (
+                Some(scope.service.into_owned()),
+                scope.region.map(|r| r.into_owned()),
+            ),
+            Some(Err(e)) if service.is_none() => {
+                return Err(format!("{e}: give --service (s3, sts, ...) and --region"));
+            }
+            _ => (None, None),
+        };
         let service = service
             .map(String::from)
             .or(inferred_service)
-            .ok_or("the service cannot be inferred from the URL: give --service (s3, sts, ...)")?;
+            .ok_or("give --service (s3, sts, ...)")?;
         let region = region
             .map(String::from)
             .or(inferred_region)
@@ -197,11 +182,8 @@ impl Client {
                 region.clone()
             })
             .ok_or("no region: give --region or set AWS_REGION")?;
-        let settings = if service == "s3" {
-            Settings::s3()
-        } else {
-            Settings::standard()
-        };
+        // None: the service's rules, which the core decides.
+        let settings = None;
         Ok((region, service, settings))
     }
 }
@@ -224,42 +206,5 @@ fn wit_request(request: &HttpRequest, unsigned_payload: bool) -> Request {
         } else {
             Payload::Bytes(request.body.clone())
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn infers_service_and_region_from_aws_hostnames() {
-        let infer = |url: &str| {
-            let (s, r) = infer_service_region(url);
-            (s.unwrap_or_default(), r.unwrap_or_default())
-        };
-        assert_eq!(
-            infer("https://sts.amazonaws.com/"),
-            ("sts".into(), "us-east-1".into())
-        );
-        assert_eq!(
-            infer("https://sts.eu-west-1.amazonaws.com/"),
-            ("sts".into(), "eu-west-1".into())
-        );
-        assert_eq!(
-            infer("https://bucket.s3.us-west-2.amazonaws.com/k"),
-            ("s3".into(), "us-west-2".into())
-        );
-        assert_eq!(
-            infer("https://s3.amazonaws.com/bucket"),
-            ("s3".into(), "us-east-1".into())
-        );
-        assert_eq!(
-            infer("https://dynamodb.ap-south-1.amazonaws.com"),
-            ("dynamodb".into(), "ap-south-1".into())
-        );
-        assert_eq!(
-            infer("http://127.0.0.1:5000/bucket"),
-            (String::new(), String::new())
-        );
     }
 }

@@ -61,7 +61,7 @@ pub fn case_config(case: &Case) -> SignerConfig {
         },
         region: ctx.region.clone(),
         service: ctx.service.clone(),
-        settings: Settings {
+        settings: Some(Settings {
             uri_encoding: match wanted.uri_encoding {
                 sigv4_core::UriEncoding::Single => UriEncoding::Single,
                 _ => UriEncoding::Double,
@@ -72,8 +72,9 @@ pub fn case_config(case: &Case) -> SignerConfig {
                 sigv4_core::SessionTokenMode::AfterSigning => SessionTokenMode::AfterSigning,
                 _ => SessionTokenMode::Signed,
             },
+            presigned_payload_unsigned: wanted.presigned_payload_unsigned,
             excluded_headers: Vec::new(),
             forced_headers: Vec::new(),
-        },
+        }),
     }
 }

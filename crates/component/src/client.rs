@@ -62,7 +62,7 @@ impl GuestClient for Client {
             (Some(body), _) | (None, Payload::Bytes(body)) => body.as_slice(),
             (None, _) => &[],
         };
-        http::send(&request, &signed.headers, body, &self.timeouts)
+        http::send(&request, &signed, body, &self.timeouts)
     }
 }
 

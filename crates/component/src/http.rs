@@ -1,7 +1,7 @@
 //! Sending a signed request through `wasi:http/outgoing-handler` and reading the answer whole.
 
 use crate::bindings::exports::sigv4::core::client::{ClientError, Response, Timeouts};
-use crate::bindings::exports::sigv4::core::signing::{Header, Request};
+use crate::bindings::exports::sigv4::core::signing::{Header, Request, Signed};
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
     ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
@@ -12,20 +12,44 @@ use crate::bindings::wasi::io::streams::StreamError;
 const WRITE_CHUNK: usize = 4096;
 const READ_CHUNK: u64 = 64 * 1024;
 
-/// Sends `request` with the signature's `added` headers and `body`; returns the answer.
+/// Sends `request` as `signed`: its headers added, to the host, path and query that were
+/// signed (their wire form); returns the answer.
 pub(crate) fn send(
     request: &Request,
-    added: &[Header],
+    signed: &Signed,
     body: &[u8],
     timeouts: &Timeouts,
 ) -> Result<Response, ClientError> {
-    let (scheme, authority, path_with_query) = split_url(&request.uri)?;
-    // The host sets `Host` from the authority (signed as the same text); it refuses the header.
+    let scheme = match signed
+        .scheme
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("https") => Scheme::Https,
+        Some("http") => Scheme::Http,
+        _ => {
+            return Err(ClientError::Http(format!(
+                "not an absolute http(s) URL: {}",
+                request.uri
+            )));
+        }
+    };
+    // wasi:http sends the authority as `Host` and refuses the header: the signed host is the
+    // authority, so a Host header other than the URL's would reach another server.
+    if request
+        .headers
+        .iter()
+        .any(|h| h.name.eq_ignore_ascii_case("host"))
+    {
+        return Err(ClientError::Http(
+            "a Host header cannot be sent through wasi:http, which sends the URL's authority: put the host in the URL".into(),
+        ));
+    }
     let mut fields: Vec<(String, Vec<u8>)> = request
         .headers
         .iter()
-        .chain(added)
-        .filter(|h| !h.name.eq_ignore_ascii_case("host"))
+        .chain(&signed.headers)
         .map(|h| (h.name.clone(), h.value.clone().into_bytes()))
         .collect();
     // A length, not chunked encoding (S3 refuses chunked uploads); unsigned, as the SDKs send it.
@@ -43,9 +67,9 @@ pub(crate) fn send(
         .set_method(&method(&request.method))
         .map_err(unset)?;
     outgoing.set_scheme(Some(&scheme)).map_err(unset)?;
-    outgoing.set_authority(Some(authority)).map_err(unset)?;
+    outgoing.set_authority(Some(&signed.host)).map_err(unset)?;
     outgoing
-        .set_path_with_query(Some(path_with_query))
+        .set_path_with_query(Some(&signed.path_and_query))
         .map_err(unset)?;
     let outgoing_body = outgoing
         .body()
@@ -109,24 +133,6 @@ pub(crate) fn send(
         headers,
         body,
     })
-}
-
-/// `scheme://authority/path?query` split for the request line; origin-form URIs cannot be sent.
-fn split_url(uri: &str) -> Result<(Scheme, &str, &str), ClientError> {
-    let not_absolute = || ClientError::Http(format!("not an absolute http(s) URL: {uri}"));
-    let (scheme, rest) = uri.split_once("://").ok_or_else(not_absolute)?;
-    let scheme = match scheme.to_ascii_lowercase().as_str() {
-        "https" => Scheme::Https,
-        "http" => Scheme::Http,
-        _ => return Err(not_absolute()),
-    };
-    let rest = rest.split('#').next().unwrap_or_default();
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    if authority.is_empty() {
-        return Err(not_absolute());
-    }
-    Ok((scheme, authority, if path.is_empty() { "/" } else { path }))
 }
 
 fn method(name: &str) -> Method {

@@ -71,7 +71,8 @@ struct State {
     credentials: sigv4_core::Credentials,
     region: String,
     service: String,
-    settings: Settings,
+    /// The caller's settings; none for the service's rules (`Settings::for_service`).
+    settings: Option<Settings>,
     signer: sigv4_core::Signer,
 }
 
@@ -160,13 +161,32 @@ impl State {
                 .collect();
             &many
         };
-        let settings = &self.settings;
-        let excluded: Vec<&str> = settings
-            .excluded_headers
-            .iter()
-            .map(String::as_str)
-            .collect();
-        let forced: Vec<&str> = settings.forced_headers.iter().map(String::as_str).collect();
+        let names = |list: fn(&Settings) -> &Vec<String>| -> Vec<&str> {
+            self.settings
+                .as_ref()
+                .map(|s| list(s).iter().map(String::as_str).collect())
+                .unwrap_or_default()
+        };
+        let excluded = names(|s| &s.excluded_headers);
+        let forced = names(|s| &s.forced_headers);
+        let settings = match &self.settings {
+            None => sigv4_core::Settings::for_service(&self.service),
+            Some(settings) => sigv4_core::Settings {
+                uri_encoding: match settings.uri_encoding {
+                    UriEncoding::Double => sigv4_core::UriEncoding::Double,
+                    UriEncoding::Single => sigv4_core::UriEncoding::Single,
+                },
+                normalize_path: settings.normalize_path,
+                content_sha256_header: settings.content_sha256_header,
+                session_token: match settings.session_token {
+                    SessionTokenMode::Signed => sigv4_core::SessionTokenMode::Signed,
+                    SessionTokenMode::AfterSigning => sigv4_core::SessionTokenMode::AfterSigning,
+                },
+                presigned_payload_unsigned: settings.presigned_payload_unsigned,
+                excluded_headers: &excluded,
+                forced_headers: &forced,
+            },
+        };
         let core_request = sigv4_core::Request {
             method: &request.method,
             uri: &request.uri,
@@ -182,20 +202,7 @@ impl State {
             region: &self.region,
             service: &self.service,
             time: sigv4_core::Timestamp::from_unix_seconds(time).map_err(error)?,
-            settings: sigv4_core::Settings {
-                uri_encoding: match settings.uri_encoding {
-                    UriEncoding::Double => sigv4_core::UriEncoding::Double,
-                    UriEncoding::Single => sigv4_core::UriEncoding::Single,
-                },
-                normalize_path: settings.normalize_path,
-                content_sha256_header: settings.content_sha256_header,
-                session_token: match settings.session_token {
-                    SessionTokenMode::Signed => sigv4_core::SessionTokenMode::Signed,
-                    SessionTokenMode::AfterSigning => sigv4_core::SessionTokenMode::AfterSigning,
-                },
-                excluded_headers: &excluded,
-                forced_headers: &forced,
-            },
+            settings,
         };
         if explain {
             let out = self
@@ -232,6 +239,9 @@ fn signed(out: &sigv4_core::Signed) -> Signed {
             })
             .collect(),
         url: out.url().map(String::from),
+        scheme: out.scheme().map(String::from),
+        host: out.host().into(),
+        path_and_query: out.path_and_query().into(),
     }
 }
 
@@ -259,7 +269,11 @@ fn error(e: sigv4_core::Error) -> Error {
         sigv4_core::Error::MissingHost => ErrorCode::MissingHost,
         sigv4_core::Error::InvalidPayloadHash => ErrorCode::InvalidPayloadHash,
         sigv4_core::Error::ExpiresInOutOfRange(_) => ErrorCode::ExpiresInOutOfRange,
-        _ => ErrorCode::InvalidTimestamp,
+        sigv4_core::Error::InvalidTimestamp => ErrorCode::InvalidTimestamp,
+        sigv4_core::Error::DuplicateHost(_) => ErrorCode::DuplicateHost,
+        sigv4_core::Error::UnknownEndpoint => ErrorCode::UnknownEndpoint,
+        // The core's error is non-exhaustive; a variant added there gets a code here.
+        _ => ErrorCode::InvalidUri,
     };
     Error {
         code,

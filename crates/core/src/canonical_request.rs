@@ -7,13 +7,15 @@ use crate::headers::HeaderSet;
 use crate::path_normalize::normalize;
 use crate::query::{QueryScratch, write_canonical_query};
 use crate::settings::{Settings, UriEncoding};
-use crate::uri::Uri;
-use crate::uri_encode::{encode, encode_path_as_sent};
+use crate::uri_encode::encode;
 
 /// The parts of a canonical request, already validated.
 pub(crate) struct Parts<'a> {
     pub(crate) method: &'a str,
-    pub(crate) uri: &'a Uri<'a>,
+    /// The path in its wire form (see `uri_encode::encode_path_as_sent`), `/` if empty.
+    pub(crate) path: &'a str,
+    /// The query as sent, without `?`.
+    pub(crate) query: &'a str,
     /// Presigning parameters, percent-encoded, added to the request's own query.
     pub(crate) extra_query: &'a [(&'a str, &'a [u8])],
     /// The headers to sign, sorted by name.
@@ -36,15 +38,13 @@ pub(crate) fn build(
 ) {
     out.clear();
     out.reserve(
-        384 + parts.uri.path.len() * 3
-            + parts.uri.query.len() * 3
-            + parts.request_headers.len() * 64,
+        384 + parts.path.len() * 3 + parts.query.len() * 3 + parts.request_headers.len() * 64,
     );
     out.extend_from_slice(parts.method.as_bytes());
     out.push(b'\n');
-    write_canonical_uri(out, parts.uri.path, settings);
+    write_canonical_uri(out, parts.path, settings);
     out.push(b'\n');
-    write_canonical_query(out, query_scratch, parts.uri.query, parts.extra_query);
+    write_canonical_query(out, query_scratch, parts.query, parts.extra_query);
     out.push(b'\n');
     parts
         .headers
@@ -55,18 +55,17 @@ pub(crate) fn build(
     out.extend_from_slice(parts.payload_hash.as_bytes());
 }
 
-/// The path as sent, normalized if asked, then encoded once more (most services) or only where
-/// it is not valid on the wire (S3). An empty path is `/`.
-fn write_canonical_uri(out: &mut Vec<u8>, path: &str, settings: &Settings<'_>) {
-    let path = if path.is_empty() { "/" } else { path };
+/// The path in its wire form, normalized if asked, then encoded once more (most services) or
+/// used as it is (S3).
+fn write_canonical_uri(out: &mut Vec<u8>, wire_path: &str, settings: &Settings<'_>) {
     let path = if settings.normalize_path {
-        normalize(path)
+        normalize(wire_path)
     } else {
-        path.into()
+        wire_path.into()
     };
     match settings.uri_encoding {
         UriEncoding::Double => encode(out, path.as_bytes(), true),
-        UriEncoding::Single => encode_path_as_sent(out, path.as_bytes()),
+        UriEncoding::Single => out.extend_from_slice(path.as_bytes()),
     }
 }
 
@@ -76,8 +75,10 @@ mod tests {
     use alloc::string::String;
 
     fn uri(path: &str, settings: Settings<'_>) -> String {
+        let mut wire = Vec::new();
+        crate::uri_encode::encode_path_as_sent(&mut wire, path.as_bytes());
         let mut out = Vec::new();
-        write_canonical_uri(&mut out, path, &settings);
+        write_canonical_uri(&mut out, core::str::from_utf8(&wire).unwrap(), &settings);
         String::from_utf8(out).unwrap()
     }
 
@@ -95,6 +96,8 @@ mod tests {
         assert_eq!(uri("/bucket/a b/ሴ", s3), "/bucket/a%20b/%E1%88%B4");
         assert_eq!(uri("/bucket//a/../b", s3), "/bucket//a/../b");
         assert_eq!(uri("/a//b/../c", other), "/a/c");
-        assert_eq!(uri("", other), "/");
+        // A raw space or non-ASCII character is sent encoded, and a double-encoding service
+        // encodes that escape again.
+        assert_eq!(uri("/a b/ሴ", other), "/a%2520b/%25E1%2588%25B4");
     }
 }

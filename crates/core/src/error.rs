@@ -85,6 +85,11 @@ pub enum Error {
     ExpiresInOutOfRange(u64),
     /// A timestamp that is malformed or outside the years 1970..=9999.
     InvalidTimestamp,
+    /// A second `Host` header, at this index of the request's headers.
+    DuplicateHost(usize),
+    /// The host is not an AWS endpoint whose service and region can be read from its name (an
+    /// S3-compatible store, a proxy, an IP address): the caller must give them.
+    UnknownEndpoint,
 }
 
 impl Error {
@@ -97,6 +102,8 @@ impl Error {
             Error::InvalidPayloadHash => Field::PayloadHash,
             Error::ExpiresInOutOfRange(_) => Field::ExpiresIn,
             Error::InvalidTimestamp => Field::Timestamp,
+            Error::DuplicateHost(index) => Field::HeaderName(*index),
+            Error::UnknownEndpoint => Field::Host,
         }
     }
 
@@ -110,6 +117,8 @@ impl Error {
             Error::InvalidPayloadHash => "invalid_payload_hash",
             Error::ExpiresInOutOfRange(_) => "expires_in_out_of_range",
             Error::InvalidTimestamp => "invalid_timestamp",
+            Error::DuplicateHost(_) => "duplicate_host",
+            Error::UnknownEndpoint => "unknown_endpoint",
         }
     }
 }
@@ -139,6 +148,13 @@ impl fmt::Display for Error {
             ),
             Error::InvalidTimestamp => f.write_str(
                 "timestamp must be RFC 3339 UTC (YYYY-MM-DDTHH:MM:SSZ) within the years 1970..=9999",
+            ),
+            Error::DuplicateHost(index) => write!(
+                f,
+                "headers[{index}].name: a second Host header (a request has one host)"
+            ),
+            Error::UnknownEndpoint => f.write_str(
+                "host is not an AWS endpoint whose service and region can be inferred: give the service and region",
             ),
         }
     }

@@ -30,6 +30,8 @@ struct Entry {
 pub(crate) struct HeaderSet {
     names: String,
     entries: Vec<Entry>,
+    /// The index of the request's `Host` header, if it has one.
+    host: Option<usize>,
 }
 
 impl HeaderSet {
@@ -43,6 +45,7 @@ impl HeaderSet {
     ) -> Result<(), Error> {
         self.names.clear();
         self.entries.clear();
+        self.host = None;
         // Room for every name plus the four the signer may add.
         self.names
             .reserve(headers.iter().map(|(n, _)| n.len()).sum::<usize>() + 64);
@@ -54,6 +57,13 @@ impl HeaderSet {
             self.names.push_str(name);
             self.names[start..].make_ascii_lowercase();
             let lower = &self.names[start..];
+            if lower == "host" {
+                // Signed as `a,b`, two hosts would make one signature valid for either.
+                if self.host.is_some() {
+                    return Err(Error::DuplicateHost(index));
+                }
+                self.host = Some(index);
+            }
             if replaced.contains(&lower) || is_excluded(lower, settings) {
                 self.names.truncate(start);
                 continue;
@@ -66,11 +76,9 @@ impl HeaderSet {
         Ok(())
     }
 
-    /// Whether a header of this (lowercase) name is kept.
-    pub(crate) fn contains(&self, name: &str) -> bool {
-        self.entries
-            .iter()
-            .any(|e| &self.names[e.name.clone()] == name)
+    /// The index of the request's `Host` header, if it has one.
+    pub(crate) fn host(&self) -> Option<usize> {
+        self.host
     }
 
     /// Adds a header whose value the signer supplies (at `added` index `value`).
@@ -86,7 +94,7 @@ impl HeaderSet {
     /// Sorts by name; repeated names keep the order they were sent in (names are appended in
     /// that order, so their offsets break ties, and an unstable sort is enough).
     pub(crate) fn sort(&mut self) {
-        let HeaderSet { names, entries } = self;
+        let HeaderSet { names, entries, .. } = self;
         entries.sort_unstable_by(|a, b| {
             let by_name = names[a.name.clone()].cmp(&names[b.name.clone()]);
             by_name.then(a.name.start.cmp(&b.name.start))
@@ -293,6 +301,19 @@ mod tests {
             String::from_utf8(canonical).unwrap(),
             "abc:6\nabcdefg:2\nabcdefgh:4\nabcdefgh-:8\nabcdefgha:5,7\nabcdefghb:1\nb:3\n"
         );
+    }
+
+    #[test]
+    fn two_host_headers_are_an_error_naming_the_second() {
+        let mut set = HeaderSet::default();
+        let headers = [("Host", "a.example"), ("x", "1"), ("host", "b.example")];
+        assert_eq!(
+            set.collect(&headers, &Settings::default(), &[]),
+            Err(Error::DuplicateHost(2))
+        );
+        set.collect(&headers[..2], &Settings::default(), &[])
+            .unwrap();
+        assert_eq!(set.host(), Some(0));
     }
 
     #[test]

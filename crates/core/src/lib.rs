@@ -53,6 +53,7 @@ mod credentials;
 mod error;
 mod headers;
 mod hex;
+mod infer;
 mod path_normalize;
 mod payload;
 mod prefix_state;
@@ -66,8 +67,9 @@ mod uri_encode;
 
 pub use credentials::Credentials;
 pub use error::{Error, Field};
+pub use infer::{InferredScope, infer_scope};
 pub use payload::Payload;
-pub use settings::{Location, SessionTokenMode, Settings, UriEncoding};
+pub use settings::{Location, SessionTokenMode, Settings, UriEncoding, uses_s3_rules};
 pub use sign::{Explained, Request, Signature, Signed, Signer, SigningParams};
 pub use signing_key::check_scope;
 pub use timestamp::Timestamp;

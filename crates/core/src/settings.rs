@@ -41,7 +41,8 @@ pub enum Location {
     },
 }
 
-/// Signing options. `Settings::default()` suits every service but S3; `Settings::s3()` suits S3.
+/// Signing options. [`Settings::for_service`] gives the rules a service's signing name calls for
+/// (S3's for the S3 family, the standard ones for every other service); hosts start from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings<'a> {
     /// How the path is encoded into the canonical URI.
@@ -52,6 +53,10 @@ pub struct Settings<'a> {
     pub content_sha256_header: bool,
     /// Sign the session token or add it after signing.
     pub session_token: SessionTokenMode,
+    /// A presigned URL signs `UNSIGNED-PAYLOAD`, whatever the payload given: whoever uses the
+    /// URL sends a body unknown when signing, and S3 computes `UNSIGNED-PAYLOAD` for every
+    /// presigned request (what every AWS SDK's S3 presigner signs).
+    pub presigned_payload_unsigned: bool,
     /// Header names (any case) not to sign, beyond the defaults (`authorization`,
     /// `user-agent`, `x-amzn-trace-id`, `expect`, `transfer-encoding`): headers a proxy may
     /// change on the way.
@@ -67,6 +72,7 @@ impl Default for Settings<'_> {
             normalize_path: true,
             content_sha256_header: false,
             session_token: SessionTokenMode::Signed,
+            presigned_payload_unsigned: false,
             excluded_headers: &[],
             forced_headers: &[],
         }
@@ -74,16 +80,35 @@ impl Default for Settings<'_> {
 }
 
 impl Settings<'_> {
-    /// S3's rules: the path as sent, no normalization (keys may contain `//` and `..`), and the
-    /// `x-amz-content-sha256` header.
+    /// S3's rules: the path as sent, no normalization (keys may contain `//` and `..`), the
+    /// `x-amz-content-sha256` header, and `UNSIGNED-PAYLOAD` in presigned URLs.
     pub fn s3() -> Self {
         Settings {
             uri_encoding: UriEncoding::Single,
             normalize_path: false,
             content_sha256_header: true,
+            presigned_payload_unsigned: true,
             ..Settings::default()
         }
     }
+
+    /// The rules for a service, by its signing name: S3's for the services that address objects
+    /// by key as S3 does (`s3`, `s3express`, `s3-outposts`, `s3-object-lambda`: the AWS SDKs
+    /// sign them all with S3's rules), the standard ones for every other.
+    pub fn for_service(service: &str) -> Self {
+        if uses_s3_rules(service) {
+            Settings::s3()
+        } else {
+            Settings::default()
+        }
+    }
+}
+
+/// Whether a service (signing name, any case) is signed with S3's rules.
+pub fn uses_s3_rules(service: &str) -> bool {
+    ["s3", "s3express", "s3-outposts", "s3-object-lambda"]
+        .iter()
+        .any(|s3| service.eq_ignore_ascii_case(s3))
 }
 
 /// Headers never signed unless forced: they are added or rewritten by clients and proxies after
@@ -95,3 +120,32 @@ pub(crate) const DEFAULT_EXCLUDED_HEADERS: [&str; 5] = [
     "expect",
     "transfer-encoding",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_s3_family_gets_s3_rules_and_every_other_service_the_standard_ones() {
+        for service in ["s3", "S3", "s3express", "s3-outposts", "s3-object-lambda"] {
+            assert_eq!(Settings::for_service(service), Settings::s3(), "{service}");
+        }
+        for service in [
+            "sts",
+            "s3-control-x",
+            "execute-api",
+            "lambda",
+            "dynamodb",
+            "s",
+        ] {
+            assert_eq!(
+                Settings::for_service(service),
+                Settings::default(),
+                "{service}"
+            );
+        }
+        let s3 = Settings::s3();
+        assert!(s3.presigned_payload_unsigned && s3.content_sha256_header && !s3.normalize_path);
+        assert_eq!(s3.uri_encoding, UriEncoding::Single);
+    }
+}

@@ -3,6 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use core::ops::Range;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -17,7 +18,7 @@ use crate::settings::{Location, SessionTokenMode, Settings};
 use crate::signing_key::SigningKeyCache;
 use crate::timestamp::Timestamp;
 use crate::uri::Uri;
-use crate::uri_encode::encode;
+use crate::uri_encode::{encode, encode_path_as_sent, encode_query_as_sent};
 use crate::{ALGORITHM, MAX_EXPIRES_IN};
 
 /// The request to sign, borrowed from the caller.
@@ -25,9 +26,10 @@ use crate::{ALGORITHM, MAX_EXPIRES_IN};
 pub struct Request<'a> {
     /// The HTTP method, as sent (`GET`, `PUT`, ...).
     pub method: &'a str,
-    /// The request target as sent: absolute (`https://host/path?query`) or origin-form
-    /// (`/path?query`, with a `Host` header). The path is the wire path, already
-    /// percent-encoded; spaces and non-ASCII characters in it are encoded when signing.
+    /// The request target: absolute (`https://host/path?query`) or origin-form (`/path?query`,
+    /// with a `Host` header). The path and query are as sent, already percent-encoded; bytes that
+    /// cannot be on the wire (a space, non-ASCII) are encoded, and what is signed is that wire
+    /// form, which [`Signed::path_and_query`] gives to send.
     pub uri: &'a str,
     /// Header names and values, in the order sent; repeated names are allowed.
     pub headers: &'a [(&'a str, &'a str)],
@@ -93,16 +95,30 @@ impl fmt::Display for Signature {
     }
 }
 
-/// The result of signing: the headers to set, or the presigned URL, held in one allocation.
+/// The result of signing: the headers to set, or the presigned URL, and where to send the
+/// request, held in one allocation.
 #[derive(Clone)]
 pub struct Signed {
     /// The signature.
     pub signature: Signature,
-    /// The header values, one after another, or the presigned URL.
+    /// The header values one after another, or the presigned URL; then the scheme, the host
+    /// and the path and query.
     text: String,
     /// Each header's name and the end of its value in `text`.
     headers: [(&'static str, usize); 4],
     header_count: usize,
+    /// Where the presigned URL ends in `text` (0 for header signing).
+    url_end: usize,
+    target: Target<Range<usize>>,
+}
+
+/// Where a signed request goes: the scheme (empty for an origin-form URI), the `Host` value, the
+/// path and query.
+#[derive(Clone, Debug, Default)]
+struct Target<T> {
+    scheme: T,
+    host: T,
+    path_and_query: T,
 }
 
 impl Signed {
@@ -127,10 +143,31 @@ impl Signed {
             .map(|(_, value)| value)
     }
 
-    /// The presigned URL: the request URI (without fragment) with the `X-Amz-*` parameters
-    /// appended. None for header signing.
+    /// The presigned URL: the request URI in its wire form (no user information, fragment or
+    /// default port) with the `X-Amz-*` parameters appended. None for header signing.
     pub fn url(&self) -> Option<&str> {
-        (self.header_count == 0).then_some(self.text.as_str())
+        (self.url_end > 0).then(|| self.part(0..self.url_end))
+    }
+
+    /// The URI's scheme (`https`), None for an origin-form URI.
+    pub fn scheme(&self) -> Option<&str> {
+        Some(self.part(self.target.scheme.clone())).filter(|s| !s.is_empty())
+    }
+
+    /// The `Host` value that was signed: the request's `Host` header, else the URI's authority
+    /// without user information or the scheme's default port. Send exactly this.
+    pub fn host(&self) -> &str {
+        self.part(self.target.host.clone())
+    }
+
+    /// The path and query that were signed, in their wire form (`/a%20b?x=%C3%A9`): send
+    /// exactly this as the request target, or a service computes another canonical request.
+    pub fn path_and_query(&self) -> &str {
+        self.part(self.target.path_and_query.clone())
+    }
+
+    fn part(&self, range: Range<usize>) -> &str {
+        self.text.get(range).unwrap_or_default()
     }
 }
 
@@ -139,6 +176,7 @@ impl fmt::Debug for Signed {
         // A session token may be among the headers and in the URL.
         f.debug_struct("Signed")
             .field("signature", &self.signature)
+            .field("host", &self.host())
             .field(
                 "headers",
                 &self.headers[..self.header_count]
@@ -188,6 +226,8 @@ struct Scratch {
     signed_headers: String,
     /// The presigning parameters, percent-encoded.
     presign: Vec<u8>,
+    /// The path and query in their wire form.
+    wire: Vec<u8>,
     canonical_request: Vec<u8>,
     string_to_sign: Vec<u8>,
     query: QueryScratch,
@@ -270,8 +310,13 @@ impl Signer {
             Location::Query { expires_in } => Some(expires_in),
             Location::Headers => None,
         };
-        let payload_hash = request.payload.hash()?;
+        let payload = match expires_in {
+            Some(_) if settings.presigned_payload_unsigned => crate::Payload::Unsigned,
+            _ => request.payload,
+        };
+        let payload_hash = payload.hash()?;
         let payload_hash = payload_hash.as_str();
+        let wire = WireTarget::encode(&mut scratch.wire, &uri);
 
         let amz_date = core::str::from_utf8(&amz_date).unwrap_or_default();
         let credentials = params.credentials;
@@ -309,10 +354,15 @@ impl Signer {
         let headers = &mut scratch.headers;
         headers.collect(request.headers, settings, &replaced)?;
         // Values the signer adds, by index: HOST, DATE, TOKEN, SHA256.
-        let host = if headers.contains("host") {
+        let host_header = headers.host();
+        let host = if host_header.is_some() {
             ""
         } else {
             uri.host().ok_or(Error::MissingHost)?
+        };
+        let signed_host = match host_header.and_then(|i| request.headers.get(i)) {
+            Some((_, value)) => value.trim_matches([' ', '\t']),
+            None => host,
         };
         let added = [
             host,
@@ -359,7 +409,8 @@ impl Signer {
             &mut scratch.query,
             &Parts {
                 method: request.method,
-                uri: &uri,
+                path: wire.path,
+                query: uri.query,
                 extra_query: &canonical_params[..count],
                 headers,
                 request_headers: request.headers,
@@ -387,8 +438,13 @@ impl Signer {
 
         let signature = Signature(hex::encode32(&key.sign(string_to_sign)));
 
+        let target = Target {
+            scheme: uri.scheme.unwrap_or_default(),
+            host: signed_host,
+            path_and_query: wire.path_and_query,
+        };
         if !in_headers {
-            return Ok(presign.url(uri.without_fragment, signature));
+            return Ok(presign.url(&uri, &target, signature));
         }
         // Authorization: Algorithm Credential=..., SignedHeaders=..., Signature=...
         let authorization = [
@@ -404,7 +460,8 @@ impl Signer {
         let length = amz_date.len()
             + token.map_or(0, str::len)
             + if sha256_header { payload_hash.len() } else { 0 }
-            + authorization.iter().map(|p| p.len()).sum::<usize>();
+            + authorization.iter().map(|p| p.len()).sum::<usize>()
+            + target.len();
         let mut out = Signed::with_capacity(signature, length);
         out.push_header(X_AMZ_DATE, &[amz_date]);
         if let Some(token) = token {
@@ -414,6 +471,7 @@ impl Signer {
             out.push_header(X_AMZ_CONTENT_SHA256, &[payload_hash]);
         }
         out.push_header("authorization", &authorization);
+        out.push_target(&target);
         Ok(out)
     }
 }
@@ -425,7 +483,23 @@ impl Signed {
             text: String::with_capacity(text),
             headers: [("", 0); 4],
             header_count: 0,
+            url_end: 0,
+            target: Target::default(),
         }
+    }
+
+    /// Appends where the request goes.
+    fn push_target(&mut self, target: &Target<&str>) {
+        let mut push = |part: &str| {
+            let start = self.text.len();
+            self.text.push_str(part);
+            start..self.text.len()
+        };
+        self.target = Target {
+            scheme: push(target.scheme),
+            host: push(target.host),
+            path_and_query: push(target.path_and_query),
+        };
     }
 
     /// Appends a header whose value is the concatenation of `parts`.
@@ -497,13 +571,21 @@ impl<'a> PresignParams<'a> {
         (params, count)
     }
 
-    /// The presigned URL: `base` with the parameters and the signature appended.
-    fn url(&self, base: &str, signature: Signature) -> Signed {
-        let mut url = String::with_capacity(base.len() + self.encoded.len() + 200);
-        url.push_str(base);
-        if !base.ends_with('?') {
-            url.push(if base.contains('?') { '&' } else { '?' });
+    /// The presigned URL: the URI in its wire form with the parameters and the signature
+    /// appended, then where the request goes.
+    fn url(&self, uri: &Uri<'_>, target: &Target<&str>, signature: Signature) -> Signed {
+        let mut url = String::with_capacity(2 * target.len() + self.encoded.len() + 200);
+        if let (Some(scheme), Some(host)) = (uri.scheme, uri.host()) {
+            url.push_str(scheme);
+            url.push_str("://");
+            url.push_str(host);
         }
+        url.push_str(target.path_and_query);
+        url.push(if target.path_and_query.contains('?') {
+            '&'
+        } else {
+            '?'
+        });
         for i in URL_PARAM_ORDER.into_iter().filter(|&i| self.present[i]) {
             let (name, value) = self.get(i);
             url.push_str(name);
@@ -514,9 +596,46 @@ impl<'a> PresignParams<'a> {
         }
         url.push_str("X-Amz-Signature=");
         url.push_str(signature.as_str());
-        Signed {
+        let url_end = url.len();
+        let mut signed = Signed {
             text: url,
+            url_end,
             ..Signed::with_capacity(signature, 0)
+        };
+        signed.push_target(target);
+        signed
+    }
+}
+
+impl Target<&str> {
+    fn len(&self) -> usize {
+        self.scheme.len() + self.host.len() + self.path_and_query.len()
+    }
+}
+
+/// The path and query of a URI in their wire form: bytes that cannot be on the wire encoded.
+struct WireTarget<'a> {
+    /// The path, `/` for an empty one.
+    path: &'a str,
+    /// The path, and `?` and the query if there is one.
+    path_and_query: &'a str,
+}
+
+impl<'a> WireTarget<'a> {
+    fn encode(buf: &'a mut Vec<u8>, uri: &Uri<'_>) -> Self {
+        buf.clear();
+        let path = if uri.path.is_empty() { "/" } else { uri.path };
+        encode_path_as_sent(buf, path.as_bytes());
+        let path_end = buf.len();
+        if !uri.query.is_empty() {
+            buf.push(b'?');
+            encode_query_as_sent(buf, uri.query.as_bytes());
+        }
+        // Escapes and the ASCII bytes kept: UTF-8.
+        let text = core::str::from_utf8(buf).unwrap_or_default();
+        WireTarget {
+            path: text.get(..path_end).unwrap_or_default(),
+            path_and_query: text,
         }
     }
 }
@@ -750,6 +869,118 @@ mod tests {
             !shown.contains("TOKENMARKER") && !shown.contains("secret"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn s3_presigned_urls_sign_unsigned_payload() {
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", None).unwrap();
+        let s3 = SigningParams {
+            service: "s3",
+            settings: Settings::for_service("s3"),
+            ..params(&creds)
+        };
+        let presign = Location::Query { expires_in: 60 };
+        let last_line = |r: &Request<'_>, p: &SigningParams<'_>, l| {
+            let explained = Signer::new().explain(r, p, l).unwrap();
+            String::from(explained.canonical_request.rsplit('\n').next().unwrap())
+        };
+        let get = request("https://b.s3.amazonaws.com/k");
+        assert_eq!(last_line(&get, &s3, presign), "UNSIGNED-PAYLOAD");
+        let hash = "0".repeat(64);
+        let hashed = Request {
+            payload: Payload::Sha256Hex(&hash),
+            ..get
+        };
+        assert_eq!(last_line(&hashed, &s3, presign), "UNSIGNED-PAYLOAD");
+        assert_eq!(last_line(&hashed, &s3, Location::Headers), hash);
+        // Header signing, and other services, sign the body's hash.
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(last_line(&get, &s3, Location::Headers), empty);
+        assert_eq!(last_line(&get, &params(&creds), presign), empty);
+    }
+
+    #[test]
+    fn the_target_sent_is_the_one_signed() {
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", None).unwrap();
+        let p = params(&creds);
+        let signer = &mut Signer::new();
+        let sign = |signer: &mut Signer, r: &Request<'_>, l| signer.explain(r, &p, l).unwrap();
+        // The scheme's default port is not part of the host sent or signed.
+        for uri in [
+            "https://sts.amazonaws.com:443/",
+            "https://u@sts.amazonaws.com/#f",
+        ] {
+            let out = sign(signer, &request(uri), Location::Headers);
+            assert_eq!(out.signed.scheme(), Some("https"));
+            assert_eq!(out.signed.host(), "sts.amazonaws.com");
+            assert_eq!(out.signed.path_and_query(), "/");
+            assert!(out.canonical_request.contains("\nhost:sts.amazonaws.com\n"));
+        }
+        let out = sign(signer, &request("http://h:80"), Location::Headers);
+        assert_eq!((out.signed.host(), out.signed.path_and_query()), ("h", "/"));
+        let out = sign(signer, &request("http://h:8080/?a"), Location::Headers);
+        assert_eq!(out.signed.host(), "h:8080");
+        // A Host header is what is signed and sent.
+        let with_host = Request {
+            headers: &[("Host", " other.example ")],
+            ..request("/a b?x=é y")
+        };
+        let out = sign(signer, &with_host, Location::Headers);
+        assert_eq!(out.signed.scheme(), None);
+        assert_eq!(out.signed.host(), "other.example");
+        // Raw bytes the wire cannot carry are sent encoded, and signed as a service reading
+        // that request line computes them: encoded once more by a double-encoding service.
+        assert_eq!(out.signed.path_and_query(), "/a%20b?x=%C3%A9%20y");
+        assert!(
+            out.canonical_request
+                .starts_with("GET\n/a%2520b\nx=%C3%A9%20y\n")
+        );
+        let s3 = SigningParams {
+            settings: Settings::s3(),
+            ..p
+        };
+        let out = signer.explain(&with_host, &s3, Location::Headers).unwrap();
+        assert!(
+            out.canonical_request
+                .starts_with("GET\n/a%20b\nx=%C3%A9%20y\n")
+        );
+        // A presigned URL is in the wire form, without user information or default port.
+        let url = signer
+            .sign(
+                &request("https://u:p@b.s3.amazonaws.com:443/a b/ሴ?x=1#frag"),
+                &s3,
+                Location::Query { expires_in: 60 },
+            )
+            .unwrap();
+        let url_text = url.url().unwrap();
+        assert!(
+            url_text.starts_with("https://b.s3.amazonaws.com/a%20b/%E1%88%B4?x=1&X-Amz-Algorithm="),
+            "{url_text}"
+        );
+        assert_eq!(url.host(), "b.s3.amazonaws.com");
+        assert_eq!(url.path_and_query(), "/a%20b/%E1%88%B4?x=1");
+        assert_eq!(url.headers().count(), 0);
+    }
+
+    #[test]
+    fn the_wire_query_has_the_canonical_query_of_the_query_given() {
+        // Every string of up to three of these pieces.
+        const PIECES: [&str; 11] = ["a", "=", "&", " ", "é", "%20", "%", "+", "?", "\"", "%zz"];
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", None).unwrap();
+        let p = params(&creds);
+        let mut signer = Signer::new();
+        for query in crate::pieces::every_string_of(&PIECES, 3) {
+            let uri = alloc::format!("https://h/?{query}");
+            let given = signer
+                .explain(&request(&uri), &p, Location::Headers)
+                .unwrap();
+            let wire = alloc::format!("https://h{}", given.signed.path_and_query());
+            let sent = signer
+                .explain(&request(&wire), &p, Location::Headers)
+                .unwrap();
+            assert_eq!(given.canonical_request, sent.canonical_request, "{query:?}");
+            assert_eq!(sent.signed.path_and_query(), given.signed.path_and_query());
+        }
     }
 
     #[test]

@@ -48,6 +48,9 @@ const VALID_IN_PATH: [bool; 256] = byte_table!(|b| {
         )
 });
 
+/// Query characters RFC 3986 allows as sent: those of a path, and `?`.
+const VALID_IN_QUERY: [bool; 256] = byte_table!(|b| VALID_IN_PATH[b as usize] || b == b'?');
+
 fn push_escaped(out: &mut Vec<u8>, b: u8) {
     out.extend_from_slice(&[
         b'%',
@@ -76,21 +79,31 @@ pub(crate) fn encode(out: &mut Vec<u8>, bytes: &[u8], keep_slash: bool) {
     out.extend_from_slice(&bytes[start..]);
 }
 
-/// Encodes a path that S3 and other single-encoding services see as sent: valid `%XY`
-/// triplets, `/` and the characters RFC 3986 allows in a path segment stay; anything not valid
-/// on the wire (space, non-ASCII, `"`, `%` without two hex digits, ...) is encoded.
+/// Appends the wire form of a path: valid `%XY` triplets, `/` and the characters RFC 3986
+/// allows in a path segment stay; anything not valid on the wire (space, non-ASCII, `"`, `%`
+/// without two hex digits, ...) is encoded. What is signed is computed from this form and hosts
+/// send it, so that a service reading the request line computes what was signed.
 pub(crate) fn encode_path_as_sent(out: &mut Vec<u8>, path: &[u8]) {
-    out.reserve(path.len());
+    encode_invalid(out, path, &VALID_IN_PATH);
+}
+
+/// Appends the wire form of a query, as [`encode_path_as_sent`] does for a path.
+pub(crate) fn encode_query_as_sent(out: &mut Vec<u8>, query: &[u8]) {
+    encode_invalid(out, query, &VALID_IN_QUERY);
+}
+
+fn encode_invalid(out: &mut Vec<u8>, bytes: &[u8], valid: &[bool; 256]) {
+    out.reserve(bytes.len());
     let mut start = 0;
-    for (i, &b) in path.iter().enumerate() {
-        if VALID_IN_PATH[usize::from(b)] || (b == b'%' && is_escape(&path[i..])) {
+    for (i, &b) in bytes.iter().enumerate() {
+        if valid[usize::from(b)] || (b == b'%' && is_escape(&bytes[i..])) {
             continue;
         }
-        out.extend_from_slice(&path[start..i]);
+        out.extend_from_slice(&bytes[start..i]);
         push_escaped(out, b);
         start = i + 1;
     }
-    out.extend_from_slice(&path[start..]);
+    out.extend_from_slice(&bytes[start..]);
 }
 
 /// Whether `bytes` starts with `%` and two hex digits.

@@ -101,7 +101,7 @@ impl Shared {
                 return false;
             }
         };
-        let edits = edits(&signed, config);
+        let edits = edits(&signed, config, headers.get(":path"));
         let applied = plan(headers, &edits).all(|edit| {
             let map = MapType::HttpRequestHeaders;
             match edit {

@@ -75,12 +75,9 @@ pub fn sign(
         region: &config.region,
         service: &config.service,
         time: sigv4_core::Timestamp::from_unix_seconds(now)?,
-        // S3 signs keys as sent (encoding them again breaks keys with `%`, envoy#35023).
-        settings: if is_s3(&config.service) {
-            Settings::s3()
-        } else {
-            Settings::default()
-        },
+        // The core's rules for the service: S3's sign keys as sent (encoding them again breaks
+        // keys with `%`, envoy#35023).
+        settings: Settings::for_service(&config.service),
     };
     let location = match config.presign_secs {
         Some(expires_in) => Location::Query { expires_in },
@@ -91,24 +88,25 @@ pub fn sign(
 
 /// The header edits that carry `signed`: the headers to set (replacing any of the same name), or
 /// the new `:path` of a presigned request; and `:authority` with `host_rewrite`.
-pub fn edits<'a>(signed: &'a Signed, config: &'a Config) -> Vec<(&'a str, &'a str)> {
+pub fn edits<'a>(
+    signed: &'a Signed,
+    config: &'a Config,
+    request_path: &str,
+) -> Vec<(&'a str, &'a str)> {
     let mut edits = Vec::with_capacity(5);
     match signed.url() {
         Some(url) => edits.push((":path", url)),
         None => edits.extend(signed.headers()),
     }
+    // The path signed is the wire form of `:path`: the same text unless `:path` holds bytes the
+    // wire cannot carry, which are then sent encoded, as signed.
+    if signed.url().is_none() && request_path != signed.path_and_query() {
+        edits.push((":path", signed.path_and_query()));
+    }
     if let Some(host) = &config.host_rewrite {
         edits.push((":authority", host.as_str()));
     }
     edits
-}
-
-/// The services that sign with S3's rules.
-fn is_s3(service: &str) -> bool {
-    matches!(
-        service,
-        "s3" | "s3-object-lambda" | "s3-outposts" | "s3express"
-    )
 }
 
 #[cfg(test)]
@@ -187,7 +185,7 @@ mod tests {
             Body::Bytes(b""),
         )
         .unwrap();
-        let edits = edits(&signed, &config);
+        let edits = edits(&signed, &config, request.get(":path"));
         let want = expected(
             path,
             &[
@@ -243,7 +241,7 @@ mod tests {
             Body::Unsigned,
         )
         .unwrap();
-        let edits = edits(&signed, &config);
+        let edits = edits(&signed, &config, "/k?list-type=2");
         let want = expected(
             "/k?list-type=2",
             &[("host", "other.s3.amazonaws.com")],

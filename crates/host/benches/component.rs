@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
-use sigv4_host::{Credentials, Header, Payload, Request, Settings, SignerComponent, SignerConfig};
+use sigv4_host::{Credentials, Header, Payload, Request, SignerComponent, SignerConfig};
 
 const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -29,7 +29,7 @@ fn post_json() -> (SignerConfig, Request) {
         },
         region: "us-east-1".into(),
         service: "dynamodb".into(),
-        settings: Settings::standard(),
+        settings: None,
     };
     let header = |name: &str, value: &str| Header {
         name: name.into(),

@@ -187,27 +187,3 @@ impl SignerInstance {
         )??)
     }
 }
-
-impl Settings {
-    /// The defaults of every service but S3 (double encoding, normalized paths).
-    pub fn standard() -> Self {
-        Settings {
-            uri_encoding: UriEncoding::Double,
-            normalize_path: true,
-            content_sha256_header: false,
-            session_token: SessionTokenMode::Signed,
-            excluded_headers: Vec::new(),
-            forced_headers: Vec::new(),
-        }
-    }
-
-    /// S3's rules: the path as sent, no normalization, `x-amz-content-sha256`.
-    pub fn s3() -> Self {
-        Settings {
-            uri_encoding: UriEncoding::Single,
-            normalize_path: false,
-            content_sha256_header: true,
-            ..Settings::standard()
-        }
-    }
-}

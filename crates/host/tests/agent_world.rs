@@ -15,7 +15,7 @@ use sigv4_host::agent::{
 use sigv4_host::credentials::{
     AwsCredentials, CredentialsCache, Provider, ProviderChain, StaticProvider,
 };
-use sigv4_host::{Header, Payload, Request, Settings};
+use sigv4_host::{Header, Payload, Request};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
 use zeroize::Zeroizing;
@@ -86,7 +86,7 @@ fn config(timeouts: Timeouts) -> ClientConfig {
     ClientConfig {
         region: "us-east-1".into(),
         service: "execute-api".into(),
-        settings: Settings::standard(),
+        settings: None,
         timeouts,
     }
 }

@@ -2,8 +2,8 @@
 //! `signing` interface, whose signer resource signs and reports typed errors without trapping.
 
 use sigv4_host::{
-    CallError, Credentials, ErrorCode, Field, Payload, Request, SIGNER_COMPONENT, Settings,
-    SignerComponent, SignerConfig,
+    CallError, Credentials, ErrorCode, Field, Payload, Request, SIGNER_COMPONENT, SignerComponent,
+    SignerConfig,
 };
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
@@ -39,7 +39,7 @@ fn signs_the_aws_documentation_example_inside_the_component() {
         },
         region: "us-east-1".into(),
         service: "service".into(),
-        settings: Settings::standard(),
+        settings: None,
     };
     let mut signer = SignerComponent::new().unwrap().signer(&config).unwrap();
     let request = Request {
@@ -82,7 +82,7 @@ fn a_bad_configuration_is_refused_when_the_signer_is_made() {
         },
         region: "us-east-1".into(),
         service: "sts".into(),
-        settings: Settings::standard(),
+        settings: None,
     };
     let mut empty_secret = good.clone();
     empty_secret.credentials.secret_access_key.clear();
@@ -151,7 +151,7 @@ fn many_requests_of_every_size_match_the_native_core() {
         },
         region: "eu-west-3".into(),
         service: "s3".into(),
-        settings: Settings::standard(),
+        settings: None,
     };
     let mut signer = SignerComponent::new().unwrap().signer(&config).unwrap();
     let credentials = sigv4_core::Credentials::new(akid, secret, Some(token)).unwrap();
@@ -198,7 +198,8 @@ fn many_requests_of_every_size_match_the_native_core() {
                     region: "eu-west-3",
                     service: "s3",
                     time: sigv4_core::Timestamp::from_unix_seconds(time).unwrap(),
-                    settings: sigv4_core::Settings::default(),
+                    // No settings in the component's config: the service's rules.
+                    settings: sigv4_core::Settings::for_service("s3"),
                 },
                 sigv4_core::Location::Headers,
             )

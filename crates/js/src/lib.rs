@@ -45,7 +45,8 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-/// `flags` bits of [`Signer::sign`], mirrored in `js/src/engine.js`.
+/// `flags` bits of [`Signer::sign`], mirrored in `js/src/engine.js`. The settings start from the
+/// service's rules (`Settings::for_service`); the caller's overrides set or clear each one.
 mod flag {
     /// S3's path encoding: the path as sent (`UriEncoding::Single`).
     pub(crate) const SINGLE_ENCODE: u32 = 1;
@@ -53,6 +54,12 @@ mod flag {
     pub(crate) const NO_NORMALIZE: u32 = 2;
     /// Add and sign `x-amz-content-sha256`.
     pub(crate) const CONTENT_SHA256: u32 = 4;
+    /// Encode the path once more (`UriEncoding::Double`).
+    pub(crate) const DOUBLE_ENCODE: u32 = 512;
+    /// Normalize the path.
+    pub(crate) const NORMALIZE: u32 = 1024;
+    /// Do not add `x-amz-content-sha256`.
+    pub(crate) const NO_CONTENT_SHA256: u32 = 2048;
     /// Add the session token after signing.
     pub(crate) const TOKEN_AFTER: u32 = 8;
     /// The payload is the precomputed hash in the parts.
@@ -209,6 +216,35 @@ impl Signer {
     }
 }
 
+/// Whether a service (signing name) is signed with S3's rules, which take `UNSIGNED-PAYLOAD` for
+/// a body not known when signing (a stream).
+#[wasm_bindgen]
+pub fn uses_s3_rules(service: &str) -> bool {
+    sigv4_core::uses_s3_rules(service)
+}
+
+/// The service and region an AWS endpoint's URL names (`sigv4_core::infer_scope`), as
+/// `service\nregion` (the region empty when the hostname does not say), or empty when the host
+/// names no AWS endpoint. `amz_target` is the request's `x-amz-target` (empty if none).
+#[wasm_bindgen]
+pub fn infer_scope(url: &str, amz_target: &str) -> String {
+    let target = [("x-amz-target", amz_target)];
+    let headers = if amz_target.is_empty() {
+        &[][..]
+    } else {
+        &target[..]
+    };
+    match sigv4_core::infer_scope(url, headers) {
+        Ok(scope) => {
+            let mut out = String::from(scope.service);
+            out.push('\n');
+            out.push_str(scope.region.as_deref().unwrap_or_default());
+            out
+        }
+        Err(_) => String::new(),
+    }
+}
+
 /// The names of the headers the core sets, sent as their index (mirrored in `js/src/engine.js`,
 /// where constant names make the result object faster to build than names read back).
 const HEADER_NAMES: [&str; 4] = [
@@ -322,14 +358,20 @@ fn sign(
     } else {
         Payload::Bytes(body)
     };
-    let mut settings = if flags & flag::SINGLE_ENCODE != 0 {
-        sigv4_core::Settings::s3()
-    } else {
-        sigv4_core::Settings::default()
-    };
-    settings.normalize_path = flags & flag::NO_NORMALIZE == 0;
-    settings.content_sha256_header = flags & flag::CONTENT_SHA256 != 0;
-    if flags & flag::TOKEN_AFTER != 0 {
+    let mut settings = sigv4_core::Settings::for_service(service);
+    let on = |bit: u32| flags & bit != 0;
+    if on(flag::SINGLE_ENCODE) {
+        settings.uri_encoding = sigv4_core::UriEncoding::Single;
+    } else if on(flag::DOUBLE_ENCODE) {
+        settings.uri_encoding = sigv4_core::UriEncoding::Double;
+    }
+    if on(flag::NO_NORMALIZE) || on(flag::NORMALIZE) {
+        settings.normalize_path = on(flag::NORMALIZE);
+    }
+    if on(flag::CONTENT_SHA256) || on(flag::NO_CONTENT_SHA256) {
+        settings.content_sha256_header = on(flag::CONTENT_SHA256);
+    }
+    if on(flag::TOKEN_AFTER) {
         settings.session_token = sigv4_core::SessionTokenMode::AfterSigning;
     }
     let request = Request {

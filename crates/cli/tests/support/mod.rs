@@ -44,6 +44,17 @@ impl Drop for Server {
 }
 
 pub fn start(program: &Path, args: &[&str], env: &[(&str, &str)], port: u16) -> Server {
+    start_at(program, args, env, "127.0.0.1", port)
+}
+
+/// A server listening on `host` (a loopback address).
+pub fn start_at(
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    host: &str,
+    port: u16,
+) -> Server {
     assert!(
         program.exists(),
         "{} is missing: run `make test`, which installs it",
@@ -57,7 +68,7 @@ pub fn start(program: &Path, args: &[&str], env: &[(&str, &str)], port: u16) -> 
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
     let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while TcpStream::connect((host, port)).is_err() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "{} did not listen",
@@ -67,7 +78,7 @@ pub fn start(program: &Path, args: &[&str], env: &[(&str, &str)], port: u16) -> 
     }
     Server {
         child,
-        url: format!("http://127.0.0.1:{port}"),
+        url: format!("http://{host}:{port}"),
     }
 }
 
@@ -156,12 +167,17 @@ pub fn create_role(keys: &Keys, moto: &Server, name: &str) -> String {
 /// moto, a user with an allow-all policy and its access key (the three set-up calls moto takes
 /// without checking signatures).
 pub fn moto() -> (Server, Keys) {
-    let port = free_port();
+    moto_at("127.0.0.1", free_port())
+}
+
+/// [`moto`] listening on `host` and `port`.
+pub fn moto_at(host: &str, port: u16) -> (Server, Keys) {
     let moto = tools().join("venv/bin/moto_server");
-    let server = start(
+    let server = start_at(
         &moto,
-        &["-H", "127.0.0.1", "-p", &port.to_string()],
+        &["-H", host, "-p", &port.to_string()],
         &[("INITIAL_NO_AUTH_ACTION_COUNT", "3")],
+        host,
         port,
     );
     let bootstrap = [

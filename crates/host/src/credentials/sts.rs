@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::http::{agent, call_with_body};
 use super::{AwsCredentials, Provider, ProviderError};
-use crate::{CallError, Header, Payload, Request, Settings, SignerComponent, SignerConfig};
+use crate::{CallError, Header, Payload, Request, SignerComponent, SignerConfig};
 
 /// Where STS is: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, else the regional endpoint.
 #[derive(Clone, Debug)]
@@ -68,7 +68,7 @@ impl StsEndpoint {
                 credentials: credentials.to_wit(),
                 region: self.region.clone(),
                 service: "sts".into(),
-                settings: Settings::standard(),
+                settings: None,
             };
             // Signed by the component, like every other request.
             let signed = SignerComponent::shared()
