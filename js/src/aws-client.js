@@ -120,7 +120,8 @@ export class AwsClient {
     }
     if (presign) return new Request(signed, out);
     for (const name in signed) headers.set(name, signed[name]);
-    return new Request(parsed.href, out);
+    // The URL signed, in the wire form the core gives it: fetch sends escapes as they are.
+    return new Request(parsed.origin + engine.target, out);
   }
 
   /** Signs and fetches; retries 5xx and 429 answers with exponential backoff and jitter. */

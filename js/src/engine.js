@@ -101,14 +101,15 @@ export function unixSeconds(value) {
 }
 
 /**
- * { name: value } of the core's header lines (see `Signer::sign` in crates/js/src/lib.rs). A line
+ * { name: value } of the core's header lines from `from` on (see `Signer::sign` in
+ * crates/js/src/lib.rs). A line
  * starts with the index of its name in HEADER_NAMES there ('0'-'3', mirrored by the cases
  * below: stores of constant names build the object faster than stores of names read from an
  * array), or with '#', the name and a line break.
  */
-function headerObject(text) {
+function headerObject(text, from) {
   const headers = {};
-  for (let start = 0; start < text.length; ) {
+  for (let start = from; start < text.length; ) {
     const code = text.charCodeAt(start);
     let valueStart = start + 1;
     let name;
@@ -142,6 +143,12 @@ export class Engine {
   constructor() {
     if (memory === undefined) load();
     this.core = new Signer();
+    /**
+     * The path and query the last header signing signed, in their wire form (a raw space or
+     * non-ASCII character encoded): send the request to exactly this, or the service computes
+     * another canonical request.
+     */
+    this.target = '';
   }
 
   /** Sets credentials ({ accessKeyId, secretAccessKey, sessionToken }) if they changed. */
@@ -228,7 +235,13 @@ export class Engine {
     views();
     const out = core.output();
     const result = decoder.decode(bytes.subarray(out, out + length));
-    const signed = expiresIn === undefined ? headerObject(result) : result;
+    let signed = result;
+    if (expiresIn === undefined) {
+      // The path and query signed (their wire form), then the headers.
+      const end = result.indexOf('\n');
+      this.target = result.slice(0, end);
+      signed = headerObject(result, end + 1);
+    }
     if (!explain) return signed;
     const [canonicalRequest, stringToSign] = core.explained().split('\0');
     return { canonicalRequest, stringToSign, signed };

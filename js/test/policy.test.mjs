@@ -56,3 +56,13 @@ test('AwsClient reads service and region from the hostname with the core, and as
   const given = await client.sign('http://127.0.0.1:9000/bucket', { aws: { service: 's3', region: 'us-east-1', signingDate } });
   assert.match(given.headers.get('authorization'), /\/us-east-1\/s3\/aws4_request/);
 });
+
+test('AwsClient sends the path and query it signed, in their wire form', async () => {
+  const client = new AwsClient(credentials);
+  // WHATWG URLs leave `|` and `^` raw; the core signs them encoded, and the Request carries
+  // that form (a service would compute another canonical request from the raw bytes).
+  const signed = await client.sign('https://sts.amazonaws.com:443/a|b^c?x=[1]', { aws: { signingDate } });
+  assert.equal(signed.url, 'https://sts.amazonaws.com/a%7Cb%5Ec?x=%5B1%5D');
+  const plain = await client.sign('https://sts.amazonaws.com/?Action=GetCallerIdentity', { aws: { signingDate } });
+  assert.equal(plain.url, 'https://sts.amazonaws.com/?Action=GetCallerIdentity');
+});

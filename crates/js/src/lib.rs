@@ -149,9 +149,10 @@ impl Signer {
     /// method, uri, region, service, payload (the hash with `flag::PAYLOAD_HASH`, the body with
     /// `flag::PAYLOAD_TEXT`, else empty), then header names and values; then `body` bytes of
     /// body. `time` is in Unix seconds. Returns the byte length of the result at
-    /// [`Signer::output`] (the presigned URL, or the headers to set, one a line: the index of the
-    /// name in [`HEADER_NAMES`] and the value, or `#`, the name, a line break and the value), or
-    /// -1 on error (see [`Signer::error`]).
+    /// [`Signer::output`] (the presigned URL; or the path and query signed, in their wire form,
+    /// then the headers to set, a line each: the index of the name in [`HEADER_NAMES`] and the
+    /// value, or `#`, the name, a line break and the value), or -1 on error (see
+    /// [`Signer::error`]).
     pub fn sign(
         &mut self,
         parts: usize,
@@ -406,10 +407,10 @@ fn sign(
         out.push_str(url);
         return Ok(());
     }
+    // The path and query signed, in their wire form: what the request must be sent to.
+    out.push_str(signed.path_and_query());
     for (name, value) in signed.headers() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
+        out.push('\n');
         match HEADER_NAMES.iter().position(|known| *known == name) {
             // At most 4 names: one digit.
             Some(code) => out.push(char::from(b'0' + code as u8)),
