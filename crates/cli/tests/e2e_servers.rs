@@ -154,20 +154,24 @@ fn s3s_fs_accepts_header_signed_presigned_and_unsigned_payload_requests() {
     let send = |keys: &Keys, args: &[&str]| {
         sigv4(&keys.env(), &[&["send", "--service", "s3"], args].concat())
     };
-    let put = send(
-        &keys,
-        &[
-            "-X",
-            "PUT",
-            "-H",
-            "content-type: application/octet-stream",
-            "-d",
-            "signed body",
-            &object,
-        ],
-    );
-    assert!(put.status.success(), "{}", text(&put));
-    assert!(text(&send(&keys, &[&object])).contains("signed body"));
+    // PUT `body` at `url` and GET it back, each signed and sent by the CLI.
+    let put_and_get = |url: &str, body: &str| {
+        let put = send(
+            &keys,
+            &[
+                "-X",
+                "PUT",
+                "-H",
+                "content-type: application/octet-stream",
+                "-d",
+                body,
+                url,
+            ],
+        );
+        assert!(put.status.success(), "{}", text(&put));
+        assert!(text(&send(&keys, &[url])).contains(body));
+    };
+    put_and_get(&object, "signed body");
     let unsigned = send(
         &keys,
         &[
@@ -207,20 +211,7 @@ fn s3s_fs_accepts_header_signed_presigned_and_unsigned_payload_requests() {
     // A raw space and non-ASCII characters in the path: sent and presigned in their wire form,
     // which is what was signed (wasi:http refused the raw path before).
     let raw = format!("{}/bucket/café au lait.txt", server.url);
-    let put = send(
-        &keys,
-        &[
-            "-X",
-            "PUT",
-            "-H",
-            "content-type: application/octet-stream",
-            "-d",
-            "raw path",
-            &raw,
-        ],
-    );
-    assert!(put.status.success(), "{}", text(&put));
-    assert!(text(&send(&keys, &[&raw])).contains("raw path"));
+    put_and_get(&raw, "raw path");
     let presigned_raw = presign(&raw);
     assert!(
         presigned_raw.contains("/bucket/caf%C3%A9%20au%20lait.txt?X-Amz-Algorithm="),
