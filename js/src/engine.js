@@ -236,6 +236,7 @@ export class Engine {
     const out = core.output();
     const result = decoder.decode(bytes.subarray(out, out + length));
     let signed = result;
+    this.target = '';
     if (expiresIn === undefined) {
       // The path and query signed (their wire form), then the headers.
       const end = result.indexOf('\n');

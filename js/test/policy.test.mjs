@@ -59,10 +59,16 @@ test('AwsClient reads service and region from the hostname with the core, and as
 
 test('AwsClient sends the path and query it signed, in their wire form', async () => {
   const client = new AwsClient(credentials);
-  // WHATWG URLs leave `|` and `^` raw; the core signs them encoded, and the Request carries
-  // that form (a service would compute another canonical request from the raw bytes).
+  // Bytes fetch sends raw (`|`, `^`, `[`) stay raw, and are signed encoded as a service reading
+  // them encodes them; the default port is neither signed nor sent.
   const signed = await client.sign('https://sts.amazonaws.com:443/a|b^c?x=[1]', { aws: { signingDate } });
-  assert.equal(signed.url, 'https://sts.amazonaws.com/a%7Cb%5Ec?x=%5B1%5D');
-  const plain = await client.sign('https://sts.amazonaws.com/?Action=GetCallerIdentity', { aws: { signingDate } });
-  assert.equal(plain.url, 'https://sts.amazonaws.com/?Action=GetCallerIdentity');
+  assert.equal(signed.url, 'https://sts.amazonaws.com/a|b^c?x=[1]');
+  const options = { ...credentials, region: 'us-east-1', service: 'sts', signingDate };
+  const explained = explainSync({ method: 'GET', url: signed.url }, options);
+  assert.equal(pathLine(explained), '/a%7Cb%5Ec');
+  assert.equal(explained.headers.authorization, signed.headers.get('authorization'));
+  // A raw space and non-ASCII characters: the URL sent is the core's wire form, as fetch's.
+  const raw = await client.sign('https://sts.amazonaws.com/a b/é', { aws: { signingDate } });
+  assert.equal(raw.url, 'https://sts.amazonaws.com/a%20b/%C3%A9');
+  assert.equal(pathLine(explainSync({ method: 'GET', url: raw.url }, options)), '/a%2520b/%25C3%25A9');
 });

@@ -7,12 +7,12 @@ use crate::headers::HeaderSet;
 use crate::path_normalize::normalize;
 use crate::query::{QueryScratch, write_canonical_query};
 use crate::settings::{Settings, UriEncoding};
-use crate::uri_encode::encode;
+use crate::uri_encode::{encode, encode_path_as_sent};
 
 /// The parts of a canonical request, already validated.
 pub(crate) struct Parts<'a> {
     pub(crate) method: &'a str,
-    /// The path in its wire form (see `uri_encode::encode_path_as_sent`), `/` if empty.
+    /// The path in its wire form (see `uri_encode::encode_path_for_wire`), `/` if empty.
     pub(crate) path: &'a str,
     /// The query as sent, without `?`.
     pub(crate) query: &'a str,
@@ -56,7 +56,7 @@ pub(crate) fn build(
 }
 
 /// The path in its wire form, normalized if asked, then encoded once more (most services) or
-/// used as it is (S3).
+/// as S3 reads it: as sent, with what RFC 3986 does not allow in a path encoded.
 fn write_canonical_uri(out: &mut Vec<u8>, wire_path: &str, settings: &Settings<'_>) {
     let path = if settings.normalize_path {
         normalize(wire_path)
@@ -65,7 +65,7 @@ fn write_canonical_uri(out: &mut Vec<u8>, wire_path: &str, settings: &Settings<'
     };
     match settings.uri_encoding {
         UriEncoding::Double => encode(out, path.as_bytes(), true),
-        UriEncoding::Single => out.extend_from_slice(path.as_bytes()),
+        UriEncoding::Single => encode_path_as_sent(out, path.as_bytes()),
     }
 }
 
@@ -76,7 +76,7 @@ mod tests {
 
     fn uri(path: &str, settings: Settings<'_>) -> String {
         let mut wire = Vec::new();
-        crate::uri_encode::encode_path_as_sent(&mut wire, path.as_bytes());
+        crate::uri_encode::encode_path_for_wire(&mut wire, path.as_bytes());
         let mut out = Vec::new();
         write_canonical_uri(&mut out, core::str::from_utf8(&wire).unwrap(), &settings);
         String::from_utf8(out).unwrap()

@@ -72,9 +72,14 @@ fn host_name(authority: &str) -> &str {
     host.strip_suffix('.').unwrap_or(host)
 }
 
-/// Hostname prefixes whose signing name differs (aws4fetch's table).
-const SIGNING_NAMES: [(&str, &str); 10] = [
+/// Hostname prefixes whose signing name differs (aws4fetch's table, and Bedrock's and AppSync's
+/// endpoints).
+const SIGNING_NAMES: [(&str, &str); 14] = [
     ("appstream2", "appstream"),
+    ("appsync-api", "appsync"),
+    ("bedrock-agent", "bedrock"),
+    ("bedrock-agent-runtime", "bedrock"),
+    ("bedrock-runtime", "bedrock"),
     ("cloudhsmv2", "cloudhsm"),
     ("email", "ses"),
     ("git-codecommit", "codecommit"),
@@ -99,7 +104,11 @@ fn scope_of<'h>(host: &'h str, path: &str, target: &str) -> Option<(&'h str, Opt
         // SERVICE.REGION.api.aws: the dualstack endpoints.
         let mut labels = stem.rsplit('.');
         let region = labels.next().filter(|r| is_region(r))?;
-        return Some((labels.next().filter(|s| !s.is_empty())?, Some(region)));
+        let service = labels.next().filter(|s| !s.is_empty())?;
+        return Some((
+            service.strip_suffix("-fips").unwrap_or(service),
+            Some(region),
+        ));
     }
     if host.ends_with(".r2.cloudflarestorage.com") {
         return Some(("s3", Some("auto")));
@@ -119,11 +128,23 @@ fn scope_of<'h>(host: &'h str, path: &str, target: &str) -> Option<(&'h str, Opt
     let mut labels = stem.rsplit('.').peekable();
     labels.next_if_eq(&"vpce");
     let mut region = labels.next_if(|l| is_region(l));
+    if region.is_none() && labels.next_if_eq(&"us-gov").is_some() {
+        // iam.us-gov.amazonaws.com: the GovCloud partition's global endpoints.
+        region = Some("us-gov-west-1");
+    }
     labels.next_if_eq(&"dualstack");
     let label = labels.next().filter(|l| !l.is_empty())?;
     let label = label.strip_suffix("-fips").unwrap_or(label);
+    // Public DNS names of instances and S3 website endpoints are not APIs.
+    if label.starts_with("compute") || label.starts_with("s3-website") {
+        return None;
+    }
+    if region.is_none() && !label.starts_with("s3") {
+        // DOMAIN.REGION.SERVICE: OpenSearch (es) domains, OpenSearch Serverless collections.
+        region = labels.peek().copied().filter(|l| is_region(l));
+    }
     let service = match label {
-        "s3" | "s3-accelerate" | "s3-control" => "s3",
+        "s3" | "s3-accelerate" | "s3-control" | "s3-accesspoint" => "s3",
         "s3-external-1" => {
             region = region.or(Some("us-east-1"));
             "s3"
@@ -134,8 +155,12 @@ fn scope_of<'h>(host: &'h str, path: &str, target: &str) -> Option<(&'h str, Opt
             Some("AnyScaleScalingPlannerFrontendService") => "autoscaling-plans",
             _ => "autoscaling",
         },
-        _ => match label.strip_prefix("s3-").filter(|r| is_region(r)) {
-            // The legacy S3 names: s3-us-west-2.amazonaws.com.
+        _ => match label
+            .strip_prefix("s3-")
+            .map(|r| r.strip_prefix("fips-").unwrap_or(r))
+            .filter(|r| is_region(r))
+        {
+            // The legacy S3 names: s3-us-west-2.amazonaws.com, s3-fips-us-gov-west-1.
             Some(legacy_region) => {
                 region = region.or(Some(legacy_region));
                 "s3"
@@ -162,7 +187,7 @@ fn scope_of<'h>(host: &'h str, path: &str, target: &str) -> Option<(&'h str, Opt
 /// IoT's signing names: the control plane, the jobs data plane, MQTT over WebSocket, the data
 /// plane.
 fn iot_signing_name(host: &str, path: &str) -> &'static str {
-    if host.starts_with("iot.") {
+    if host.starts_with("iot.") || host.starts_with("iot-fips.") {
         "execute-api"
     } else if host.starts_with("data.jobs.iot.") {
         "iot-jobs-data"
@@ -368,6 +393,50 @@ mod tests {
                 "iotdata",
                 "us-east-1",
             ),
+            // Region before the service; GovCloud's global endpoints; more signing names.
+            (
+                "https://search-dom-abc.eu-west-1.es.amazonaws.com/_search",
+                "es",
+                "eu-west-1",
+            ),
+            (
+                "https://xyz.eu-west-1.aoss.amazonaws.com/",
+                "aoss",
+                "eu-west-1",
+            ),
+            ("https://iam.us-gov.amazonaws.com/", "iam", "us-gov-west-1"),
+            (
+                "https://s3-fips-us-gov-west-1.amazonaws.com/b",
+                "s3",
+                "us-gov-west-1",
+            ),
+            ("https://us-east-1.s3.amazonaws.com/k", "s3", "us-east-1"),
+            (
+                "https://bedrock-runtime.us-west-2.amazonaws.com/model/m/invoke",
+                "bedrock",
+                "us-west-2",
+            ),
+            (
+                "https://x.appsync-api.us-east-1.amazonaws.com/graphql",
+                "appsync",
+                "us-east-1",
+            ),
+            (
+                "https://ap-111122223333.s3-accesspoint.us-west-2.amazonaws.com/k",
+                "s3",
+                "us-west-2",
+            ),
+            (
+                "https://ap-1.s3-accesspoint-fips.dualstack.us-east-1.amazonaws.com/k",
+                "s3",
+                "us-east-1",
+            ),
+            ("https://ec2-fips.us-east-1.api.aws/", "ec2", "us-east-1"),
+            (
+                "https://iot-fips.us-east-1.amazonaws.com/things",
+                "execute-api",
+                "us-east-1",
+            ),
             // S3-compatible hosts aws4fetch knows.
             ("https://acct.r2.cloudflarestorage.com/b/k", "s3", "auto"),
             (
@@ -407,6 +476,10 @@ mod tests {
             "https://x.on.aws/",
             "https://abc.lambda-url.nowhere.on.aws/",
             "https://example.com/.amazonaws.com",
+            "https://ec2-1-2-3-4.compute-1.amazonaws.com/",
+            "https://ec2-1-2-3-4.eu-west-1.compute.amazonaws.com/",
+            "https://b.s3-website-us-east-1.amazonaws.com/",
+            "https://b.s3-website.eu-west-1.amazonaws.com/",
         ] {
             assert_eq!(infer_scope(url, &[]), Err(Error::UnknownEndpoint), "{url}");
         }

@@ -18,7 +18,7 @@ use crate::settings::{Location, SessionTokenMode, Settings};
 use crate::signing_key::SigningKeyCache;
 use crate::timestamp::Timestamp;
 use crate::uri::Uri;
-use crate::uri_encode::{encode, encode_path_as_sent, encode_query_as_sent};
+use crate::uri_encode::{encode, encode_path_for_wire, encode_query_for_wire};
 use crate::{ALGORITHM, MAX_EXPIRES_IN};
 
 /// The request to sign, borrowed from the caller.
@@ -361,7 +361,8 @@ impl Signer {
             uri.host().ok_or(Error::MissingHost)?
         };
         let signed_host = match host_header.and_then(|i| request.headers.get(i)) {
-            Some((_, value)) => value.trim_matches([' ', '\t']),
+            // Trimmed as its canonical value is.
+            Some((_, value)) => value.trim_matches([' ', '\t', '\r', '\n']),
             None => host,
         };
         let added = [
@@ -613,7 +614,8 @@ impl Target<&str> {
     }
 }
 
-/// The path and query of a URI in their wire form: bytes that cannot be on the wire encoded.
+/// The path and query of a URI in their wire form: bytes that cannot be on the wire (and those
+/// fetch encodes) percent-encoded.
 struct WireTarget<'a> {
     /// The path, `/` for an empty one.
     path: &'a str,
@@ -625,11 +627,11 @@ impl<'a> WireTarget<'a> {
     fn encode(buf: &'a mut Vec<u8>, uri: &Uri<'_>) -> Self {
         buf.clear();
         let path = if uri.path.is_empty() { "/" } else { uri.path };
-        encode_path_as_sent(buf, path.as_bytes());
+        encode_path_for_wire(buf, path.as_bytes());
         let path_end = buf.len();
         if !uri.query.is_empty() {
             buf.push(b'?');
-            encode_query_as_sent(buf, uri.query.as_bytes());
+            encode_query_for_wire(buf, uri.query.as_bytes());
         }
         // Escapes and the ASCII bytes kept: UTF-8.
         let text = core::str::from_utf8(buf).unwrap_or_default();
@@ -943,6 +945,20 @@ mod tests {
         assert!(
             out.canonical_request
                 .starts_with("GET\n/a%20b\nx=%C3%A9%20y\n")
+        );
+        // Bytes a request line carries and fetch leaves raw (`|`, `[`, `^`, a lone `%`) are sent
+        // raw, and encoded in the canonical URI as a service reading them encodes them.
+        let reserved = request("https://h/a|b[c]^d%/e?q=[1]|x");
+        let out = sign(signer, &reserved, Location::Headers);
+        assert_eq!(out.signed.path_and_query(), "/a|b[c]^d%/e?q=[1]|x");
+        assert!(
+            out.canonical_request
+                .starts_with("GET\n/a%7Cb%5Bc%5D%5Ed%25/e\nq=%5B1%5D%7Cx\n")
+        );
+        let out = signer.explain(&reserved, &s3, Location::Headers).unwrap();
+        assert!(
+            out.canonical_request
+                .starts_with("GET\n/a%7Cb%5Bc%5D%5Ed%25/e\n")
         );
         // A presigned URL is in the wire form, without user information or default port.
         let url = signer

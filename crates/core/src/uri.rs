@@ -103,10 +103,12 @@ impl<'a> Uri<'a> {
             Some(s) if s.eq_ignore_ascii_case("http") => Some(":80"),
             _ => None,
         };
-        Some(match default_port {
+        let host = match default_port {
             Some(port) => authority.strip_suffix(port).unwrap_or(authority),
             None => authority,
-        })
+        };
+        // An empty port is the default one (RFC 3986 section 6.2.3): `h:` is sent as `h`.
+        Some(host.strip_suffix(':').unwrap_or(host))
     }
 }
 
@@ -206,6 +208,11 @@ mod tests {
         assert_eq!(
             (u.host(), u.path, u.query),
             (Some("localhost:9000"), "", "a")
+        );
+        assert_eq!(Uri::parse("https://h:/x").unwrap().host(), Some("h"));
+        assert_eq!(
+            Uri::parse("http://[::1]:80/").unwrap().host(),
+            Some("[::1]")
         );
         let u = Uri::parse("/example space/ሴ").unwrap();
         assert_eq!(

@@ -48,8 +48,17 @@ const VALID_IN_PATH: [bool; 256] = byte_table!(|b| {
         )
 });
 
-/// Query characters RFC 3986 allows as sent: those of a path, and `?`.
-const VALID_IN_QUERY: [bool; 256] = byte_table!(|b| VALID_IN_PATH[b as usize] || b == b'?');
+/// Bytes a request line carries as they are in a path: all visible ASCII but those WHATWG URLs
+/// (fetch, browsers) percent-encode (`"`, `<`, `>`, `` ` ``, `{`, `}`), which HTTP stacks (the
+/// `http` crate under hyper and wasi:http) accept too. So a URL string sent by fetch goes out in
+/// the form that was signed.
+const SENT_IN_PATH: [bool; 256] = byte_table!(|b| {
+    b > b' ' && b < 0x7f && !matches!(b, b'"' | b'<' | b'>' | b'`' | b'{' | b'}' | b'#' | b'?')
+});
+
+/// The same for a query: WHATWG URLs also leave `` ` ``, `{` and `}` in it, and `?`.
+const SENT_IN_QUERY: [bool; 256] =
+    byte_table!(|b| b > b' ' && b < 0x7f && !matches!(b, b'"' | b'<' | b'>' | b'#'));
 
 fn push_escaped(out: &mut Vec<u8>, b: u8) {
     out.extend_from_slice(&[
@@ -79,24 +88,40 @@ pub(crate) fn encode(out: &mut Vec<u8>, bytes: &[u8], keep_slash: bool) {
     out.extend_from_slice(&bytes[start..]);
 }
 
-/// Appends the wire form of a path: valid `%XY` triplets, `/` and the characters RFC 3986
-/// allows in a path segment stay; anything not valid on the wire (space, non-ASCII, `"`, `%`
-/// without two hex digits, ...) is encoded. What is signed is computed from this form and hosts
-/// send it, so that a service reading the request line computes what was signed.
+/// Encodes a path that S3 and other single-encoding services see as sent: valid `%XY`
+/// triplets, `/` and the characters RFC 3986 allows in a path segment stay; anything else
+/// (`|`, `[`, `%` without two hex digits, ...) is encoded, as those services encode it.
 pub(crate) fn encode_path_as_sent(out: &mut Vec<u8>, path: &[u8]) {
-    encode_invalid(out, path, &VALID_IN_PATH);
+    out.reserve(path.len());
+    let mut start = 0;
+    for (i, &b) in path.iter().enumerate() {
+        if VALID_IN_PATH[usize::from(b)] || (b == b'%' && is_escape(&path[i..])) {
+            continue;
+        }
+        out.extend_from_slice(&path[start..i]);
+        push_escaped(out, b);
+        start = i + 1;
+    }
+    out.extend_from_slice(&path[start..]);
 }
 
-/// Appends the wire form of a query, as [`encode_path_as_sent`] does for a path.
-pub(crate) fn encode_query_as_sent(out: &mut Vec<u8>, query: &[u8]) {
-    encode_invalid(out, query, &VALID_IN_QUERY);
+/// Appends the wire form of a path: the bytes a request line cannot carry (a space, non-ASCII)
+/// and those fetch would encode anyway, percent-encoded. Hosts send this form and the canonical
+/// URI is computed from it, so a service reading the request line computes what was signed.
+pub(crate) fn encode_path_for_wire(out: &mut Vec<u8>, path: &[u8]) {
+    encode_unsent(out, path, &SENT_IN_PATH);
 }
 
-fn encode_invalid(out: &mut Vec<u8>, bytes: &[u8], valid: &[bool; 256]) {
+/// Appends the wire form of a query, as [`encode_path_for_wire`] does for a path.
+pub(crate) fn encode_query_for_wire(out: &mut Vec<u8>, query: &[u8]) {
+    encode_unsent(out, query, &SENT_IN_QUERY);
+}
+
+fn encode_unsent(out: &mut Vec<u8>, bytes: &[u8], sent: &[bool; 256]) {
     out.reserve(bytes.len());
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        if valid[usize::from(b)] || (b == b'%' && is_escape(&bytes[i..])) {
+        if sent[usize::from(b)] {
             continue;
         }
         out.extend_from_slice(&bytes[start..i]);
