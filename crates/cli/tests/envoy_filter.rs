@@ -37,6 +37,12 @@ fn filter_wasm() -> PathBuf {
 
 /// Our filter with this plugin configuration (JSON).
 fn ours(json: &str) -> String {
+    ours_in(json, "{}")
+}
+
+/// Our filter with this plugin configuration (JSON) and VM environment
+/// (`vm_config.environment_variables`, YAML flow style).
+fn ours_in(json: &str, environment: &str) -> String {
     format!(
         r#"- name: envoy.filters.http.wasm
   typed_config:
@@ -50,6 +56,7 @@ fn ours(json: &str) -> String {
       vm_config:
         runtime: envoy.wasm.runtime.v8
         code: {{local: {{filename: "{}"}}}}
+        environment_variables: {environment}
 "#,
         filter_wasm().display()
     )
@@ -145,8 +152,26 @@ fn write_config(yaml: &str, tag: u16) -> (PathBuf, PathBuf) {
     (dir.join("envoy.yaml"), dir.join("envoy.log"))
 }
 
+/// The AWS variables a test's own environment may have: never given to Envoy unless a test sets
+/// them (the native filter reads Envoy's environment).
+const AWS_VARIABLES: [&str; 10] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+];
+
 fn envoy_command(config: &PathBuf, log: &PathBuf, base_id: u16) -> Command {
     let mut command = Command::new(envoy_binary());
+    for name in AWS_VARIABLES {
+        command.env_remove(name);
+    }
     command
         .arg("-c")
         .arg(config)
@@ -167,9 +192,21 @@ fn envoy_command(config: &PathBuf, log: &PathBuf, base_id: u16) -> Command {
 
 /// Starts Envoy and waits until every listener accepts connections.
 fn envoy(listeners: &[(u16, String)], clusters: &[(&str, u16)]) -> Envoy {
+    envoy_in(listeners, clusters, &[])
+}
+
+/// Starts Envoy with these variables in its environment and waits until every listener accepts
+/// connections.
+fn envoy_in(
+    listeners: &[(u16, String)],
+    clusters: &[(&str, u16)],
+    environment: &[(&str, &str)],
+) -> Envoy {
     let ports: Vec<u16> = listeners.iter().map(|(p, _)| *p).collect();
     let (config, log) = write_config(&envoy_config(listeners, clusters), ports[0]);
-    let mut child = envoy_command(&config, &log, ports[0]).spawn().unwrap();
+    let mut command = envoy_command(&config, &log, ports[0]);
+    command.envs(environment.iter().copied());
+    let mut child = command.spawn().unwrap();
     let started = Instant::now();
     while !ports
         .iter()
@@ -676,19 +713,35 @@ fn credentials_from_the_container_endpoint_and_503_when_there_are_none() {
 
 #[test]
 fn a_bad_configuration_stops_envoy_with_the_field_in_the_log() {
-    for (json, field) in [
+    let token_file = "{key_values: {AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://127.0.0.1:9/creds', \
+                      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: /var/run/token}}";
+    for (json, environment, field) in [
         (
             r#"{"service_name": "s3", "region": "us east", "credential_provider": {"inline_credential": {"access_key_id": "A", "secret_access_key": "S"}}}"#,
+            "{}",
             "region",
         ),
         (
             r#"{"service_name": "s3", "region": "us-east-1", "credential_provider": {"inline_credential": {"access_key_id": "A"}}}"#,
+            "{}",
             "credential_provider.inline_credential.secret_access_key",
+        ),
+        // No region, and none in the VM environment (Envoy's own is not the VM's).
+        (
+            r#"{"service_name": "s3"}"#,
+            "{host_env_keys: [AWS_REGION]}",
+            "region",
+        ),
+        // The container token file of the default chain: a wasm VM cannot read files.
+        (
+            r#"{"service_name": "s3", "region": "us-east-1"}"#,
+            token_file,
+            "credential_provider",
         ),
     ] {
         let port = free_port();
         let (config, log) = write_config(
-            &envoy_config(&[(port, ours(json))], &[("upstream", 9)]),
+            &envoy_config(&[(port, ours_in(json, environment))], &[("upstream", 9)]),
             port,
         );
         let mut child = envoy_command(&config, &log, port).spawn().unwrap();
@@ -711,5 +764,127 @@ fn a_bad_configuration_stops_envoy_with_the_field_in_the_log() {
             .unwrap_or_else(|| panic!("no log line:\n{log}"));
         assert!(line.contains(&format!("{field}:")), "{line}");
         println!("bad configuration, Envoy exited ({status}): {line}");
+    }
+}
+
+/// What the VM environment gives the filter when its configuration has no region and no
+/// credential provider, next to the native filter reading the same from Envoy's environment:
+/// `host_env_keys` copies Envoy's variables into the VM, `key_values` sets them.
+#[test]
+fn credentials_and_region_from_the_vm_environment_like_the_native_filter_from_envoys() {
+    let (moto, keys) = moto();
+    let moto_port = moto.port();
+    let temporary = assume_role(&keys, &moto, "vm-env-role");
+    let p: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let from_host = "{host_env_keys: [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION]}";
+    let from_values = format!(
+        "{{key_values: {{AWS_ACCESS_KEY_ID: '{}', AWS_SECRET_ACCESS_KEY: '{}', AWS_SESSION_TOKEN: '{}', AWS_DEFAULT_REGION: us-east-1}}}}",
+        temporary.id,
+        temporary.secret,
+        temporary.token.as_deref().unwrap()
+    );
+    let environment_provider = r#"{"service_name": "sts", "credential_provider": {"custom_credential_provider_chain": true, "environment_credential_provider": {}}}"#;
+    let native = r#"- name: envoy.filters.http.aws_request_signing
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.filters.http.aws_request_signing.v3.AwsRequestSigning
+    service_name: sts
+    match_excluded_headers: [{exact: user-agent}]
+    credential_provider: {custom_credential_provider_chain: true, environment_credential_provider: {}}
+"#;
+    let listeners = [
+        (p[0], ours_in(r#"{"service_name": "sts"}"#, from_host)),
+        (p[1], ours_in(r#"{"service_name": "sts"}"#, &from_values)),
+        (p[2], ours_in(environment_provider, from_host)),
+        (p[3], native.to_string()),
+    ];
+    let envoy = envoy_in(
+        &listeners,
+        &[("upstream", moto_port)],
+        &[
+            ("AWS_ACCESS_KEY_ID", &keys.id),
+            ("AWS_SECRET_ACCESS_KEY", &keys.secret),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    );
+    let expect = [
+        "user/e2e",
+        "assumed-role/vm-env-role/e2e",
+        "user/e2e",
+        "user/e2e",
+    ];
+    for (port, who) in p.iter().zip(expect) {
+        let (status, body) = whoami(*port);
+        println!("listener {port}: {status}");
+        assert!(
+            status == 200 && body.contains(who),
+            "{port}: {status} {body}\n{}",
+            envoy.log()
+        );
+    }
+}
+
+/// `instance_profile_credential_provider: {}` and the default chain's last step both reach IMDS
+/// through the cluster the native filter names `ec2_instance_metadata_server_internal`; the
+/// container step of the default chain goes through `ecs_task_metadata_server_internal`.
+/// (The native filter is not run here: its own clusters point at 169.254.169.254 and
+/// 169.254.170.2, which these tests never contact.)
+#[test]
+fn credentials_through_the_default_cluster_names() {
+    let (moto, keys) = moto();
+    let moto_port = moto.port();
+    let same = |k: &Keys| Keys {
+        id: k.id.clone(),
+        secret: k.secret.clone(),
+        token: None,
+    };
+    let (imds_port, _) = imds(
+        same(&keys),
+        3600,
+        same(&keys),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let document = credentials_document(&keys, 3600);
+    let ecs_port =
+        http_server(
+            move |_, path, headers| match (path, header(headers, "authorization")) {
+                ("/v2/credentials/pod", Some("POD-TOKEN")) => (200, document.clone()),
+                _ => (401, String::new()),
+            },
+        );
+    let p: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let container = format!(
+        "{{key_values: {{AWS_REGION: us-east-1, AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://127.0.0.1:{ecs_port}/v2/credentials/pod', AWS_CONTAINER_AUTHORIZATION_TOKEN: POD-TOKEN}}}}"
+    );
+    let listeners = [
+        (
+            p[0],
+            ours(
+                r#"{"service_name": "sts", "region": "us-east-1", "credential_provider": {"instance_profile_credential_provider": {}}}"#,
+            ),
+        ),
+        (
+            p[1],
+            ours_in(
+                r#"{"service_name": "sts"}"#,
+                "{key_values: {AWS_REGION: us-east-1}}",
+            ),
+        ),
+        (p[2], ours_in(r#"{"service_name": "sts"}"#, &container)),
+    ];
+    let envoy = envoy(
+        &listeners,
+        &[
+            ("upstream", moto_port),
+            ("ec2_instance_metadata_server_internal", imds_port),
+            ("ecs_task_metadata_server_internal", ecs_port),
+        ],
+    );
+    for port in &p {
+        let (status, body) = whoami(*port);
+        assert!(
+            status == 200 && body.contains("user/e2e"),
+            "{port}: {status} {body}\n{}",
+            envoy.log()
+        );
     }
 }

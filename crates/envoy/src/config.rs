@@ -2,10 +2,12 @@
 //! `envoy.filters.http.aws_request_signing` filter, checked once when the plugin starts. Every
 //! error names the field it is about, so a bad configuration stops Envoy with a useful log line.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::Deserialize;
 use sigv4_core::Credentials;
+use sigv4_credentials::container::{self, TokenSource};
 
 /// The most a presigned URL may live: 7 days, as SigV4 allows.
 const MAX_EXPIRATION_SECS: u64 = 604_800;
@@ -15,6 +17,16 @@ const DEFAULT_EXPIRATION_SECS: u64 = 5;
 const DEFAULT_MAX_REQUEST_BYTES: usize = 1 << 20;
 /// Credential endpoints get this long per call unless configured.
 const DEFAULT_FETCH_TIMEOUT_MS: u64 = 2_000;
+/// The Envoy cluster of the instance metadata service when the configuration names none: the
+/// name the native filter gives the cluster it creates for itself. A wasm filter cannot create
+/// clusters: define it (pointing at 169.254.169.254:80).
+pub const IMDS_CLUSTER: &str = "ec2_instance_metadata_server_internal";
+/// The Envoy cluster of the container credentials endpoint of the default chain: the native
+/// filter's name. Define it pointing at the host and port of
+/// `AWS_CONTAINER_CREDENTIALS_FULL_URI` (169.254.170.2:80 for `_RELATIVE_URI`).
+pub const CONTAINER_CLUSTER: &str = "ecs_task_metadata_server_internal";
+/// The address of the instance metadata service.
+const IMDS_AUTHORITY: &str = "169.254.169.254";
 
 /// A checked configuration.
 #[derive(Debug)]
@@ -149,7 +161,9 @@ fn invalid(field: &str, message: impl Into<String>) -> ConfigError {
 #[serde(deny_unknown_fields)]
 struct Raw {
     service_name: String,
-    region: String,
+    /// Absent: `AWS_REGION`, then `AWS_DEFAULT_REGION`, of the VM environment.
+    #[serde(default)]
+    region: Option<String>,
     #[serde(default)]
     host_rewrite: Option<String>,
     #[serde(default)]
@@ -160,7 +174,9 @@ struct Raw {
     query_string: Option<RawQueryString>,
     #[serde(default)]
     max_request_bytes: Option<usize>,
-    credential_provider: RawProvider,
+    /// Absent: the default chain, on the VM environment.
+    #[serde(default)]
+    credential_provider: Option<RawProvider>,
 }
 
 #[derive(Deserialize)]
@@ -189,7 +205,19 @@ struct RawProvider {
     inline_credential: Option<RawInline>,
     instance_profile_credential_provider: Option<RawEndpoint>,
     container_credential_provider: Option<RawContainer>,
+    /// `{}`: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` of the VM
+    /// environment.
+    environment_credential_provider: Option<RawEmpty>,
+    /// The native filter's switch from its default chain to the providers given. Accepted: this
+    /// filter uses exactly the one provider given anyway.
+    #[serde(default)]
+    #[allow(dead_code)]
+    custom_credential_provider_chain: bool,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmpty {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,7 +231,9 @@ struct RawInline {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEndpoint {
-    cluster: String,
+    /// Absent: [`IMDS_CLUSTER`].
+    #[serde(default)]
+    cluster: Option<String>,
     #[serde(default)]
     authority: Option<String>,
     #[serde(default)]
@@ -224,14 +254,29 @@ struct RawContainer {
 }
 
 impl Config {
-    /// Parses and checks the plugin configuration.
-    pub fn parse(json: &[u8]) -> Result<Config, ConfigError> {
+    /// Parses and checks the plugin configuration; `env` is the VM's environment (the region
+    /// and the credentials of the default chain when the configuration gives none).
+    pub fn parse(json: &[u8], env: &HashMap<String, String>) -> Result<Config, ConfigError> {
         let mut de = serde_json::Deserializer::from_slice(json);
         let raw: Raw = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let message = redacted(e.inner());
             invalid(&field_of(&e.path().to_string(), &message), message)
         })?;
-        sigv4_core::check_scope(&raw.region, &raw.service_name).map_err(|e| {
+        let region = match raw.region {
+            Some(region) => region,
+            None => ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                .into_iter()
+                .find_map(|name| get(env, name))
+                .ok_or_else(|| {
+                    invalid(
+                        "region",
+                        "missing, and the VM environment has neither AWS_REGION nor \
+                         AWS_DEFAULT_REGION (vm_config.environment_variables)",
+                    )
+                })?
+                .to_string(),
+        };
+        sigv4_core::check_scope(&region, &raw.service_name).map_err(|e| {
             let field = match e.field() {
                 sigv4_core::Field::Region => "region",
                 _ => "service_name",
@@ -268,15 +313,19 @@ impl Config {
             }),
         };
         let max_request_bytes = raw.max_request_bytes.unwrap_or(DEFAULT_MAX_REQUEST_BYTES);
+        let credentials = match raw.credential_provider {
+            Some(provider) => provider.checked(env)?,
+            None => default_chain(env)?,
+        };
         Ok(Config {
             service: raw.service_name,
-            region: raw.region,
+            region,
             host_rewrite,
             unsigned_payload: raw.use_unsigned_payload,
             excluded,
             presign_secs,
             max_request_bytes,
-            credentials: raw.credential_provider.checked()?,
+            credentials,
         })
     }
 
@@ -339,15 +388,172 @@ impl RawMatcher {
     }
 }
 
+/// A variable of the VM environment, if set and not empty.
+fn get<'a>(env: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    env.get(name).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+/// Credentials of the VM environment, if it has an access key and a secret.
+fn environment_credentials(
+    env: &HashMap<String, String>,
+    field: &str,
+) -> Option<Result<Credentials, ConfigError>> {
+    let id = get(env, "AWS_ACCESS_KEY_ID")?;
+    let secret = get(env, "AWS_SECRET_ACCESS_KEY")?;
+    Some(
+        Credentials::new(id, secret, get(env, "AWS_SESSION_TOKEN"))
+            .map_err(|e| invalid(field, format!("the VM environment's credentials: {e}"))),
+    )
+}
+
+/// The default chain when `credential_provider` is absent, as the native filter's (and the AWS
+/// SDKs'): the VM environment's credentials; else the container endpoint its
+/// `AWS_CONTAINER_CREDENTIALS_*` variables name, through [`CONTAINER_CLUSTER`]; else the
+/// instance profile through [`IMDS_CLUSTER`]. The environment is fixed for the VM's life, so the
+/// choice is made once. (The shared config and credentials files are files: not readable.)
+fn default_chain(env: &HashMap<String, String>) -> Result<CredentialSource, ConfigError> {
+    let field = "credential_provider";
+    if let Some(credentials) = environment_credentials(env, field) {
+        return Ok(CredentialSource::Inline(credentials?));
+    }
+    if let Some(relative) = get(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
+        if !relative.starts_with('/') {
+            return Err(invalid(
+                field,
+                "the default chain: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI does not start with '/'",
+            ));
+        }
+        return container_from_env("169.254.170.2".into(), relative.into(), env, field);
+    }
+    if let Some(full) = get(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+        let (authority, path) = split_full_uri(full).map_err(|why| {
+            invalid(
+                field,
+                format!("the default chain: AWS_CONTAINER_CREDENTIALS_FULL_URI {why}"),
+            )
+        })?;
+        return container_from_env(authority, path, env, field);
+    }
+    if get(env, "AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return Err(invalid(
+            field,
+            "missing, and the default chain found nothing: no AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY, no AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI in \
+             the VM environment, and AWS_EC2_METADATA_DISABLED is true",
+        ));
+    }
+    Ok(CredentialSource::InstanceProfile(Endpoint {
+        cluster: IMDS_CLUSTER.into(),
+        authority: IMDS_AUTHORITY.into(),
+        timeout_ms: DEFAULT_FETCH_TIMEOUT_MS,
+    }))
+}
+
+/// The authority and the path (with the query) of `AWS_CONTAINER_CREDENTIALS_FULL_URI`, checked
+/// as `sigv4-credentials` (and the AWS SDKs) check it: `http` or `https`, no userinfo, and plain
+/// HTTP only to loopback, `localhost` or the ECS/EKS addresses (the token goes in clear). Split
+/// here rather than with `sigv4-credentials::container::full_endpoint`: its WHATWG parser (the
+/// `url` crate, with IDNA tables) would add 216 KB to the 310 KB filter.
+fn split_full_uri(uri: &str) -> Result<(String, String), &'static str> {
+    let (scheme, rest) = uri.split_once("://").ok_or("is not a URL")?;
+    let plain = match scheme.to_ascii_lowercase().as_str() {
+        "http" => true,
+        "https" => false,
+        _ => return Err("is neither http nor https"),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    if authority.contains('@') {
+        return Err("has a user or password before the host, which is refused");
+    }
+    if authority.is_empty() || authority.bytes().any(|b| !b.is_ascii_graphic()) {
+        return Err("has no host");
+    }
+    let path = path.split('#').next().unwrap_or_default();
+    let path = match path {
+        "" => "/".to_string(),
+        p if p.starts_with('?') => format!("/{p}"),
+        p => p.to_string(),
+    };
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    let allowed = host.eq_ignore_ascii_case("localhost")
+        || match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                ip.is_loopback()
+                    || ["169.254.170.2", "169.254.170.23", "fd00:ec2::23"]
+                        .iter()
+                        .any(|a| a.parse() == Ok(ip))
+            }
+            Err(_) => false,
+        };
+    if plain && !allowed {
+        return Err("uses plain HTTP to a host that is neither loopback nor the ECS/EKS endpoint");
+    }
+    Ok((authority.to_string(), path))
+}
+
+/// The container endpoint through [`CONTAINER_CLUSTER`],
+/// with the token of `AWS_CONTAINER_AUTHORIZATION_TOKEN`. A token file cannot be read: Envoy's
+/// proxy-wasm host has no WASI file system (`fd_prestat_get` answers EBADF, `path_open` ENOENT).
+fn container_from_env(
+    authority: String,
+    path: String,
+    env: &HashMap<String, String>,
+    field: &str,
+) -> Result<CredentialSource, ConfigError> {
+    let authorization_token = match container::token_source(env) {
+        TokenSource::None => None,
+        TokenSource::Value(token) => Some(
+            container::checked_token(&token)
+                .map_err(|e| invalid(field, e.to_string()))?
+                .to_string(),
+        ),
+        TokenSource::File(_) => {
+            return Err(invalid(
+                field,
+                "the default chain: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is set, and a wasm \
+                 filter cannot read files (Envoy's proxy-wasm host has no WASI file system: no \
+                 preopens, path_open answers ENOENT): give the token in \
+                 AWS_CONTAINER_AUTHORIZATION_TOKEN instead (and leave _FILE out of the VM \
+                 environment)",
+            ));
+        }
+    };
+    Ok(CredentialSource::Container {
+        endpoint: Endpoint {
+            cluster: CONTAINER_CLUSTER.into(),
+            authority,
+            timeout_ms: DEFAULT_FETCH_TIMEOUT_MS,
+        },
+        path,
+        authorization_token,
+    })
+}
+
 impl RawProvider {
-    fn checked(self) -> Result<CredentialSource, ConfigError> {
+    fn checked(self, env: &HashMap<String, String>) -> Result<CredentialSource, ConfigError> {
         let field = "credential_provider";
         match (
             self.inline_credential,
             self.instance_profile_credential_provider,
             self.container_credential_provider,
+            self.environment_credential_provider,
         ) {
-            (Some(inline), None, None) => {
+            (None, None, None, Some(RawEmpty {})) => {
+                let field = "credential_provider.environment_credential_provider";
+                match environment_credentials(env, field) {
+                    Some(credentials) => Ok(CredentialSource::Inline(credentials?)),
+                    None => Err(invalid(
+                        field,
+                        "the VM environment has no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+                         (vm_config.environment_variables)",
+                    )),
+                }
+            }
+            (Some(inline), None, None, None) => {
                 let credentials = Credentials::new(
                     &inline.access_key_id,
                     &inline.secret_access_key,
@@ -363,13 +569,13 @@ impl RawProvider {
                 })?;
                 Ok(CredentialSource::Inline(credentials))
             }
-            (None, Some(imds), None) => Ok(CredentialSource::InstanceProfile(endpoint(
+            (None, Some(imds), None, None) => Ok(CredentialSource::InstanceProfile(endpoint(
                 "credential_provider.instance_profile_credential_provider",
-                imds.cluster,
+                imds.cluster.unwrap_or_else(|| IMDS_CLUSTER.into()),
                 imds.authority,
                 imds.timeout,
             )?)),
-            (None, None, Some(c)) => {
+            (None, None, Some(c), None) => {
                 let at = "credential_provider.container_credential_provider";
                 let endpoint = endpoint(at, c.cluster, c.authority, c.timeout)?;
                 if !c.path.starts_with('/') {
@@ -383,8 +589,9 @@ impl RawProvider {
             }
             _ => Err(invalid(
                 field,
-                "give exactly one of inline_credential, instance_profile_credential_provider \
-                 or container_credential_provider",
+                "give exactly one of inline_credential, instance_profile_credential_provider, \
+                 container_credential_provider or environment_credential_provider (or leave \
+                 credential_provider out for the default chain)",
             )),
         }
     }
@@ -412,7 +619,7 @@ fn endpoint(
     };
     Ok(Endpoint {
         cluster,
-        authority: authority.unwrap_or_else(|| "169.254.169.254".into()),
+        authority: authority.unwrap_or_else(|| IMDS_AUTHORITY.into()),
         timeout_ms,
     })
 }
@@ -431,7 +638,15 @@ mod tests {
     const INLINE: &str = r#""credential_provider": {"inline_credential": {"access_key_id": "AKID", "secret_access_key": "SECRET"}}"#;
 
     fn parse(body: &str) -> Result<Config, ConfigError> {
-        Config::parse(format!("{{{body}}}").as_bytes())
+        parse_in(body, &[])
+    }
+
+    fn parse_in(body: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::parse(format!("{{{body}}}").as_bytes(), &env)
     }
 
     #[test]
@@ -552,6 +767,211 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn region_absent_comes_from_the_vm_environment() {
+        let body = format!(r#""service_name": "s3", {INLINE}"#);
+        let region = |env: &[(&str, &str)]| parse_in(&body, env).map(|c| c.region);
+        assert_eq!(region(&[("AWS_REGION", "eu-west-3")]).unwrap(), "eu-west-3");
+        let both = [
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+            ("AWS_REGION", "eu-west-3"),
+        ];
+        assert_eq!(region(&both).unwrap(), "eu-west-3", "AWS_REGION first");
+        let default = [("AWS_DEFAULT_REGION", "us-west-2"), ("AWS_REGION", "")];
+        assert_eq!(region(&default).unwrap(), "us-west-2");
+        let error = region(&[]).unwrap_err();
+        assert_eq!(error.field, "region");
+        assert!(error.message.contains("AWS_REGION"), "{error}");
+        assert_eq!(
+            region(&[("AWS_REGION", "us east")]).unwrap_err().field,
+            "region"
+        );
+        // The configuration's region wins over the environment's.
+        let given = format!(r#""service_name": "s3", "region": "ap-south-1", {INLINE}"#);
+        let config = parse_in(&given, &[("AWS_REGION", "eu-west-3")]).unwrap();
+        assert_eq!(config.region, "ap-south-1");
+    }
+
+    const KEYS: [(&str, &str); 3] = [
+        ("AWS_ACCESS_KEY_ID", "AKIDENV"),
+        ("AWS_SECRET_ACCESS_KEY", "SECRETENV"),
+        ("AWS_SESSION_TOKEN", "TOKENENV"),
+    ];
+
+    fn chain(env: &[(&str, &str)]) -> Result<CredentialSource, ConfigError> {
+        parse_in(r#""service_name": "s3", "region": "r""#, env).map(|c| c.credentials)
+    }
+
+    #[test]
+    fn credential_provider_absent_is_the_default_chain_on_the_vm_environment() {
+        // The environment's credentials come first.
+        let mut env = KEYS.to_vec();
+        env.push((
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "/v2/credentials/x",
+        ));
+        let CredentialSource::Inline(credentials) = chain(&env).unwrap() else {
+            panic!()
+        };
+        assert_eq!(credentials.access_key_id(), "AKIDENV");
+        assert_eq!(credentials.session_token(), Some("TOKENENV"));
+        // Then the container endpoint, through the default cluster.
+        let relative = [
+            ("AWS_ACCESS_KEY_ID", "AKID-WITHOUT-SECRET"),
+            (
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "/v2/credentials/x",
+            ),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "AUTH"),
+        ];
+        let CredentialSource::Container {
+            endpoint,
+            path,
+            authorization_token,
+        } = chain(&relative).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(endpoint.cluster, CONTAINER_CLUSTER);
+        assert_eq!(endpoint.authority, "169.254.170.2");
+        assert_eq!(path, "/v2/credentials/x");
+        assert_eq!(authorization_token.as_deref(), Some("AUTH"));
+        let full = [(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://169.254.170.23:8080/v1/credentials?x=1#f",
+        )];
+        let CredentialSource::Container {
+            endpoint,
+            path,
+            authorization_token,
+        } = chain(&full).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(endpoint.authority, "169.254.170.23:8080");
+        assert_eq!(
+            (path.as_str(), authorization_token),
+            ("/v1/credentials?x=1", None)
+        );
+        // Then the instance profile, through the default cluster.
+        let CredentialSource::InstanceProfile(endpoint) = chain(&[]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(endpoint.cluster, IMDS_CLUSTER);
+        assert_eq!(endpoint.authority, "169.254.169.254");
+        assert_eq!(endpoint.timeout_ms, 2000);
+    }
+
+    #[test]
+    fn the_default_chain_refuses_what_it_cannot_use_and_names_it() {
+        for (env, says) in [
+            (
+                vec![("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "v2/x")],
+                "RELATIVE_URI",
+            ),
+            (
+                vec![(
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    "http://evil.example/x",
+                )],
+                "plain HTTP",
+            ),
+            (
+                vec![(
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    "http://127.0.0.1:1@evil/x",
+                )],
+                "user or password",
+            ),
+            (
+                vec![("AWS_CONTAINER_CREDENTIALS_FULL_URI", "ftp://127.0.0.1/x")],
+                "neither http nor https",
+            ),
+            (
+                vec![
+                    ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/x"),
+                    ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/var/run/token"),
+                ],
+                "cannot read files",
+            ),
+            (
+                vec![
+                    ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/x"),
+                    ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "a\nb"),
+                ],
+                "line break",
+            ),
+            (
+                vec![("AWS_EC2_METADATA_DISABLED", "TRUE")],
+                "AWS_EC2_METADATA_DISABLED",
+            ),
+        ] {
+            let error = chain(&env).unwrap_err();
+            assert_eq!(error.field, "credential_provider", "{env:?}");
+            assert!(error.message.contains(says), "{env:?}: {error}");
+        }
+        // https goes anywhere.
+        let https = [(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "https://creds.example",
+        )];
+        let CredentialSource::Container { endpoint, path, .. } = chain(&https).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (endpoint.authority.as_str(), path.as_str()),
+            ("creds.example", "/")
+        );
+        let v6 = [("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://[::1]:9/c")];
+        assert!(chain(&v6).is_ok());
+    }
+
+    #[test]
+    fn the_native_filters_provider_shapes() {
+        // `instance_profile_credential_provider: {}`: the default cluster.
+        let config = parse(
+            r#""service_name": "s3", "region": "r", "credential_provider": {"instance_profile_credential_provider": {}}"#,
+        )
+        .unwrap();
+        let CredentialSource::InstanceProfile(endpoint) = config.credentials else {
+            panic!()
+        };
+        assert_eq!(endpoint.cluster, "ec2_instance_metadata_server_internal");
+        // The environment provider, alone in a custom chain.
+        let body = r#""service_name": "s3", "region": "r", "credential_provider": {"custom_credential_provider_chain": true, "environment_credential_provider": {}}"#;
+        let CredentialSource::Inline(credentials) = parse_in(body, &KEYS).unwrap().credentials
+        else {
+            panic!()
+        };
+        assert_eq!(credentials.access_key_id(), "AKIDENV");
+        let error = parse(body).unwrap_err();
+        assert_eq!(
+            error.field,
+            "credential_provider.environment_credential_provider"
+        );
+        let body = r#""service_name": "s3", "region": "r", "credential_provider": {"environment_credential_provider": {}, "instance_profile_credential_provider": {}}"#;
+        assert_eq!(
+            parse_in(body, &KEYS).unwrap_err().field,
+            "credential_provider"
+        );
+    }
+
+    #[test]
+    fn errors_about_the_environment_never_quote_its_secrets() {
+        let env = [
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "SECRET\nMARKER"),
+        ];
+        let shown = format!("{:?}", chain(&env));
+        assert!(!shown.contains("MARKER"), "{shown}");
+        let env = [
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/x"),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "AUTH\nMARKER"),
+        ];
+        let shown = format!("{:?}", chain(&env));
+        assert!(!shown.contains("MARKER"), "{shown}");
     }
 
     #[test]

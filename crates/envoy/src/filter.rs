@@ -215,7 +215,7 @@ impl RootContext for Root {
             .ok()
             .flatten()
             .unwrap_or_default();
-        let config = match Config::parse(&json) {
+        let config = match Config::parse(&json, &crate::env::vm_environment()) {
             Ok(config) => config,
             Err(e) => {
                 // Envoy refuses to start with this plugin: the log says which field is wrong.

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod credentials;
+pub mod env;
 pub mod header_map;
 pub mod sign;
 

@@ -121,6 +121,7 @@ mod tests {
                 "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}}}}}}"#
             )
             .as_bytes(),
+            &Default::default(),
         )
         .unwrap()
     }
