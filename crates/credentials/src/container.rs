@@ -2,20 +2,38 @@
 //! on `http://169.254.170.2`) or `AWS_CONTAINER_CREDENTIALS_FULL_URI`, and the authorization
 //! token from `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
 //!
-//! The token goes to the endpoint in clear over plain HTTP, so the URL is parsed (WHATWG URL,
-//! the `url` crate) and checked as the AWS SDKs check it: no userinfo; `https` to any host;
-//! `http` only to a loopback IP literal (127.0.0.0/8, `::1`), `localhost`, or the ECS/EKS
-//! addresses 169.254.170.2, 169.254.170.23 and fd00:ec2::23.
+//! The token goes to the endpoint in clear over plain HTTP, so the URI is parsed (RFC 3986, the
+//! `http` crate's parser: small enough for the Envoy filter, where the `url` crate's IDNA tables
+//! added 216 KB) and checked as the AWS SDKs check it: no userinfo; `https` to any host; `http`
+//! only to a loopback IP literal (127.0.0.0/8, `::1`), `localhost`, or the ECS/EKS addresses
+//! 169.254.170.2, 169.254.170.23 and fd00:ec2::23.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use url::{Host, Url};
+use http::Uri;
 use zeroize::Zeroizing;
 
 /// The ECS task endpoint that relative URIs are paths on.
 pub const ECS_ENDPOINT: &str = "http://169.254.170.2";
+
+/// A checked container endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerEndpoint {
+    /// The whole URL, for clients that take one.
+    pub url: String,
+    /// `host[:port]`, for clients that call through a named upstream (Envoy's clusters).
+    pub authority: String,
+    /// The path and query, `/` when the URI has none.
+    pub path_and_query: String,
+}
+
+impl From<ContainerEndpoint> for String {
+    fn from(endpoint: ContainerEndpoint) -> String {
+        endpoint.url
+    }
+}
 
 /// Why the container endpoint is not used (the URL is not secret; a token never appears).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,7 +96,7 @@ impl fmt::Display for ContainerError {
 impl std::error::Error for ContainerError {}
 
 /// The endpoint the environment names, checked.
-pub fn endpoint(env: &HashMap<String, String>) -> Result<Url, ContainerError> {
+pub fn endpoint(env: &HashMap<String, String>) -> Result<ContainerEndpoint, ContainerError> {
     let get = |name: &str| env.get(name).filter(|v| !v.is_empty());
     if let Some(relative) = get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
         return relative_endpoint(relative);
@@ -90,52 +108,72 @@ pub fn endpoint(env: &HashMap<String, String>) -> Result<Url, ContainerError> {
 }
 
 /// `http://169.254.170.2` and the path `relative` (which must start with `/`).
-pub fn relative_endpoint(relative: &str) -> Result<Url, ContainerError> {
+pub fn relative_endpoint(relative: &str) -> Result<ContainerEndpoint, ContainerError> {
     const VARIABLE: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
     if !relative.starts_with('/') {
         return Err(ContainerError::RelativeNotAPath(relative.to_string()));
     }
-    let url = parse(VARIABLE, &format!("{ECS_ENDPOINT}{relative}"))?;
+    let (uri, endpoint) = parse(VARIABLE, &format!("{ECS_ENDPOINT}{relative}"))?;
     // A path cannot move the host, but check what was parsed, not what was meant.
-    if url.host() != Some(Host::Ipv4(Ipv4Addr::new(169, 254, 170, 2))) || url.port().is_some() {
+    if endpoint.authority != "169.254.170.2" {
         return Err(ContainerError::HostNotAllowed(
-            url.host_str().unwrap_or_default().to_string(),
+            uri.host().unwrap_or_default().to_string(),
         ));
     }
-    Ok(url)
+    Ok(endpoint)
 }
 
 /// `AWS_CONTAINER_CREDENTIALS_FULL_URI`, checked.
-pub fn full_endpoint(full: &str) -> Result<Url, ContainerError> {
+pub fn full_endpoint(full: &str) -> Result<ContainerEndpoint, ContainerError> {
     const VARIABLE: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
-    let url = parse(VARIABLE, full)?;
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if url.host().is_some_and(|h| plain_http_allowed(&h)) => Ok(url),
-        "http" => Err(ContainerError::HostNotAllowed(
-            url.host_str().unwrap_or_default().to_string(),
+    let (uri, endpoint) = parse(VARIABLE, full)?;
+    let host = uri.host().unwrap_or_default();
+    match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
+        Some("https") => Ok(endpoint),
+        Some("http") if plain_http_allowed(host) => Ok(endpoint),
+        Some("http") => Err(ContainerError::HostNotAllowed(host.to_string())),
+        other => Err(ContainerError::Scheme(
+            other.unwrap_or_default().to_string(),
         )),
-        other => Err(ContainerError::Scheme(other.to_string())),
     }
 }
 
-fn parse(variable: &'static str, text: &str) -> Result<Url, ContainerError> {
-    let url = Url::parse(text).map_err(|e| ContainerError::Unparseable {
-        variable,
-        why: e.to_string(),
-    })?;
-    if !url.username().is_empty() || url.password().is_some() {
+/// Parses an absolute URI without user information.
+fn parse(variable: &'static str, text: &str) -> Result<(Uri, ContainerEndpoint), ContainerError> {
+    let unparseable = |why: String| ContainerError::Unparseable { variable, why };
+    let uri: Uri = text
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| unparseable(e.to_string()))?;
+    let authority = uri
+        .authority()
+        .ok_or_else(|| unparseable("it has no host".into()))?;
+    if authority.as_str().contains('@') {
         return Err(ContainerError::Userinfo(variable));
     }
-    Ok(url)
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(unparseable("it has no host".into()));
+    }
+    let endpoint = ContainerEndpoint {
+        url: uri.to_string(),
+        authority: authority.as_str().to_string(),
+        path_and_query: uri
+            .path_and_query()
+            .map_or_else(|| "/".to_string(), |p| p.as_str().to_string()),
+    };
+    Ok((uri, endpoint))
 }
 
 /// Loopback IP literals, `localhost`, and the ECS/EKS endpoints.
-fn plain_http_allowed(host: &Host<&str>) -> bool {
-    let ip = match host {
-        Host::Domain(name) => return name.eq_ignore_ascii_case("localhost"),
-        Host::Ipv4(ip) => IpAddr::V4(*ip),
-        Host::Ipv6(ip) => IpAddr::V6(*ip),
+fn plain_http_allowed(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let literal = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let Ok(ip) = literal.parse::<IpAddr>() else {
+        return false;
     };
     const ECS: IpAddr = IpAddr::V4(Ipv4Addr::new(169, 254, 170, 2));
     const EKS: IpAddr = IpAddr::V4(Ipv4Addr::new(169, 254, 170, 23));
@@ -194,7 +232,7 @@ pub fn checked_token(token: &str) -> Result<Zeroizing<String>, ContainerError> {
 mod tests {
     use super::*;
 
-    fn full(uri: &str) -> Result<Url, ContainerError> {
+    fn full(uri: &str) -> Result<ContainerEndpoint, ContainerError> {
         full_endpoint(uri)
     }
 
@@ -213,9 +251,18 @@ mod tests {
         ] {
             assert!(full(uri).is_ok(), "{uri}: {:?}", full(uri));
         }
+        let relative = relative_endpoint("/v2/credentials/abc?x=1").unwrap();
+        assert_eq!(relative.url, "http://169.254.170.2/v2/credentials/abc?x=1");
+        assert_eq!(relative.authority, "169.254.170.2");
+        assert_eq!(relative.path_and_query, "/v2/credentials/abc?x=1");
+        let v6 = full("http://[::1]:9/c").unwrap();
         assert_eq!(
-            relative_endpoint("/v2/credentials/abc").unwrap().as_str(),
-            "http://169.254.170.2/v2/credentials/abc"
+            (v6.authority.as_str(), v6.path_and_query.as_str()),
+            ("[::1]:9", "/c")
+        );
+        assert_eq!(
+            full("https://creds.example.com").unwrap().path_and_query,
+            "/"
         );
     }
 
@@ -261,8 +308,8 @@ mod tests {
         assert!(endpoint(&env).is_err());
         // Paths that look like hosts stay paths on the ECS endpoint.
         for path in ["//evil.example/x", "/\\evil.example/x", "/@evil.example"] {
-            let url = relative_endpoint(path).unwrap();
-            assert_eq!(url.host_str(), Some("169.254.170.2"), "{path}");
+            let endpoint = relative_endpoint(path).unwrap();
+            assert_eq!(endpoint.authority, "169.254.170.2", "{path}");
         }
     }
 

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::Deserialize;
 use sigv4_core::Credentials;
-use sigv4_credentials::container::{self, TokenSource};
+use sigv4_credentials::container::{self, ContainerError, TokenSource};
 
 /// The most a presigned URL may live: 7 days, as SigV4 allows.
 const MAX_EXPIRATION_SECS: u64 = 604_800;
@@ -416,23 +416,13 @@ fn default_chain(env: &HashMap<String, String>) -> Result<CredentialSource, Conf
     if let Some(credentials) = environment_credentials(env, field) {
         return Ok(CredentialSource::Inline(credentials?));
     }
-    if let Some(relative) = get(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
-        if !relative.starts_with('/') {
-            return Err(invalid(
-                field,
-                "the default chain: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI does not start with '/'",
-            ));
+    // The endpoint checked as every host checks it (sigv4-credentials).
+    match container::endpoint(env) {
+        Ok(endpoint) => {
+            return container_from_env(endpoint.authority, endpoint.path_and_query, env, field);
         }
-        return container_from_env("169.254.170.2".into(), relative.into(), env, field);
-    }
-    if let Some(full) = get(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI") {
-        let (authority, path) = split_full_uri(full).map_err(|why| {
-            invalid(
-                field,
-                format!("the default chain: AWS_CONTAINER_CREDENTIALS_FULL_URI {why}"),
-            )
-        })?;
-        return container_from_env(authority, path, env, field);
+        Err(ContainerError::NotConfigured) => {}
+        Err(e) => return Err(invalid(field, format!("the default chain: {e}"))),
     }
     if get(env, "AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return Err(invalid(
@@ -447,52 +437,6 @@ fn default_chain(env: &HashMap<String, String>) -> Result<CredentialSource, Conf
         authority: IMDS_AUTHORITY.into(),
         timeout_ms: DEFAULT_FETCH_TIMEOUT_MS,
     }))
-}
-
-/// The authority and the path (with the query) of `AWS_CONTAINER_CREDENTIALS_FULL_URI`, checked
-/// as `sigv4-credentials` (and the AWS SDKs) check it: `http` or `https`, no userinfo, and plain
-/// HTTP only to loopback, `localhost` or the ECS/EKS addresses (the token goes in clear). Split
-/// here rather than with `sigv4-credentials::container::full_endpoint`: its WHATWG parser (the
-/// `url` crate, with IDNA tables) would add 216 KB to the 310 KB filter.
-fn split_full_uri(uri: &str) -> Result<(String, String), &'static str> {
-    let (scheme, rest) = uri.split_once("://").ok_or("is not a URL")?;
-    let plain = match scheme.to_ascii_lowercase().as_str() {
-        "http" => true,
-        "https" => false,
-        _ => return Err("is neither http nor https"),
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    if authority.contains('@') {
-        return Err("has a user or password before the host, which is refused");
-    }
-    if authority.is_empty() || authority.bytes().any(|b| !b.is_ascii_graphic()) {
-        return Err("has no host");
-    }
-    let path = path.split('#').next().unwrap_or_default();
-    let path = match path {
-        "" => "/".to_string(),
-        p if p.starts_with('?') => format!("/{p}"),
-        p => p.to_string(),
-    };
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    let allowed = host.eq_ignore_ascii_case("localhost")
-        || match host.parse::<std::net::IpAddr>() {
-            Ok(ip) => {
-                ip.is_loopback()
-                    || ["169.254.170.2", "169.254.170.23", "fd00:ec2::23"]
-                        .iter()
-                        .any(|a| a.parse() == Ok(ip))
-            }
-            Err(_) => false,
-        };
-    if plain && !allowed {
-        return Err("uses plain HTTP to a host that is neither loopback nor the ECS/EKS endpoint");
-    }
-    Ok((authority.to_string(), path))
 }
 
 /// The container endpoint through [`CONTAINER_CLUSTER`],
@@ -887,7 +831,7 @@ mod tests {
             ),
             (
                 vec![("AWS_CONTAINER_CREDENTIALS_FULL_URI", "ftp://127.0.0.1/x")],
-                "neither http nor https",
+                "not http or https",
             ),
             (
                 vec![
