@@ -372,15 +372,10 @@ fn role_source(
     }
 }
 
-/// A profile's own credentials (no `role_arn`, or one with `web_identity_token_file`): static
-/// keys, web identity, `credential_process`.
+/// A profile's own credentials (no `role_arn`, or one with `web_identity_token_file`): web
+/// identity (botocore's and the Rust SDK's providers both try it before static keys), static
+/// keys, `credential_process`.
 fn own_credentials(name: &str, section: &ProfileSection) -> Result<Source, ProfileError> {
-    if let Some(credentials) = static_keys(name, section)? {
-        return Ok(Source::Static {
-            profile: name.to_string(),
-            credentials,
-        });
-    }
     if let (Some(role_arn), Some(token_file)) = (
         section.get("role_arn"),
         section.get("web_identity_token_file"),
@@ -391,6 +386,12 @@ fn own_credentials(name: &str, section: &ProfileSection) -> Result<Source, Profi
             token_file: token_file.clone(),
             session_name: section.get("role_session_name").cloned(),
             region: section.get("region").cloned(),
+        });
+    }
+    if let Some(credentials) = static_keys(name, section)? {
+        return Ok(Source::Static {
+            profile: name.to_string(),
+            credentials,
         });
     }
     if let Some(command) = section.get("credential_process") {
@@ -551,6 +552,19 @@ aws_access_key_id=AKIDDEV
         let p = plan(config, "x").unwrap();
         assert!(matches!(&p.source, Source::WebIdentity { role_arn, .. } if role_arn == "arn:w"));
         assert_eq!(arns(&p), ["arn:x"]);
+    }
+
+    /// A role with a web identity token file is assumed with it, even beside static keys
+    /// (botocore and the Rust SDK try web identity first; the keys were returned before).
+    #[test]
+    fn web_identity_comes_before_static_keys() {
+        let config = "[profile w]\nrole_arn = arn:w\nweb_identity_token_file = /t\naws_access_key_id = AKIDW\naws_secret_access_key = S\n";
+        let p = plan(config, "w").unwrap();
+        assert!(
+            matches!(&p.source, Source::WebIdentity { role_arn, .. } if role_arn == "arn:w"),
+            "{:?}",
+            p.source
+        );
     }
 
     /// A -> B -> A overflowed the stack: now a typed error naming the loop.
