@@ -28,6 +28,9 @@ pub type ProfileSection = HashMap<String, String>;
 #[derive(Default, Clone)]
 pub struct ProfileFiles {
     profiles: HashMap<String, ProfileSection>,
+    /// The profiles whose `aws_access_key_id` is in the credentials file: botocore takes those
+    /// keys before `credential_process`, and keys from the config file after it.
+    keys_in_credentials_file: std::collections::HashSet<String>,
 }
 
 impl fmt::Debug for ProfileFiles {
@@ -85,10 +88,14 @@ impl ProfileFiles {
                 continue;
             };
             // Like botocore's parser: no inline comments, a `#` or `;` inside a value stays.
+            let key = key.trim().to_ascii_lowercase();
+            if !is_config && key == "aws_access_key_id" {
+                self.keys_in_credentials_file.insert(profile.clone());
+            }
             self.profiles
                 .entry(profile.clone())
                 .or_default()
-                .insert(key.trim().to_ascii_lowercase(), value.trim().to_string());
+                .insert(key, value.trim().to_string());
         }
     }
 }
@@ -282,7 +289,7 @@ pub fn resolve(files: &ProfileFiles, name: &str) -> Result<Plan, ProfileError> {
         roles.push(assume_role(name, section)?);
         role_source(files, name, section, &mut visited, &mut roles)?
     } else {
-        own_credentials(name, section)?
+        own_credentials(files, name, section)?
     };
     roles.reverse();
     Ok(Plan { source, roles })
@@ -355,14 +362,10 @@ fn role_source(
             }
         }
         visited.push(source_profile.clone());
-        if let Some(credentials) = static_keys(&source_profile, source)? {
-            return Ok(Source::Static {
-                profile: source_profile,
-                credentials,
-            });
-        }
-        if !assumes_role(source) {
-            return own_credentials(&source_profile, source);
+        // A source profile with keys gives its own credentials, even if it has a role too
+        // (botocore); in the order own_credentials takes them.
+        if static_keys(&source_profile, source)?.is_some() || !assumes_role(source) {
+            return own_credentials(files, &source_profile, source);
         }
         if roles.len() == MAX_ROLE_CHAIN {
             return Err(ProfileError::TooDeep(std::mem::take(visited)));
@@ -372,10 +375,14 @@ fn role_source(
     }
 }
 
-/// A profile's own credentials (no `role_arn`, or one with `web_identity_token_file`): web
-/// identity (botocore's and the Rust SDK's providers both try it before static keys), static
-/// keys, `credential_process`.
-fn own_credentials(name: &str, section: &ProfileSection) -> Result<Source, ProfileError> {
+/// A profile's own credentials (no `role_arn`, or one with `web_identity_token_file`), in
+/// botocore's order: web identity, static keys of the credentials file, `credential_process`,
+/// static keys of the config file.
+fn own_credentials(
+    files: &ProfileFiles,
+    name: &str,
+    section: &ProfileSection,
+) -> Result<Source, ProfileError> {
     if let (Some(role_arn), Some(token_file)) = (
         section.get("role_arn"),
         section.get("web_identity_token_file"),
@@ -388,17 +395,28 @@ fn own_credentials(name: &str, section: &ProfileSection) -> Result<Source, Profi
             region: section.get("region").cloned(),
         });
     }
-    if let Some(credentials) = static_keys(name, section)? {
-        return Ok(Source::Static {
-            profile: name.to_string(),
-            credentials,
-        });
-    }
-    if let Some(command) = section.get("credential_process") {
-        return Ok(Source::Process {
-            profile: name.to_string(),
-            command: command.clone(),
-        });
+    let keys = static_keys(name, section)?;
+    let process = section.get("credential_process");
+    match (keys, process) {
+        (Some(credentials), None) => {
+            return Ok(Source::Static {
+                profile: name.to_string(),
+                credentials,
+            });
+        }
+        (Some(credentials), Some(_)) if files.keys_in_credentials_file.contains(name) => {
+            return Ok(Source::Static {
+                profile: name.to_string(),
+                credentials,
+            });
+        }
+        (_, Some(command)) => {
+            return Ok(Source::Process {
+                profile: name.to_string(),
+                command: command.clone(),
+            });
+        }
+        (None, None) => {}
     }
     for key in ["sso_session", "sso_start_url"] {
         if section.contains_key(key) {
@@ -552,6 +570,30 @@ aws_access_key_id=AKIDDEV
         let p = plan(config, "x").unwrap();
         assert!(matches!(&p.source, Source::WebIdentity { role_arn, .. } if role_arn == "arn:w"));
         assert_eq!(arns(&p), ["arn:x"]);
+    }
+
+    /// Keys in the credentials file come before `credential_process`, keys in the config file
+    /// after it (botocore's SharedCredentialProvider, ProcessProvider, ConfigProvider).
+    #[test]
+    fn credential_process_between_the_two_files_keys() {
+        let config = "[profile p]\ncredential_process = get-creds\naws_access_key_id = AKIDCONFIG\naws_secret_access_key = S\n";
+        let files = ProfileFiles::parse(config, "");
+        let p = resolve(&files, "p").unwrap();
+        assert!(
+            matches!(&p.source, Source::Process { command, .. } if command == "get-creds"),
+            "{:?}",
+            p.source
+        );
+        let files = ProfileFiles::parse(
+            "[profile p]\ncredential_process = get-creds\n",
+            "[p]\naws_access_key_id = AKIDFILE\naws_secret_access_key = S\n",
+        );
+        let p = resolve(&files, "p").unwrap();
+        assert!(
+            matches!(&p.source, Source::Static { credentials, .. } if credentials.access_key_id == "AKIDFILE"),
+            "{:?}",
+            p.source
+        );
     }
 
     /// A role with a web identity token file is assumed with it, even beside static keys
