@@ -825,7 +825,8 @@ fn credentials_and_region_from_the_vm_environment_like_the_native_filter_from_en
 
 /// `instance_profile_credential_provider: {}` and the default chain's last step both reach IMDS
 /// through the cluster the native filter names `ec2_instance_metadata_server_internal`; the
-/// container step of the default chain goes through `ecs_task_metadata_server_internal`.
+/// container step of the default chain and `container_credential_provider: {}` go through
+/// `ecs_task_metadata_server_internal`.
 /// (The native filter is not run here: its own clusters point at 169.254.169.254 and
 /// 169.254.170.2, which these tests never contact.)
 #[test]
@@ -851,7 +852,7 @@ fn credentials_through_the_default_cluster_names() {
                 _ => (401, String::new()),
             },
         );
-    let p: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let p: Vec<u16> = (0..4).map(|_| free_port()).collect();
     let container = format!(
         "{{key_values: {{AWS_REGION: us-east-1, AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://127.0.0.1:{ecs_port}/v2/credentials/pod', AWS_CONTAINER_AUTHORIZATION_TOKEN: POD-TOKEN}}}}"
     );
@@ -870,6 +871,14 @@ fn credentials_through_the_default_cluster_names() {
             ),
         ),
         (p[2], ours_in(r#"{"service_name": "sts"}"#, &container)),
+        // `container_credential_provider: {}`: the endpoint and token of the VM environment.
+        (
+            p[3],
+            ours_in(
+                r#"{"service_name": "sts", "credential_provider": {"container_credential_provider": {}}}"#,
+                &container,
+            ),
+        ),
     ];
     let envoy = envoy(
         &listeners,

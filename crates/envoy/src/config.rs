@@ -243,12 +243,17 @@ struct RawEndpoint {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawContainer {
-    cluster: String,
+    /// Absent: [`CONTAINER_CLUSTER`].
+    #[serde(default)]
+    cluster: Option<String>,
     #[serde(default)]
     authority: Option<String>,
     #[serde(default)]
     timeout: Option<String>,
-    path: String,
+    /// Absent (`{}`, as on the native filter): the endpoint the VM environment's
+    /// `AWS_CONTAINER_CREDENTIALS_*` variables name.
+    #[serde(default)]
+    path: Option<String>,
     #[serde(default)]
     authorization_token: Option<String>,
 }
@@ -448,7 +453,23 @@ fn container_from_env(
     env: &HashMap<String, String>,
     field: &str,
 ) -> Result<CredentialSource, ConfigError> {
-    let authorization_token = match container::token_source(env) {
+    Ok(CredentialSource::Container {
+        endpoint: Endpoint {
+            cluster: CONTAINER_CLUSTER.into(),
+            authority,
+            timeout_ms: DEFAULT_FETCH_TIMEOUT_MS,
+        },
+        path,
+        authorization_token: container_token(env, field)?,
+    })
+}
+
+/// `AWS_CONTAINER_AUTHORIZATION_TOKEN` of the VM environment, checked.
+fn container_token(
+    env: &HashMap<String, String>,
+    field: &str,
+) -> Result<Option<String>, ConfigError> {
+    Ok(match container::token_source(env) {
         TokenSource::None => None,
         TokenSource::Value(token) => Some(
             container::checked_token(&token)
@@ -458,22 +479,12 @@ fn container_from_env(
         TokenSource::File(_) => {
             return Err(invalid(
                 field,
-                "the default chain: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is set, and a wasm \
-                 filter cannot read files (Envoy's proxy-wasm host has no WASI file system: no \
-                 preopens, path_open answers ENOENT): give the token in \
-                 AWS_CONTAINER_AUTHORIZATION_TOKEN instead (and leave _FILE out of the VM \
-                 environment)",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is set, and a wasm filter cannot read \
+                 files (Envoy's proxy-wasm host has no WASI file system: no preopens, path_open \
+                 answers ENOENT): give the token in AWS_CONTAINER_AUTHORIZATION_TOKEN instead \
+                 (and leave _FILE out of the VM environment)",
             ));
         }
-    };
-    Ok(CredentialSource::Container {
-        endpoint: Endpoint {
-            cluster: CONTAINER_CLUSTER.into(),
-            authority,
-            timeout_ms: DEFAULT_FETCH_TIMEOUT_MS,
-        },
-        path,
-        authorization_token,
     })
 }
 
@@ -521,13 +532,30 @@ impl RawProvider {
             )?)),
             (None, None, Some(c), None) => {
                 let at = "credential_provider.container_credential_provider";
-                let endpoint = endpoint(at, c.cluster, c.authority, c.timeout)?;
-                if !c.path.starts_with('/') {
+                let cluster = c.cluster.unwrap_or_else(|| CONTAINER_CLUSTER.into());
+                let Some(path) = c.path else {
+                    // `{}`, as on the native filter: the endpoint and the token the VM
+                    // environment names, checked as every host checks them.
+                    let found = container::endpoint(env).map_err(|e| {
+                        invalid(at, format!("{e} (vm_config.environment_variables)"))
+                    })?;
+                    let authorization_token = match c.authorization_token {
+                        Some(token) => Some(token),
+                        None => container_token(env, at)?,
+                    };
+                    return Ok(CredentialSource::Container {
+                        endpoint: endpoint(at, cluster, Some(found.authority), c.timeout)?,
+                        path: found.path_and_query,
+                        authorization_token: authorization_token.filter(|t| !t.is_empty()),
+                    });
+                };
+                let endpoint = endpoint(at, cluster, c.authority, c.timeout)?;
+                if !path.starts_with('/') {
                     return Err(invalid(&format!("{at}.path"), "must start with '/'"));
                 }
                 Ok(CredentialSource::Container {
                     endpoint,
-                    path: c.path,
+                    path,
                     authorization_token: c.authorization_token.filter(|t| !t.is_empty()),
                 })
             }
@@ -899,6 +927,39 @@ mod tests {
         assert_eq!(
             parse_in(body, &KEYS).unwrap_err().field,
             "credential_provider"
+        );
+        // `container_credential_provider: {}`: the endpoint and token of the VM environment,
+        // through the default cluster (refused before: cluster and path were required).
+        let body = r#""service_name": "s3", "region": "r", "credential_provider": {"container_credential_provider": {}}"#;
+        let env = [
+            (
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "http://[fd00:ec2::23]/v1/credentials?a=1",
+            ),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "TOKEN"),
+        ];
+        let CredentialSource::Container {
+            endpoint,
+            path,
+            authorization_token,
+        } = parse_in(body, &env).unwrap().credentials
+        else {
+            panic!()
+        };
+        assert_eq!(endpoint.cluster, CONTAINER_CLUSTER);
+        assert_eq!(endpoint.authority, "[fd00:ec2::23]");
+        assert_eq!(path, "/v1/credentials?a=1");
+        assert_eq!(authorization_token.as_deref(), Some("TOKEN"));
+        let error = parse(body).unwrap_err();
+        assert_eq!(
+            error.field,
+            "credential_provider.container_credential_provider"
+        );
+        assert!(
+            error
+                .message
+                .contains("_RELATIVE_URI and _FULL_URI are not set"),
+            "{error}"
         );
     }
 
