@@ -247,7 +247,24 @@ fn sign_command(args: &SignArgs, env: HashMap<String, String>) -> Result<(), Str
 /// the signature replaces), the signed ones, and the body as `-d` gave it (`@file` or text), all
 /// shell-quoted.
 fn curl_command(request: &HttpRequest, data: Option<&str>, out: &Explained) -> String {
-    let url = out.signed.url.as_deref().unwrap_or(&request.url);
+    // The URL in the form that was signed (a raw space encoded, no default port), unless a
+    // Host header names another host than the URL's.
+    let has_host = request
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"));
+    let wire;
+    let url = match (&out.signed.url, &out.signed.scheme) {
+        (Some(url), _) => url.as_str(),
+        (None, Some(scheme)) if !has_host => {
+            wire = format!(
+                "{scheme}://{}{}",
+                out.signed.host, out.signed.path_and_query
+            );
+            &wire
+        }
+        _ => &request.url,
+    };
     let mut words = vec!["curl".to_string(), "-X".into(), request.method.clone()];
     // curl would otherwise expand `[]{}` globs and remove dot segments from the path.
     if url.contains(['[', ']', '{', '}']) {
