@@ -144,7 +144,9 @@ impl Signed {
     }
 
     /// The presigned URL: the request URI in its wire form (no user information, fragment or
-    /// default port) with the `X-Amz-*` parameters appended. None for header signing.
+    /// default port) with the `X-Amz-*` parameters appended. None for header signing. Its
+    /// authority is the URI's, where the request goes; with a `Host` header, [`Signed::host`]
+    /// is what was signed, and whoever uses the URL must send that `Host`.
     pub fn url(&self) -> Option<&str> {
         (self.url_end > 0).then(|| self.part(0..self.url_end))
     }
