@@ -18,7 +18,7 @@ use crate::settings::{Location, SessionTokenMode, Settings};
 use crate::signing_key::SigningKeyCache;
 use crate::timestamp::Timestamp;
 use crate::uri::Uri;
-use crate::uri_encode::{encode, encode_path_for_wire, encode_query_for_wire, in_wire_form};
+use crate::uri_encode::{encode, encode_path_for_wire, encode_query_for_wire};
 use crate::{ALGORITHM, MAX_EXPIRES_IN};
 
 /// The request to sign, borrowed from the caller.
@@ -626,18 +626,7 @@ struct WireTarget<'a> {
 }
 
 impl<'a> WireTarget<'a> {
-    fn encode(buf: &'a mut Vec<u8>, uri: &Uri<'a>) -> Self {
-        if !uri.path.is_empty() && in_wire_form(uri.path.as_bytes(), uri.query.as_bytes()) {
-            let given = uri.path_and_query;
-            return WireTarget {
-                path: uri.path,
-                // `/a?` is sent as `/a`, as when it is encoded.
-                path_and_query: match uri.query {
-                    "" => given.strip_suffix('?').unwrap_or(given),
-                    _ => given,
-                },
-            };
-        }
+    fn encode(buf: &'a mut Vec<u8>, uri: &Uri<'_>) -> Self {
         buf.clear();
         let path = if uri.path.is_empty() { "/" } else { uri.path };
         encode_path_for_wire(buf, path.as_bytes());
@@ -989,34 +978,6 @@ mod tests {
         assert_eq!(url.host(), "b.s3.amazonaws.com");
         assert_eq!(url.path_and_query(), "/a%20b/%E1%88%B4?x=1");
         assert_eq!(url.headers().count(), 0);
-    }
-
-    #[test]
-    fn a_target_in_wire_form_is_borrowed_as_the_encoding_would_give_it() {
-        // Every URI of up to four of these pieces after the host.
-        const PIECES: [&str; 9] = ["/", "a", "?", " ", "é", "%", "|", "\"", "#"];
-        let mut buf = Vec::new();
-        for rest in crate::pieces::every_string_of(&PIECES, 4) {
-            let uri = alloc::format!("https://h{rest}");
-            let Ok(parsed) = Uri::parse(&uri) else {
-                continue;
-            };
-            let mut encoded = Vec::new();
-            let path = if parsed.path.is_empty() {
-                "/"
-            } else {
-                parsed.path
-            };
-            encode_path_for_wire(&mut encoded, path.as_bytes());
-            let path_end = encoded.len();
-            if !parsed.query.is_empty() {
-                encoded.push(b'?');
-                encode_query_for_wire(&mut encoded, parsed.query.as_bytes());
-            }
-            let wire = WireTarget::encode(&mut buf, &parsed);
-            assert_eq!(wire.path_and_query.as_bytes(), &encoded[..], "{uri:?}");
-            assert_eq!(wire.path.as_bytes(), &encoded[..path_end], "{uri:?}");
-        }
     }
 
     #[test]

@@ -13,8 +13,8 @@ pub(crate) struct Uri<'a> {
     pub(crate) path: &'a str,
     /// The query without its `?` (the fragment, never sent, is dropped).
     pub(crate) query: &'a str,
-    /// The path and the query with its `?`, as given (the fragment dropped).
-    pub(crate) path_and_query: &'a str,
+    /// Everything before the fragment: what goes on the wire and into a presigned URL.
+    pub(crate) without_fragment: &'a str,
 }
 
 impl<'a> Uri<'a> {
@@ -90,7 +90,7 @@ impl<'a> Uri<'a> {
             authority,
             path,
             query,
-            path_and_query: &without_fragment[rest..],
+            without_fragment,
         })
     }
 
@@ -175,7 +175,7 @@ mod tests {
             authority,
             path,
             query,
-            path_and_query: rest,
+            without_fragment,
         })
     }
 
@@ -200,7 +200,10 @@ mod tests {
         assert_eq!(u.authority, Some("example.com:443"));
         assert_eq!(u.host(), Some("example.com"));
         assert_eq!((u.path, u.query), ("/a%20b", "x=1&y"));
-        assert_eq!(u.path_and_query, "/a%20b?x=1&y");
+        assert_eq!(
+            u.without_fragment,
+            "https://user@example.com:443/a%20b?x=1&y"
+        );
         let u = Uri::parse("http://localhost:9000?a").unwrap();
         assert_eq!(
             (u.host(), u.path, u.query),

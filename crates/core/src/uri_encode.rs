@@ -112,15 +112,6 @@ pub(crate) fn encode_path_for_wire(out: &mut Vec<u8>, path: &[u8]) {
     encode_unsent(out, path, &SENT_IN_PATH);
 }
 
-/// Whether a path and a query are in their wire form already (most are): then they are sent as
-/// given, without a copy. Without early exit, so that it vectorizes.
-pub(crate) fn in_wire_form(path: &[u8], query: &[u8]) -> bool {
-    let all = |bytes: &[u8], sent: &[bool; 256]| {
-        bytes.iter().fold(true, |ok, &b| ok & sent[usize::from(b)])
-    };
-    all(path, &SENT_IN_PATH) && all(query, &SENT_IN_QUERY)
-}
-
 /// Appends the wire form of a query, as [`encode_path_for_wire`] does for a path.
 pub(crate) fn encode_query_for_wire(out: &mut Vec<u8>, query: &[u8]) {
     encode_unsent(out, query, &SENT_IN_QUERY);
