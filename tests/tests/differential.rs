@@ -22,8 +22,8 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use proptest::prelude::*;
 use sigv4_core::{
-    Credentials, Location, Payload, Request, SessionTokenMode, Settings, Signer, SigningParams,
-    Timestamp,
+    Credentials, Location, Payload, Rejection, Request, SessionTokenMode, Settings, Signer,
+    SigningParams, Timestamp, Verified, VerifyParams,
 };
 
 /// Pieces of a path segment as they appear on the wire: unreserved and reserved characters that
@@ -328,6 +328,59 @@ fn sign_with_aws_sigv4(case: &Case) -> Output {
     Output { signature, added }
 }
 
+/// aws-sigv4's signed request, checked by the core's verifier: its headers set on the request, or
+/// its parameters appended to the URL.
+fn verify_theirs(case: &Case, theirs: &Output) -> Result<Verified, Rejection> {
+    let mut uri = uri(case);
+    let mut headers: Vec<(String, String)> = case.headers.clone();
+    if case.expires_in.is_some() {
+        for (name, value) in &theirs.added {
+            uri.push(if uri.contains('?') { '&' } else { '?' });
+            uri.push_str(name);
+            uri.push('=');
+            for b in value.bytes() {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    uri.push(char::from(b));
+                } else {
+                    uri.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    } else {
+        for (name, value) in &theirs.added {
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            headers.push((name.clone(), value.clone()));
+        }
+    }
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let request = Request {
+        method: case.method,
+        uri: &uri,
+        headers: &headers,
+        payload: match &case.body {
+            Body::Bytes(b) => Payload::Bytes(b),
+            Body::Precomputed(h) => Payload::Sha256Hex(h),
+            Body::Unsigned => Payload::Unsigned,
+        },
+    };
+    let settings = if case.s3 {
+        Settings::s3()
+    } else {
+        Settings {
+            normalize_path: case.normalize,
+            ..Settings::default()
+        }
+    };
+    let params = VerifyParams {
+        settings: Some(settings),
+        ..VerifyParams::new(Timestamp::from_unix_seconds(case.time).expect("time"))
+    };
+    Signer::new().verify(&request, &params, |id| (id == AKID).then_some(SECRET))
+}
+
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
@@ -371,6 +424,9 @@ proptest! {
         // X-Amz-Date, buffers) must never carry anything from one request into another.
         let shared = SHARED_SIGNER.with(|signer| sign_with_core(&case, &mut signer.borrow_mut()));
         prop_assert_eq!(&shared.expect("the shared signer signs").0, &ours);
+        // The core's verifier accepts what aws-sigv4 signed.
+        let verdict = verify_theirs(&case, &theirs);
+        prop_assert!(verdict.is_ok(), "{:?}: {:?}", verdict, case);
         prop_assert_eq!(sorted(ours.added), sorted(theirs.added));
     }
 }

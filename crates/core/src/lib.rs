@@ -64,6 +64,7 @@ mod signing_key;
 mod timestamp;
 mod uri;
 mod uri_encode;
+mod verify;
 
 pub use credentials::Credentials;
 pub use error::{Error, Field};
@@ -73,6 +74,7 @@ pub use settings::{Location, SessionTokenMode, Settings, UriEncoding, uses_s3_ru
 pub use sign::{Explained, Request, Signature, Signed, Signer, SigningParams};
 pub use signing_key::check_scope;
 pub use timestamp::Timestamp;
+pub use verify::{Rejection, Verified, VerifyParams};
 
 /// The algorithm name that starts every string to sign and `Authorization` header.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";

@@ -77,6 +77,23 @@ impl Timestamp {
         Timestamp::from_unix_seconds(days * 86_400 + hour * 3600 + minute * 60 + second)
     }
 
+    /// Parses `YYYYMMDDTHHMMSSZ`, the form of `X-Amz-Date`.
+    pub fn parse_amz_date(text: &str) -> Result<Self, Error> {
+        let b = text.as_bytes();
+        if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+            return Err(Error::InvalidTimestamp);
+        }
+        // As `YYYY-MM-DDTHH:MM:SSZ`, which has one parser.
+        let mut rfc3339 = *b"0000-00-00T00:00:00Z";
+        for (to, from) in [(0, 0), (5, 4), (8, 6), (11, 9), (14, 11), (17, 13)] {
+            let width = if to == 0 { 4 } else { 2 };
+            rfc3339[to..to + width].copy_from_slice(&b[from..from + width]);
+        }
+        Timestamp::parse_rfc3339(
+            core::str::from_utf8(&rfc3339).map_err(|_| Error::InvalidTimestamp)?,
+        )
+    }
+
     /// `YYYYMMDDTHHMMSSZ`, the form of `X-Amz-Date`.
     pub fn amz_date(&self) -> [u8; 16] {
         let (year, month, day) = civil_from_days(self.secs / 86_400);

@@ -1,0 +1,926 @@
+//! Checking a SigV4 signature, as a service does: the request's `Authorization` header or
+//! presigning parameters are read, the scope and the time are checked, and the request is signed
+//! again with the secret the caller looks up, compared in constant time.
+//!
+//! The core does no lookup and reads no clock: the caller gives the time now and answers which
+//! secret belongs to an access key id.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::credentials::Credentials;
+use crate::error::Error;
+use crate::payload::Payload;
+use crate::settings::{Location, SessionTokenMode, Settings};
+use crate::sign::{Request, Signer, SigningParams};
+use crate::timestamp::Timestamp;
+use crate::uri::Uri;
+use crate::uri_encode::decode_into;
+use crate::{ALGORITHM, MAX_EXPIRES_IN, UNSIGNED_PAYLOAD};
+
+/// What a verifier checks a request against, besides its signature.
+#[derive(Clone, Copy, Debug)]
+pub struct VerifyParams<'a> {
+    /// The time now (the verifier's clock).
+    pub now: Timestamp,
+    /// How far the request's time may be from `now`, in seconds (AWS allows 900).
+    pub max_skew_secs: u64,
+    /// The region the credential scope must name; None accepts any.
+    pub region: Option<&'a str>,
+    /// The service the credential scope must name; None accepts any.
+    pub service: Option<&'a str>,
+    /// How the service computes canonical requests; None: the rules of the scope's service
+    /// ([`Settings::for_service`]). Its header lists are not used: the request says what it
+    /// signed.
+    pub settings: Option<Settings<'a>>,
+}
+
+impl VerifyParams<'_> {
+    /// Any region and service, within AWS's 15 minutes of skew.
+    pub fn new(now: Timestamp) -> Self {
+        VerifyParams {
+            now,
+            max_skew_secs: 900,
+            region: None,
+            service: None,
+            settings: None,
+        }
+    }
+}
+
+/// Who signed a request that verified, and for which scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// The access key id that signed it.
+    pub access_key_id: String,
+    /// The region of its credential scope.
+    pub region: String,
+    /// The service of its credential scope.
+    pub service: String,
+    /// When it was signed (`X-Amz-Date`).
+    pub time: Timestamp,
+}
+
+/// Why a request does not verify. Never carries a secret or a signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// Neither an `Authorization` header nor presigning parameters.
+    NotSigned,
+    /// The `Authorization` header or a presigning parameter is malformed: which part.
+    Malformed(&'static str),
+    /// An algorithm other than `AWS4-HMAC-SHA256`.
+    UnsupportedAlgorithm,
+    /// The caller knows no secret for this access key id.
+    UnknownAccessKey(String),
+    /// The credential scope's date is not the date of `X-Amz-Date`.
+    ScopeDateMismatch,
+    /// The credential scope names another region than the one expected.
+    WrongRegion(String),
+    /// The credential scope names another service than the one expected.
+    WrongService(String),
+    /// `host` is not among the signed headers.
+    HostNotSigned,
+    /// `x-amz-date` is not among the signed headers (header signing).
+    DateNotSigned,
+    /// A signed header is not in the request.
+    SignedHeaderMissing(String),
+    /// `x-amz-content-sha256` is not the SHA-256 of the body.
+    ContentSha256Mismatch,
+    /// The request's time is further from now than the skew allowed (header signing).
+    OutsideSkew,
+    /// A presigned URL used before its time (less the skew allowed).
+    NotYetValid,
+    /// A presigned URL used after it expired.
+    Expired,
+    /// `X-Amz-Expires` over 604800 seconds (7 days) or zero.
+    ExpiresOutOfRange,
+    /// The request cannot be signed again (an input the signer refuses).
+    Invalid(Error),
+    /// The signature is not the one the secret gives.
+    SignatureMismatch,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::NotSigned => {
+                f.write_str("the request has no Authorization header or presigning parameters")
+            }
+            Rejection::Malformed(part) => write!(f, "malformed {part}"),
+            Rejection::UnsupportedAlgorithm => f.write_str("the algorithm is not AWS4-HMAC-SHA256"),
+            Rejection::UnknownAccessKey(id) => write!(f, "unknown access key id {id}"),
+            Rejection::ScopeDateMismatch => {
+                f.write_str("the credential scope's date is not the date of X-Amz-Date")
+            }
+            Rejection::WrongRegion(region) => write!(
+                f,
+                "the credential scope names region {region}, not the one expected"
+            ),
+            Rejection::WrongService(service) => write!(
+                f,
+                "the credential scope names service {service}, not the one expected"
+            ),
+            Rejection::HostNotSigned => f.write_str("host is not a signed header"),
+            Rejection::DateNotSigned => f.write_str("x-amz-date is not a signed header"),
+            Rejection::SignedHeaderMissing(name) => {
+                write!(f, "the signed header {name} is not in the request")
+            }
+            Rejection::ContentSha256Mismatch => {
+                f.write_str("x-amz-content-sha256 is not the SHA-256 of the body")
+            }
+            Rejection::OutsideSkew => {
+                f.write_str("the request's time is outside the clock skew allowed")
+            }
+            Rejection::NotYetValid => f.write_str("the presigned URL is not valid yet"),
+            Rejection::Expired => f.write_str("the presigned URL has expired"),
+            Rejection::ExpiresOutOfRange => {
+                f.write_str("X-Amz-Expires must be between 1 and 604800 seconds")
+            }
+            Rejection::Invalid(error) => write!(f, "the request cannot be signed: {error}"),
+            Rejection::SignatureMismatch => f.write_str("the signature does not match"),
+        }
+    }
+}
+
+impl core::error::Error for Rejection {}
+
+/// What a request claims: who signed it, for which scope, which headers, and the signature.
+struct Claim<'a> {
+    access_key_id: String,
+    date: String,
+    region: String,
+    service: String,
+    signed_headers: String,
+    signature: &'a str,
+    time: Timestamp,
+}
+
+impl Claim<'_> {
+    fn check_scope(&self, params: &VerifyParams<'_>) -> Result<(), Rejection> {
+        let amz_date = self.time.amz_date();
+        if self.date.as_bytes() != &amz_date[..8] {
+            return Err(Rejection::ScopeDateMismatch);
+        }
+        if params.region.is_some_and(|r| r != self.region) {
+            return Err(Rejection::WrongRegion(self.region.clone()));
+        }
+        if params.service.is_some_and(|s| s != self.service) {
+            return Err(Rejection::WrongService(self.service.clone()));
+        }
+        if !self.signed_headers.split(';').any(|n| n == "host") {
+            return Err(Rejection::HostNotSigned);
+        }
+        Ok(())
+    }
+
+    fn verified(self) -> Verified {
+        Verified {
+            access_key_id: self.access_key_id,
+            region: self.region,
+            service: self.service,
+            time: self.time,
+        }
+    }
+}
+
+impl Signer {
+    /// Verifies a signed request: header signing (`Authorization`) or a presigned URL. `secret_for`
+    /// answers which secret belongs to an access key id (None: unknown). The request's body is
+    /// its payload: `Payload::Bytes` is checked against `x-amz-content-sha256` when the request
+    /// has that header; `Payload::Sha256Hex` is the body's hash when the caller hashed it.
+    pub fn verify<S: AsRef<str>>(
+        &mut self,
+        request: &Request<'_>,
+        params: &VerifyParams<'_>,
+        secret_for: impl FnOnce(&str) -> Option<S>,
+    ) -> Result<Verified, Rejection> {
+        let uri = Uri::parse(request.uri).map_err(Rejection::Invalid)?;
+        if let Some(authorization) = header(request.headers, "authorization") {
+            return self.verify_header_signed(request, authorization, params, secret_for);
+        }
+        if query_pairs(uri.query).any(|(name, _)| name == "X-Amz-Algorithm") {
+            return self.verify_presigned(request, &uri, params, secret_for);
+        }
+        Err(Rejection::NotSigned)
+    }
+
+    fn verify_header_signed<S: AsRef<str>>(
+        &mut self,
+        request: &Request<'_>,
+        authorization: &str,
+        params: &VerifyParams<'_>,
+        secret_for: impl FnOnce(&str) -> Option<S>,
+    ) -> Result<Verified, Rejection> {
+        let (algorithm, fields) = authorization
+            .split_once(' ')
+            .ok_or(Rejection::Malformed("Authorization"))?;
+        if algorithm != ALGORITHM {
+            return Err(Rejection::UnsupportedAlgorithm);
+        }
+        let (mut credential, mut signed_headers, mut signature) = (None, None, None);
+        for field in fields.split(',') {
+            match field.trim().split_once('=') {
+                Some(("Credential", value)) => credential = Some(value),
+                Some(("SignedHeaders", value)) => signed_headers = Some(value),
+                Some(("Signature", value)) => signature = Some(value),
+                _ => return Err(Rejection::Malformed("Authorization")),
+            }
+        }
+        let (Some(credential), Some(signed_headers), Some(signature)) =
+            (credential, signed_headers, signature)
+        else {
+            return Err(Rejection::Malformed("Authorization"));
+        };
+        // The signer sets these once; a repeated one would be signed as another value.
+        for (name, part) in [
+            ("x-amz-date", "X-Amz-Date"),
+            ("x-amz-security-token", "X-Amz-Security-Token"),
+            ("x-amz-content-sha256", "X-Amz-Content-Sha256"),
+        ] {
+            let count = request
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .count();
+            if count > 1 {
+                return Err(Rejection::Malformed(part));
+            }
+        }
+        let amz_date =
+            header(request.headers, "x-amz-date").ok_or(Rejection::Malformed("X-Amz-Date"))?;
+        let claim = claim(credential, signed_headers, signature, amz_date)?;
+        claim.check_scope(params)?;
+        if !claim.signed_headers.split(';').any(|n| n == "x-amz-date") {
+            return Err(Rejection::DateNotSigned);
+        }
+        let skew = claim
+            .time
+            .unix_seconds()
+            .abs_diff(params.now.unix_seconds());
+        if skew > params.max_skew_secs {
+            return Err(Rejection::OutsideSkew);
+        }
+        let content_sha256 = header(request.headers, "x-amz-content-sha256");
+        if let (Some(claimed), Payload::Bytes(body)) = (content_sha256, request.payload)
+            && claimed != UNSIGNED_PAYLOAD
+        {
+            let actual = Payload::Bytes(body).hash().map_err(Rejection::Invalid)?;
+            if !actual.as_str().eq_ignore_ascii_case(claimed) {
+                return Err(Rejection::ContentSha256Mismatch);
+            }
+        }
+        let payload = match content_sha256 {
+            Some(UNSIGNED_PAYLOAD) => Payload::Unsigned,
+            Some(hash) => Payload::Sha256Hex(hash),
+            None => request.payload,
+        };
+        let signed_list = claim.signed_headers.clone();
+        let names: Vec<&str> = signed_list.split(';').collect();
+        let settings = Settings {
+            content_sha256_header: names.contains(&"x-amz-content-sha256"),
+            ..rules(params, &claim)
+        };
+        let expected = self.sign_again(
+            request,
+            request.uri,
+            &claim,
+            &names,
+            payload,
+            settings,
+            Location::Headers,
+            secret_for,
+        )?;
+        if expected.matches(claim.signature) {
+            Ok(claim.verified())
+        } else {
+            Err(Rejection::SignatureMismatch)
+        }
+    }
+
+    fn verify_presigned<S: AsRef<str>>(
+        &mut self,
+        request: &Request<'_>,
+        uri: &Uri<'_>,
+        params: &VerifyParams<'_>,
+        secret_for: impl FnOnce(&str) -> Option<S>,
+    ) -> Result<Verified, Rejection> {
+        let mut found: [Option<String>; 6] = Default::default();
+        // The query without the parameters the signer appends: it appends them again.
+        let mut rest = String::with_capacity(uri.query.len());
+        for (name, value) in query_pairs(uri.query) {
+            match PRESIGN_PARAMS.iter().position(|p| *p == name) {
+                Some(i) => found[i] = Some(decoded(value.unwrap_or_default())),
+                // The signer appends the token again too.
+                None if name == "X-Amz-Security-Token" => {}
+                None => {
+                    if !rest.is_empty() {
+                        rest.push('&');
+                    }
+                    rest.push_str(name);
+                    if let Some(value) = value {
+                        rest.push('=');
+                        rest.push_str(value);
+                    }
+                }
+            }
+        }
+        let [
+            algorithm,
+            credential,
+            date,
+            expires,
+            signed_headers,
+            signature,
+        ] = found;
+        let missing = |what| move || Rejection::Malformed(what);
+        if algorithm.ok_or_else(missing("X-Amz-Algorithm"))? != ALGORITHM {
+            return Err(Rejection::UnsupportedAlgorithm);
+        }
+        let credential = credential.ok_or_else(missing("X-Amz-Credential"))?;
+        let date = date.ok_or_else(missing("X-Amz-Date"))?;
+        let signed_headers = signed_headers.ok_or_else(missing("X-Amz-SignedHeaders"))?;
+        let signature = signature.ok_or_else(missing("X-Amz-Signature"))?;
+        let expires: u64 = expires
+            .ok_or_else(missing("X-Amz-Expires"))?
+            .parse()
+            .map_err(|_| Rejection::Malformed("X-Amz-Expires"))?;
+        if !(1..=MAX_EXPIRES_IN).contains(&expires) {
+            return Err(Rejection::ExpiresOutOfRange);
+        }
+        let claim = claim(&credential, &signed_headers, &signature, &date)?;
+        claim.check_scope(params)?;
+        let (signed_at, now) = (claim.time.unix_seconds(), params.now.unix_seconds());
+        if now.saturating_add(params.max_skew_secs) < signed_at {
+            return Err(Rejection::NotYetValid);
+        }
+        if now > signed_at.saturating_add(expires) {
+            return Err(Rejection::Expired);
+        }
+        let before_query = uri.without_fragment.len() - uri.query.len();
+        let mut without = String::from(&uri.without_fragment[..before_query]);
+        if rest.is_empty() {
+            without.pop();
+        } else {
+            without.push_str(&rest);
+        }
+        let names: Vec<&str> = claim.signed_headers.split(';').collect();
+        let settings = rules(params, &claim);
+        let location = Location::Query {
+            expires_in: expires,
+        };
+        // A presigned URL's payload: its X-Amz-Content-Sha256 (kept in the query), else the
+        // service's rule (S3: UNSIGNED-PAYLOAD), else the body; botocore presigns every service
+        // with UNSIGNED-PAYLOAD, which is tried too.
+        let given = query_pairs(uri.query).find(|(n, _)| *n == "X-Amz-Content-Sha256");
+        let hash_text = given.and_then(|(_, v)| v).map(decoded);
+        let (payload, fallback) = match hash_text.as_deref() {
+            Some(UNSIGNED_PAYLOAD) => (Payload::Unsigned, None),
+            Some(hash) => (Payload::Sha256Hex(hash), None),
+            None if settings.presigned_payload_unsigned => (Payload::Unsigned, None),
+            None => (request.payload, Some(Payload::Unsigned)),
+        };
+        let secret = secret_for(&claim.access_key_id)
+            .ok_or_else(|| Rejection::UnknownAccessKey(claim.access_key_id.clone()))?;
+        let secret = secret.as_ref();
+        // A session token in the URL is signed (the SDKs), or appended after signing (IoT).
+        let has_token = query_pairs(uri.query).any(|(n, _)| n == "X-Amz-Security-Token");
+        let token_modes: &[SessionTokenMode] = if has_token {
+            &[SessionTokenMode::Signed, SessionTokenMode::AfterSigning]
+        } else {
+            &[SessionTokenMode::Signed]
+        };
+        for payload in [Some(payload), fallback].into_iter().flatten() {
+            for &session_token in token_modes {
+                let settings = Settings {
+                    session_token,
+                    ..settings
+                };
+                let expected = self.sign_again(
+                    request,
+                    &without,
+                    &claim,
+                    &names,
+                    payload,
+                    settings,
+                    location,
+                    |_| Some(secret),
+                )?;
+                if expected.matches(claim.signature) {
+                    return Ok(claim.verified());
+                }
+            }
+        }
+        Err(Rejection::SignatureMismatch)
+    }
+
+    /// Signs the request again as the claim says: its signed headers only, at its time, with
+    /// the secret of its access key id.
+    #[allow(clippy::too_many_arguments)]
+    fn sign_again<S: AsRef<str>>(
+        &mut self,
+        request: &Request<'_>,
+        uri: &str,
+        claim: &Claim<'_>,
+        names: &[&str],
+        payload: Payload<'_>,
+        settings: Settings<'_>,
+        location: Location,
+        secret_for: impl FnOnce(&str) -> Option<S>,
+    ) -> Result<crate::Signature, Rejection> {
+        let secret = secret_for(&claim.access_key_id)
+            .ok_or_else(|| Rejection::UnknownAccessKey(claim.access_key_id.clone()))?;
+        let signed: Vec<(&str, &str)> = request
+            .headers
+            .iter()
+            .copied()
+            .filter(|(name, _)| names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+            .collect();
+        for name in names {
+            let present = *name == "host" && Uri::parse(uri).is_ok_and(|u| u.authority.is_some())
+                || signed.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+                || (*name == "x-amz-security-token" && location != Location::Headers);
+            if !present {
+                return Err(Rejection::SignedHeaderMissing(String::from(*name)));
+            }
+        }
+        // The session token: a header (or parameter) the request carries, signed or not.
+        let token = match location {
+            Location::Headers => header(request.headers, "x-amz-security-token").map(String::from),
+            Location::Query { .. } => {
+                let query = Uri::parse(request.uri).map_or("", |u| u.query);
+                query_pairs(query)
+                    .find(|(n, _)| *n == "X-Amz-Security-Token")
+                    .map(|(_, v)| decoded(v.unwrap_or_default()))
+            }
+        };
+        let session_token = match location {
+            Location::Headers if names.contains(&"x-amz-security-token") => {
+                SessionTokenMode::Signed
+            }
+            Location::Headers => SessionTokenMode::AfterSigning,
+            Location::Query { .. } => settings.session_token,
+        };
+        let credentials = Credentials::new(&claim.access_key_id, secret.as_ref(), token.as_deref())
+            .map_err(Rejection::Invalid)?;
+        let settings = Settings {
+            session_token,
+            forced_headers: names,
+            ..settings
+        };
+        let params = SigningParams {
+            credentials: &credentials,
+            region: &claim.region,
+            service: &claim.service,
+            time: claim.time,
+            settings,
+        };
+        let again = Request {
+            method: request.method,
+            uri,
+            headers: &signed,
+            payload,
+        };
+        let signed = self
+            .sign(&again, &params, location)
+            .map_err(Rejection::Invalid)?;
+        Ok(signed.signature)
+    }
+}
+
+/// The service's rules: the caller's, else those of the scope's service.
+fn rules<'a>(params: &VerifyParams<'a>, claim: &'a Claim<'_>) -> Settings<'a> {
+    let rules = params
+        .settings
+        .unwrap_or_else(|| Settings::for_service(&claim.service));
+    Settings {
+        excluded_headers: &[],
+        forced_headers: &[],
+        ..rules
+    }
+}
+
+/// The presigning parameters the signer appends, in `[algorithm, credential, date, expires,
+/// signed headers, signature]` order.
+const PRESIGN_PARAMS: [&str; 6] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+];
+
+/// `Credential=AKID/DATE/REGION/SERVICE/aws4_request`, the signed headers, the signature and
+/// `X-Amz-Date`, checked for form.
+fn claim<'a>(
+    credential: &str,
+    signed_headers: &str,
+    signature: &'a str,
+    amz_date: &str,
+) -> Result<Claim<'a>, Rejection> {
+    let mut parts = credential.rsplitn(5, '/');
+    let (Some("aws4_request"), Some(service), Some(region), Some(date), Some(id)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(Rejection::Malformed("Credential"));
+    };
+    if id.is_empty() || date.len() != 8 || region.is_empty() || service.is_empty() {
+        return Err(Rejection::Malformed("Credential"));
+    }
+    let well_formed = !signed_headers.is_empty()
+        && signed_headers.split(';').all(|n| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase())
+        });
+    if !well_formed {
+        return Err(Rejection::Malformed("SignedHeaders"));
+    }
+    if signature.len() != 64
+        || !signature
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Err(Rejection::Malformed("Signature"));
+    }
+    let time =
+        Timestamp::parse_amz_date(amz_date).map_err(|_| Rejection::Malformed("X-Amz-Date"))?;
+    Ok(Claim {
+        access_key_id: String::from(id),
+        date: String::from(date),
+        region: String::from(region),
+        service: String::from(service),
+        signed_headers: String::from(signed_headers),
+        signature,
+        time,
+    })
+}
+
+/// The value of the first header of this name (any case), trimmed.
+fn header<'a>(headers: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim_matches([' ', '\t']))
+}
+
+/// The query's `name[=value]` pairs, as sent.
+fn query_pairs(query: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (p, None),
+        })
+}
+
+/// A query value percent-decoded (`+` is a space), as text.
+fn decoded(value: &str) -> String {
+    let mut out = Vec::new();
+    decode_into(&mut out, value.as_bytes(), true);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::string::ToString;
+
+    type Headers = Vec<(String, String)>;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const T: u64 = 1_440_938_160; // 2015-08-30T12:36:00Z
+
+    fn credentials(token: Option<&str>) -> Credentials {
+        Credentials::new("AKIDEXAMPLE", SECRET, token).unwrap()
+    }
+
+    /// A request signed at `T`, as (uri, headers) with the signer's headers set.
+    fn signed(
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        service: &str,
+        token: Option<&str>,
+        location: Location,
+    ) -> (String, Vec<(String, String)>) {
+        let credentials = credentials(token);
+        let params = SigningParams {
+            credentials: &credentials,
+            region: "us-east-1",
+            service,
+            time: Timestamp::from_unix_seconds(T).unwrap(),
+            settings: Settings::for_service(service),
+        };
+        let request = Request {
+            method: "GET",
+            uri,
+            headers,
+            payload: Payload::Bytes(body),
+        };
+        let out = Signer::new().sign(&request, &params, location).unwrap();
+        let mut all: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        all.extend(out.headers().map(|(n, v)| (n.to_string(), v.to_string())));
+        (out.url().map_or(uri.to_string(), String::from), all)
+    }
+
+    fn check(
+        uri: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+        now: u64,
+        expect: (Option<&str>, Option<&str>),
+    ) -> Result<Verified, Rejection> {
+        let borrowed: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let request = Request {
+            method: "GET",
+            uri,
+            headers: &borrowed,
+            payload: Payload::Bytes(body),
+        };
+        let params = VerifyParams {
+            region: expect.0,
+            service: expect.1,
+            ..VerifyParams::new(Timestamp::from_unix_seconds(now).unwrap())
+        };
+        Signer::new().verify(&request, &params, |id| {
+            (id == "AKIDEXAMPLE").then_some(SECRET)
+        })
+    }
+
+    #[test]
+    fn what_the_signer_signs_verifies() {
+        let presign = Location::Query { expires_in: 300 };
+        for service in ["service", "s3"] {
+            for token in [None, Some("TOKEN/+=")] {
+                for location in [Location::Headers, presign] {
+                    let (uri, headers) = signed(
+                        "https://example.amazonaws.com/a%20b/c?x=1&y=%2F",
+                        &[("Content-Type", "text/plain"), ("User-Agent", "test")],
+                        b"body",
+                        service,
+                        token,
+                        location,
+                    );
+                    let verified = check(
+                        &uri,
+                        &headers,
+                        b"body",
+                        T + 5,
+                        (Some("us-east-1"), Some(service)),
+                    )
+                    .unwrap_or_else(|e| panic!("{service} {token:?} {location:?}: {e}"));
+                    assert_eq!(verified.access_key_id, "AKIDEXAMPLE");
+                    assert_eq!(verified.service, service);
+                    assert_eq!(verified.time.unix_seconds(), T);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_reason_comes_from_its_mutation() {
+        let uri = "https://example.amazonaws.com/k?x=1";
+        let (_, headers) = signed(uri, &[], b"", "s3", None, Location::Headers);
+        let with = |f: &dyn Fn(&mut Headers)| {
+            let mut h = headers.clone();
+            f(&mut h);
+            h
+        };
+        let set = |name: &'static str, value: String| {
+            move |h: &mut Headers| {
+                for (n, v) in h.iter_mut() {
+                    if n == name {
+                        *v = value.clone();
+                    }
+                }
+            }
+        };
+        let auth = headers
+            .iter()
+            .find(|(n, _)| n == "authorization")
+            .unwrap()
+            .1
+            .clone();
+        let at = |n: u64| check(uri, &headers, b"", n, (None, None));
+        assert!(at(T).is_ok());
+        assert_eq!(
+            check(uri, &[], b"", T, (None, None)),
+            Err(Rejection::NotSigned)
+        );
+        assert_eq!(at(T + 901), Err(Rejection::OutsideSkew));
+        assert_eq!(at(T - 901), Err(Rejection::OutsideSkew));
+        assert!(at(T + 900).is_ok());
+        let cases: Vec<(Vec<(String, String)>, Rejection)> = vec![
+            (
+                with(&set("authorization", "AWS4-HMAC-SHA256".into())),
+                Rejection::Malformed("Authorization"),
+            ),
+            (
+                with(&set(
+                    "authorization",
+                    auth.replace("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256"),
+                )),
+                Rejection::UnsupportedAlgorithm,
+            ),
+            (
+                with(&set(
+                    "authorization",
+                    auth.replace("AKIDEXAMPLE", "AKIDOTHER"),
+                )),
+                Rejection::UnknownAccessKey("AKIDOTHER".into()),
+            ),
+            (
+                with(&set(
+                    "authorization",
+                    auth.replace("/20150830/", "/20150831/"),
+                )),
+                Rejection::ScopeDateMismatch,
+            ),
+            (
+                with(&set("authorization", auth.replace("host;", ""))),
+                Rejection::HostNotSigned,
+            ),
+            (
+                with(&set("authorization", auth.replace(";x-amz-date", ""))),
+                Rejection::DateNotSigned,
+            ),
+            (
+                with(&set(
+                    "authorization",
+                    auth.replace("SignedHeaders=", "SignedHeaders=x-custom;"),
+                )),
+                Rejection::SignedHeaderMissing("x-custom".into()),
+            ),
+            (
+                with(&set(
+                    "authorization",
+                    auth.replace("/aws4_request", "/aws5_request"),
+                )),
+                Rejection::Malformed("Credential"),
+            ),
+            (
+                with(&set("authorization", auth[..auth.len() - 1].into())),
+                Rejection::Malformed("Signature"),
+            ),
+            (
+                with(&set("x-amz-date", "2015-08-30".into())),
+                Rejection::Malformed("X-Amz-Date"),
+            ),
+            (
+                with(&set("x-amz-content-sha256", "0".repeat(64))),
+                Rejection::ContentSha256Mismatch,
+            ),
+            (
+                with(&|h| h.push(("x-amz-date".into(), "x".into()))),
+                Rejection::Malformed("X-Amz-Date"),
+            ),
+        ];
+        for (mutated, reason) in cases {
+            assert_eq!(
+                check(uri, &mutated, b"", T, (None, None)),
+                Err(reason.clone()),
+                "{reason}"
+            );
+        }
+        let flipped = {
+            let last = if auth.ends_with('0') { "1" } else { "0" };
+            format!("{}{last}", &auth[..auth.len() - 1])
+        };
+        assert_eq!(
+            check(
+                uri,
+                &with(&set("authorization", flipped)),
+                b"",
+                T,
+                (None, None)
+            ),
+            Err(Rejection::SignatureMismatch)
+        );
+        assert_eq!(
+            check(uri, &headers, b"", T, (Some("eu-west-1"), None)),
+            Err(Rejection::WrongRegion("us-east-1".into()))
+        );
+        assert_eq!(
+            check(uri, &headers, b"", T, (None, Some("sts"))),
+            Err(Rejection::WrongService("s3".into()))
+        );
+        assert_eq!(
+            check(uri, &headers, b"x", T, (None, None)),
+            Err(Rejection::ContentSha256Mismatch)
+        );
+    }
+
+    #[test]
+    fn presigned_urls_hold_between_their_time_less_the_skew_and_their_expiry() {
+        let (url, headers) = signed(
+            "https://b.s3.amazonaws.com/k",
+            &[],
+            b"",
+            "s3",
+            Some("TOKEN"),
+            Location::Query { expires_in: 60 },
+        );
+        let at = |now: u64, url: &str| check(url, &headers, b"", now, (None, None));
+        assert!(at(T, &url).is_ok());
+        assert!(at(T + 60, &url).is_ok());
+        assert_eq!(at(T + 61, &url), Err(Rejection::Expired));
+        assert!(at(T - 900, &url).is_ok());
+        assert_eq!(at(T - 901, &url), Err(Rejection::NotYetValid));
+        assert_eq!(
+            at(T, &url.replace("X-Amz-Expires=60", "X-Amz-Expires=604801")),
+            Err(Rejection::ExpiresOutOfRange)
+        );
+        assert_eq!(
+            at(T, &url.replace("X-Amz-Expires=60", "X-Amz-Expires=61")),
+            Err(Rejection::SignatureMismatch)
+        );
+        assert_eq!(
+            at(
+                T,
+                &url.replace("X-Amz-Security-Token=TOKEN", "X-Amz-Security-Token=OTHER")
+            ),
+            Err(Rejection::SignatureMismatch)
+        );
+        assert_eq!(
+            at(T, &url.replace("X-Amz-Algorithm=AWS4-HMAC-SHA256&", "")),
+            Err(Rejection::NotSigned)
+        );
+        assert_eq!(
+            at(T, &url.replace("&X-Amz-SignedHeaders=host", "")),
+            Err(Rejection::Malformed("X-Amz-SignedHeaders"))
+        );
+        assert_eq!(
+            at(T, &url.replace("/k?", "/j?")),
+            Err(Rejection::SignatureMismatch)
+        );
+    }
+
+    /// Any one byte changed in a signed part of the request (method aside: the path, the query,
+    /// a signed header's name or value, the body) is refused.
+    #[test]
+    fn any_single_byte_change_to_a_signed_part_is_rejected() {
+        let uri = "https://example.amazonaws.com/path/to/k?a=1&b=two";
+        let (_, headers) = signed(
+            uri,
+            &[("x-custom", "value")],
+            b"the body",
+            "service",
+            None,
+            Location::Headers,
+        );
+        let borrowed = |h: &[(String, String)]| -> Vec<(String, String)> { h.to_vec() };
+        let base = borrowed(&headers);
+        assert!(check(uri, &base, b"the body", T, (None, None)).is_ok());
+        // The path and query.
+        let start = "https://example.amazonaws.com".len();
+        for i in start..uri.len() {
+            let mut bytes = uri.as_bytes().to_vec();
+            bytes[i] = if bytes[i] == b'x' { b'y' } else { b'x' };
+            let mutated = String::from_utf8(bytes).unwrap();
+            assert!(
+                check(&mutated, &base, b"the body", T, (None, None)).is_err(),
+                "{mutated}"
+            );
+        }
+        // Signed header values (not the Authorization header itself).
+        for (index, (name, value)) in base.iter().enumerate() {
+            if name == "authorization" {
+                continue;
+            }
+            for i in 0..value.len() {
+                let mut bytes = value.as_bytes().to_vec();
+                bytes[i] = if bytes[i] == b'7' { b'8' } else { b'7' };
+                let mut mutated = base.clone();
+                mutated[index].1 = String::from_utf8(bytes).unwrap();
+                assert!(
+                    check(uri, &mutated, b"the body", T, (None, None)).is_err(),
+                    "{name}[{i}]"
+                );
+            }
+        }
+        // The body.
+        for i in 0..8 {
+            let mut body = b"the body".to_vec();
+            body[i] ^= 1;
+            assert!(
+                check(uri, &base, &body, T, (None, None)).is_err(),
+                "body[{i}]"
+            );
+        }
+    }
+}
