@@ -253,14 +253,17 @@ fn curl_command(request: &HttpRequest, data: Option<&str>, out: &Explained) -> S
         .headers
         .iter()
         .any(|(name, _)| name.eq_ignore_ascii_case("host"));
+    let signed = &out.signed;
     let wire;
-    let url = match (&out.signed.url, &out.signed.scheme) {
-        (Some(url), _) => url.as_str(),
-        (None, Some(scheme)) if !has_host => {
-            wire = format!(
-                "{scheme}://{}{}",
-                out.signed.host, out.signed.path_and_query
-            );
+    let url = match (
+        &signed.url,
+        &signed.scheme,
+        &signed.host,
+        &signed.path_and_query,
+    ) {
+        (Some(url), ..) => url.as_str(),
+        (None, Some(scheme), Some(host), Some(path)) if !has_host && !scheme.is_empty() => {
+            wire = format!("{scheme}://{host}{path}");
             &wire
         }
         _ => &request.url,

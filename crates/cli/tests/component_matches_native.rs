@@ -49,6 +49,22 @@ fn every_suite_case_is_byte_identical_through_the_component() {
                 native.signed.headers().collect::<Vec<_>>(),
                 "{name} {location:?}"
             );
+            // Where to send it: none when the URI is sent as given (a raw space in a suite
+            // path is not), else the native core's values.
+            let target = (
+                wasm.signed.scheme.as_deref(),
+                wasm.signed.host.as_deref(),
+                wasm.signed.path_and_query.as_deref(),
+            );
+            let expected = match native.signed.uri_as_sent() {
+                true => (None, None, None),
+                false => (
+                    Some(native.signed.scheme().unwrap_or_default()),
+                    Some(native.signed.host()),
+                    Some(native.signed.path_and_query()),
+                ),
+            };
+            assert_eq!(target, expected, "{name} {location:?}");
             compared += 1;
         }
     }

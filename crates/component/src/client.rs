@@ -11,7 +11,7 @@ use crate::bindings::exports::sigv4::core::signing::{
 };
 use crate::bindings::sigv4::core::host_credentials;
 use crate::bindings::wasi::clocks::wall_clock;
-use crate::{Component, State, credentials, http};
+use crate::{Component, State, credentials, http, signed};
 
 impl client::Guest for Component {
     type Client = Client;
@@ -49,11 +49,13 @@ impl GuestClient for Client {
     }
 
     fn sign(&self, request: Request) -> Result<Signed, ClientError> {
-        self.sign_now(&request, sigv4_core::Location::Headers)
+        let out = self.sign_now(&request, sigv4_core::Location::Headers)?;
+        Ok(signed(&out))
     }
 
     fn presign(&self, request: Request, expires_in: u64) -> Result<Signed, ClientError> {
-        self.sign_now(&request, sigv4_core::Location::Query { expires_in })
+        let out = self.sign_now(&request, sigv4_core::Location::Query { expires_in })?;
+        Ok(signed(&out))
     }
 
     fn send(&self, request: Request, body: Option<Vec<u8>>) -> Result<Response, ClientError> {
@@ -72,7 +74,7 @@ impl Client {
         &self,
         request: &Request,
         location: sigv4_core::Location,
-    ) -> Result<Signed, ClientError> {
+    ) -> Result<sigv4_core::Signed, ClientError> {
         let supplied = host_credentials::get().map_err(ClientError::Credentials)?;
         let mut state = self.state.borrow_mut();
         state.credentials = credentials(&Credentials {
@@ -83,8 +85,7 @@ impl Client {
         .map_err(ClientError::Invalid)?;
         let now = wall_clock::now().seconds;
         state
-            .sign(request, now, location, false)
-            .map(|explained| explained.signed)
+            .sign(request, now, location)
             .map_err(ClientError::Invalid)
     }
 }

@@ -1,7 +1,7 @@
 //! Sending a signed request through `wasi:http/outgoing-handler` and reading the answer whole.
 
 use crate::bindings::exports::sigv4::core::client::{ClientError, Response, Timeouts};
-use crate::bindings::exports::sigv4::core::signing::{Header, Request, Signed};
+use crate::bindings::exports::sigv4::core::signing::{Header, Request};
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
     ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
@@ -16,16 +16,11 @@ const READ_CHUNK: u64 = 64 * 1024;
 /// signed (their wire form); returns the answer.
 pub(crate) fn send(
     request: &Request,
-    signed: &Signed,
+    signed: &sigv4_core::Signed,
     body: &[u8],
     timeouts: &Timeouts,
 ) -> Result<Response, ClientError> {
-    let scheme = match signed
-        .scheme
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
+    let scheme = match signed.scheme().map(str::to_ascii_lowercase).as_deref() {
         Some("https") => Scheme::Https,
         Some("http") => Scheme::Http,
         _ => {
@@ -49,8 +44,12 @@ pub(crate) fn send(
     let mut fields: Vec<(String, Vec<u8>)> = request
         .headers
         .iter()
-        .chain(&signed.headers)
         .map(|h| (h.name.clone(), h.value.clone().into_bytes()))
+        .chain(
+            signed
+                .headers()
+                .map(|(name, value)| (name.into(), value.as_bytes().to_vec())),
+        )
         .collect();
     // A length, not chunked encoding (S3 refuses chunked uploads); unsigned, as the SDKs send it.
     let has_length = fields
@@ -67,9 +66,9 @@ pub(crate) fn send(
         .set_method(&method(&request.method))
         .map_err(unset)?;
     outgoing.set_scheme(Some(&scheme)).map_err(unset)?;
-    outgoing.set_authority(Some(&signed.host)).map_err(unset)?;
+    outgoing.set_authority(Some(signed.host())).map_err(unset)?;
     outgoing
-        .set_path_with_query(Some(&signed.path_and_query))
+        .set_path_with_query(Some(signed.path_and_query()))
         .map_err(unset)?;
     let outgoing_body = outgoing
         .body()

@@ -93,18 +93,14 @@ impl GuestSigner for Signer {
 
     fn sign(&self, request: Request, time: u64) -> Result<Signed, Error> {
         let location = sigv4_core::Location::Headers;
-        self.0
-            .borrow_mut()
-            .sign(&request, time, location, false)
-            .map(|e| e.signed)
+        let out = self.0.borrow_mut().sign(&request, time, location)?;
+        Ok(signed(&out))
     }
 
     fn presign(&self, request: Request, time: u64, expires_in: u64) -> Result<Signed, Error> {
         let location = sigv4_core::Location::Query { expires_in };
-        self.0
-            .borrow_mut()
-            .sign(&request, time, location, false)
-            .map(|e| e.signed)
+        let out = self.0.borrow_mut().sign(&request, time, location)?;
+        Ok(signed(&out))
     }
 
     fn explain(&self, request: Request, time: u64, location: Location) -> Result<Explained, Error> {
@@ -112,7 +108,17 @@ impl GuestSigner for Signer {
             Location::Headers => sigv4_core::Location::Headers,
             Location::Query(expires_in) => sigv4_core::Location::Query { expires_in },
         };
-        self.0.borrow_mut().sign(&request, time, location, true)
+        let out = self
+            .0
+            .borrow_mut()
+            .with_request(&request, time, |signer, r, p| {
+                signer.explain(r, p, location)
+            })?;
+        Ok(Explained {
+            canonical_request: out.canonical_request,
+            string_to_sign: out.string_to_sign,
+            signed: signed(&out.signed),
+        })
     }
 }
 
@@ -137,14 +143,27 @@ impl State {
         })
     }
 
-    /// Signs (or explains: then the canonical request and string to sign are returned too).
+    /// Signs `request` at `time`.
     fn sign(
         &mut self,
         request: &Request,
         time: u64,
         location: sigv4_core::Location,
-        explain: bool,
-    ) -> Result<Explained, Error> {
+    ) -> Result<sigv4_core::Signed, Error> {
+        self.with_request(request, time, |signer, r, p| signer.sign(r, p, location))
+    }
+
+    /// Runs `f` on the core signer with `request` and the configuration as the core's types.
+    fn with_request<T>(
+        &mut self,
+        request: &Request,
+        time: u64,
+        f: impl FnOnce(
+            &mut sigv4_core::Signer,
+            &sigv4_core::Request<'_>,
+            &sigv4_core::SigningParams<'_>,
+        ) -> Result<T, sigv4_core::Error>,
+    ) -> Result<T, Error> {
         // Most requests have a few headers: borrow them without allocating.
         let mut few = [("", ""); 16];
         let many: Vec<(&str, &str)>;
@@ -204,31 +223,11 @@ impl State {
             time: sigv4_core::Timestamp::from_unix_seconds(time).map_err(error)?,
             settings,
         };
-        if explain {
-            let out = self
-                .signer
-                .explain(&core_request, &params, location)
-                .map_err(error)?;
-            Ok(Explained {
-                canonical_request: out.canonical_request,
-                string_to_sign: out.string_to_sign,
-                signed: signed(&out.signed),
-            })
-        } else {
-            let out = self
-                .signer
-                .sign(&core_request, &params, location)
-                .map_err(error)?;
-            Ok(Explained {
-                canonical_request: String::new(),
-                string_to_sign: String::new(),
-                signed: signed(&out),
-            })
-        }
+        f(&mut self.signer, &core_request, &params).map_err(error)
     }
 }
 
-fn signed(out: &sigv4_core::Signed) -> Signed {
+pub(crate) fn signed(out: &sigv4_core::Signed) -> Signed {
     Signed {
         signature: out.signature.as_str().into(),
         headers: out
@@ -239,9 +238,10 @@ fn signed(out: &sigv4_core::Signed) -> Signed {
             })
             .collect(),
         url: out.url().map(String::from),
-        scheme: out.scheme().map(String::from),
-        host: out.host().into(),
-        path_and_query: out.path_and_query().into(),
+        // Only when the request's URI is not sent as given: none costs no copy.
+        scheme: (!out.uri_as_sent()).then(|| out.scheme().unwrap_or_default().into()),
+        host: (!out.uri_as_sent()).then(|| out.host().into()),
+        path_and_query: (!out.uri_as_sent()).then(|| out.path_and_query().into()),
     }
 }
 

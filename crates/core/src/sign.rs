@@ -110,6 +110,9 @@ pub struct Signed {
     /// Where the presigned URL ends in `text` (0 for header signing).
     url_end: usize,
     target: Target<Range<usize>>,
+    /// Whether the request's URI (without its fragment) is already `scheme://host` and the
+    /// signed path and query.
+    uri_as_sent: bool,
 }
 
 /// Where a signed request goes: the scheme (empty for an origin-form URI), the `Host` value, the
@@ -166,6 +169,13 @@ impl Signed {
     /// exactly this as the request target, or a service computes another canonical request.
     pub fn path_and_query(&self) -> &str {
         self.part(self.target.path_and_query.clone())
+    }
+
+    /// Whether the request's URI, without its fragment, is what is sent: already in its wire
+    /// form, without user information or a default port. Then a host may send it as given;
+    /// otherwise it sends [`Signed::scheme`], [`Signed::host`] and [`Signed::path_and_query`].
+    pub fn uri_as_sent(&self) -> bool {
+        self.uri_as_sent
     }
 
     fn part(&self, range: Range<usize>) -> &str {
@@ -446,8 +456,11 @@ impl Signer {
             host: signed_host,
             path_and_query: wire.path_and_query,
         };
+        let uri_as_sent = wire.is_given_by(&uri);
         if !in_headers {
-            return Ok(presign.url(&uri, &target, signature));
+            let mut signed = presign.url(&uri, &target, signature);
+            signed.uri_as_sent = uri_as_sent;
+            return Ok(signed);
         }
         // Authorization: Algorithm Credential=..., SignedHeaders=..., Signature=...
         let authorization = [
@@ -475,6 +488,7 @@ impl Signer {
         }
         out.push_header("authorization", &authorization);
         out.push_target(&target);
+        out.uri_as_sent = uri_as_sent;
         Ok(out)
     }
 }
@@ -488,6 +502,7 @@ impl Signed {
             header_count: 0,
             url_end: 0,
             target: Target::default(),
+            uri_as_sent: false,
         }
     }
 
@@ -626,6 +641,19 @@ struct WireTarget<'a> {
 }
 
 impl<'a> WireTarget<'a> {
+    /// Whether `uri` (without its fragment) is `scheme://host` and this target: sent as given.
+    fn is_given_by(&self, uri: &Uri<'_>) -> bool {
+        let given = uri.without_fragment;
+        match (uri.scheme, uri.host()) {
+            (Some(scheme), Some(host)) => given
+                .strip_prefix(scheme)
+                .and_then(|rest| rest.strip_prefix("://"))
+                .and_then(|rest| rest.strip_prefix(host))
+                .is_some_and(|rest| rest == self.path_and_query),
+            _ => given == self.path_and_query,
+        }
+    }
+
     fn encode(buf: &'a mut Vec<u8>, uri: &Uri<'_>) -> Self {
         buf.clear();
         let path = if uri.path.is_empty() { "/" } else { uri.path };
@@ -909,6 +937,29 @@ mod tests {
         let p = params(&creds);
         let signer = &mut Signer::new();
         let sign = |signer: &mut Signer, r: &Request<'_>, l| signer.explain(r, &p, l).unwrap();
+        // A URI in its wire form is sent as given.
+        for uri in [
+            "https://sts.amazonaws.com/",
+            "https://h/a?b=1#f",
+            "/a%20b?x",
+        ] {
+            let with_host = Request {
+                headers: &[("host", "h")],
+                ..request(uri)
+            };
+            let out = sign(signer, &with_host, Location::Headers);
+            assert!(out.signed.uri_as_sent(), "{uri}");
+        }
+        for uri in [
+            "https://h/a b",
+            "https://h/?",
+            "https://h",
+            "http://h:80/",
+            "https://u@h/",
+        ] {
+            let out = sign(signer, &request(uri), Location::Headers);
+            assert!(!out.signed.uri_as_sent(), "{uri}");
+        }
         // The scheme's default port is not part of the host sent or signed.
         for uri in [
             "https://sts.amazonaws.com:443/",
