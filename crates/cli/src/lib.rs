@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod client;
+pub mod verify;
 
 use sigv4_case::{Case, SignatureLocation};
 use sigv4_host::{

@@ -61,6 +61,9 @@ enum Command {
         #[command(flatten)]
         sts: StsArgs,
     },
+    /// Check a signed request's signature, as a service does: exit 0 when it verifies, 3 when
+    /// it is refused (the reason on stderr, or in the JSON), 1 when the input cannot be read.
+    Verify(VerifyArgs),
     /// Find credentials as the AWS CLI does (environment, profile files, credential_process,
     /// container endpoint, instance metadata) and show which provider answered, the access key id
     /// and the expiry. Never the secret.
@@ -69,6 +72,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `verify`: the request, the secrets, and the time to check them at.
+#[derive(Args)]
+struct VerifyArgs {
+    /// The signed request, as raw HTTP/1.1 text (request line, headers, blank line, body).
+    #[arg(long, value_name = "FILE")]
+    request: PathBuf,
+    /// JSON `{"ACCESS_KEY_ID": "SECRET", ...}`.
+    #[arg(long, value_name = "FILE")]
+    credentials: PathBuf,
+    /// The time to verify at, in Unix seconds (default: now).
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    now: Option<u64>,
+    /// How far the request's time may be from --now, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    max_skew: u64,
+    /// Print `{"valid": ..., "reason": ..., "access_key_id": ...}`.
+    #[arg(long)]
+    json: bool,
 }
 
 /// `sign`: a request on the command line, or a case directory.
@@ -191,6 +214,7 @@ fn main() -> ExitCode {
             Ok(code) => return code,
             Err(message) => Err(message),
         },
+        Command::Verify(args) => return verify_command(&args),
         Command::Whoami(sts) => whoami(&sts, env),
         Command::Proof {
             audience,
@@ -547,6 +571,45 @@ fn proof(
     });
     println!("{json}");
     Ok(())
+}
+
+/// Exit 0 when the request verifies, 3 when it is refused, 1 when the input cannot be read.
+fn verify_command(args: &VerifyArgs) -> ExitCode {
+    let read = |path: &PathBuf| std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()));
+    let now = args.now.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
+    let verdict = read(&args.request).and_then(|request| {
+        let credentials = read(&args.credentials)?;
+        sigv4_cli::verify::verify(&request, &credentials, now, args.max_skew)
+    });
+    match verdict {
+        Err(message) => {
+            eprintln!("sigv4: {message}");
+            ExitCode::FAILURE
+        }
+        Ok(verdict) => {
+            if args.json {
+                println!("{}", verdict.to_json());
+            }
+            match &verdict.rejection {
+                None => {
+                    if !args.json {
+                        println!("valid: {}", verdict.access_key_id.unwrap_or_default());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Some(rejection) => {
+                    if !args.json {
+                        eprintln!("sigv4: refused: {rejection}");
+                    }
+                    ExitCode::from(3)
+                }
+            }
+        }
+    }
 }
 
 fn show_credentials(json: bool, env: &HashMap<String, String>) -> ExitCode {
