@@ -16,6 +16,7 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use criterion::{Criterion, criterion_group};
 use sigv4_core::{
     Credentials, Location, Payload, Request, Settings, Signed, Signer, SigningParams, Timestamp,
+    VerifyParams,
 };
 
 const AKID: &str = "AKIDEXAMPLE";
@@ -179,6 +180,27 @@ fn bench_signers(c: &mut Criterion) {
         group.bench_function("aws_sigv4", |b| {
             b.iter(|| sign_aws(black_box(s), &theirs, &settings))
         });
+        // The same request, signed, checked by the verifier (one Signer: the key cached, as a
+        // service verifying one caller's requests has it).
+        let signed = sign_core(s, &ours, &mut Signer::new());
+        let uri = signed.url().map_or(s.uri.to_string(), String::from);
+        let mut headers: Vec<(&str, &str)> = s.headers.to_vec();
+        headers.extend(signed.headers());
+        let request = Request {
+            method: s.method,
+            uri: &uri,
+            headers: &headers,
+            payload: Payload::Bytes(s.body),
+        };
+        let params = VerifyParams::new(Timestamp::from_unix_seconds(TIME).unwrap());
+        let lookup = |id: &str| (id == AKID).then_some(SECRET);
+        let mut verifier = Signer::new();
+        verifier
+            .verify(&request, &params, lookup)
+            .expect("verifies");
+        group.bench_function("core_verify", |b| {
+            b.iter(|| verifier.verify(black_box(&request), &params, lookup))
+        });
         group.finish();
     }
 }
@@ -201,9 +223,19 @@ fn report() {
     println!("\nsigv4-core vs aws-sigv4 (median time per signature, same run):");
     println!("  cached: one Signer, signing key cached; fresh: the key derived on every call;");
     println!("  new: a new Signer on every call (no key, no warm buffers).");
+    println!("  verify: the verifier on the same request, signed (target: at most 1.2x cached).");
     println!(
-        "{:<22} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8}",
-        "request", "cached", "fresh", "new", "aws-sigv4", "x cached", "x fresh", "x new"
+        "{:<22} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8} {:>9} {:>15}",
+        "request",
+        "cached",
+        "fresh",
+        "new",
+        "aws-sigv4",
+        "x cached",
+        "x fresh",
+        "x new",
+        "verify",
+        "verify/cached"
     );
     for s in SCENARIOS {
         let estimates = [
@@ -211,16 +243,24 @@ fn report() {
             "core_fresh_key",
             "core_new_signer",
             "aws_sigv4",
+            "core_verify",
         ]
         .map(|bench| median_ns(s.name, bench));
-        let [Some(cached), Some(fresh), Some(new), Some(aws)] = estimates else {
+        let [
+            Some(cached),
+            Some(fresh),
+            Some(new),
+            Some(aws),
+            Some(verify),
+        ] = estimates
+        else {
             println!("{:<22} (no estimates: run without a filter)", s.name);
             continue;
         };
         let us = |ns: f64| format!("{:.2}us", ns / 1000.0);
         let ratio = |ns: f64| format!("{:.1}x", aws / ns);
         println!(
-            "{:<22} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8}",
+            "{:<22} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8} {:>9} {:>14.2}x",
             s.name,
             us(cached),
             us(fresh),
@@ -228,7 +268,9 @@ fn report() {
             us(aws),
             ratio(cached),
             ratio(fresh),
-            ratio(new)
+            ratio(new),
+            us(verify),
+            verify / cached
         );
     }
 }
