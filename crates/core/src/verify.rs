@@ -148,11 +148,11 @@ impl core::error::Error for Rejection {}
 
 /// What a request claims: who signed it, for which scope, which headers, and the signature.
 struct Claim<'a> {
-    access_key_id: String,
-    date: String,
-    region: String,
-    service: String,
-    signed_headers: String,
+    access_key_id: &'a str,
+    date: &'a str,
+    region: &'a str,
+    service: &'a str,
+    signed_headers: &'a str,
     signature: &'a str,
     time: Timestamp,
 }
@@ -164,10 +164,10 @@ impl Claim<'_> {
             return Err(Rejection::ScopeDateMismatch);
         }
         if params.region.is_some_and(|r| r != self.region) {
-            return Err(Rejection::WrongRegion(self.region.clone()));
+            return Err(Rejection::WrongRegion(self.region.into()));
         }
         if params.service.is_some_and(|s| s != self.service) {
-            return Err(Rejection::WrongService(self.service.clone()));
+            return Err(Rejection::WrongService(self.service.into()));
         }
         if !self.signed_headers.split(';').any(|n| n == "host") {
             return Err(Rejection::HostNotSigned);
@@ -175,11 +175,11 @@ impl Claim<'_> {
         Ok(())
     }
 
-    fn verified(self) -> Verified {
+    fn verified(&self) -> Verified {
         Verified {
-            access_key_id: self.access_key_id,
-            region: self.region,
-            service: self.service,
+            access_key_id: self.access_key_id.into(),
+            region: self.region.into(),
+            service: self.service.into(),
             time: self.time,
         }
     }
@@ -198,7 +198,7 @@ impl Signer {
     ) -> Result<Verified, Rejection> {
         let uri = Uri::parse(request.uri).map_err(Rejection::Invalid)?;
         if let Some(authorization) = header(request.headers, "authorization") {
-            return self.verify_header_signed(request, authorization, params, secret_for);
+            return self.verify_header_signed(request, &uri, authorization, params, secret_for);
         }
         if query_pairs(uri.query).any(|(name, _)| name == "X-Amz-Algorithm") {
             return self.verify_presigned(request, &uri, params, secret_for);
@@ -209,6 +209,7 @@ impl Signer {
     fn verify_header_signed<S: AsRef<str>>(
         &mut self,
         request: &Request<'_>,
+        uri: &Uri<'_>,
         authorization: &str,
         params: &VerifyParams<'_>,
         secret_for: impl FnOnce(&str) -> Option<S>,
@@ -276,15 +277,19 @@ impl Signer {
             Some(hash) => Payload::Sha256Hex(hash),
             None => request.payload,
         };
-        let signed_list = claim.signed_headers.clone();
-        let names: Vec<&str> = signed_list.split(';').collect();
+        let names: Vec<&str> = claim.signed_headers.split(';').collect();
         let settings = Settings {
             content_sha256_header: names.contains(&"x-amz-content-sha256"),
             ..rules(params, &claim)
         };
+        let again = Again {
+            uri: request.uri,
+            host_in_uri: uri.authority.is_some(),
+            token: header(request.headers, "x-amz-security-token"),
+        };
         let expected = self.sign_again(
             request,
-            request.uri,
+            &again,
             &claim,
             &names,
             payload,
@@ -381,11 +386,19 @@ impl Signer {
             None if settings.presigned_payload_unsigned => (Payload::Unsigned, None),
             None => (request.payload, Some(Payload::Unsigned)),
         };
-        let secret = secret_for(&claim.access_key_id)
-            .ok_or_else(|| Rejection::UnknownAccessKey(claim.access_key_id.clone()))?;
+        let secret = secret_for(claim.access_key_id)
+            .ok_or_else(|| Rejection::UnknownAccessKey(claim.access_key_id.into()))?;
         let secret = secret.as_ref();
         // A session token in the URL is signed (the SDKs), or appended after signing (IoT).
-        let has_token = query_pairs(uri.query).any(|(n, _)| n == "X-Amz-Security-Token");
+        let token = query_pairs(uri.query)
+            .find(|(n, _)| *n == "X-Amz-Security-Token")
+            .map(|(_, v)| decoded(v.unwrap_or_default()));
+        let has_token = token.is_some();
+        let again = Again {
+            uri: &without,
+            host_in_uri: uri.authority.is_some(),
+            token: token.as_deref(),
+        };
         let token_modes: &[SessionTokenMode] = if has_token {
             &[SessionTokenMode::Signed, SessionTokenMode::AfterSigning]
         } else {
@@ -399,7 +412,7 @@ impl Signer {
                 };
                 let expected = self.sign_again(
                     request,
-                    &without,
+                    &again,
                     &claim,
                     &names,
                     payload,
@@ -421,7 +434,7 @@ impl Signer {
     fn sign_again<S: AsRef<str>>(
         &mut self,
         request: &Request<'_>,
-        uri: &str,
+        again: &Again<'_>,
         claim: &Claim<'_>,
         names: &[&str],
         payload: Payload<'_>,
@@ -429,8 +442,8 @@ impl Signer {
         location: Location,
         secret_for: impl FnOnce(&str) -> Option<S>,
     ) -> Result<crate::Signature, Rejection> {
-        let secret = secret_for(&claim.access_key_id)
-            .ok_or_else(|| Rejection::UnknownAccessKey(claim.access_key_id.clone()))?;
+        let secret = secret_for(claim.access_key_id)
+            .ok_or_else(|| Rejection::UnknownAccessKey(claim.access_key_id.into()))?;
         let signed: Vec<(&str, &str)> = request
             .headers
             .iter()
@@ -438,23 +451,14 @@ impl Signer {
             .filter(|(name, _)| names.iter().any(|n| n.eq_ignore_ascii_case(name)))
             .collect();
         for name in names {
-            let present = *name == "host" && Uri::parse(uri).is_ok_and(|u| u.authority.is_some())
+            let present = *name == "host" && again.host_in_uri
                 || signed.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
                 || (*name == "x-amz-security-token" && location != Location::Headers);
             if !present {
                 return Err(Rejection::SignedHeaderMissing(String::from(*name)));
             }
         }
-        // The session token: a header (or parameter) the request carries, signed or not.
-        let token = match location {
-            Location::Headers => header(request.headers, "x-amz-security-token").map(String::from),
-            Location::Query { .. } => {
-                let query = Uri::parse(request.uri).map_or("", |u| u.query);
-                query_pairs(query)
-                    .find(|(n, _)| *n == "X-Amz-Security-Token")
-                    .map(|(_, v)| decoded(v.unwrap_or_default()))
-            }
-        };
+        let token = again.token;
         let session_token = match location {
             Location::Headers if names.contains(&"x-amz-security-token") => {
                 SessionTokenMode::Signed
@@ -462,7 +466,7 @@ impl Signer {
             Location::Headers => SessionTokenMode::AfterSigning,
             Location::Query { .. } => settings.session_token,
         };
-        let credentials = Credentials::new(&claim.access_key_id, secret.as_ref(), token.as_deref())
+        let credentials = Credentials::new(claim.access_key_id, secret.as_ref(), token)
             .map_err(Rejection::Invalid)?;
         let settings = Settings {
             session_token,
@@ -476,14 +480,14 @@ impl Signer {
             time: claim.time,
             settings,
         };
-        let again = Request {
+        let request = Request {
             method: request.method,
-            uri,
+            uri: again.uri,
             headers: &signed,
             payload,
         };
         let signed = self
-            .sign(&again, &params, location)
+            .sign(&request, &params, location)
             .map_err(Rejection::Invalid)?;
         Ok(signed.signature)
     }
@@ -501,6 +505,15 @@ fn rules<'a>(params: &VerifyParams<'a>, claim: &'a Claim<'_>) -> Settings<'a> {
     }
 }
 
+/// The URI to sign again and what the verifier read of it already.
+struct Again<'a> {
+    uri: &'a str,
+    /// Whether the URI has an authority (the host a `host` header may be signed from).
+    host_in_uri: bool,
+    /// The session token the request carries (a header, or a parameter of a presigned URL).
+    token: Option<&'a str>,
+}
+
 /// The presigning parameters the signer appends, in `[algorithm, credential, date, expires,
 /// signed headers, signature]` order.
 const PRESIGN_PARAMS: [&str; 6] = [
@@ -515,8 +528,8 @@ const PRESIGN_PARAMS: [&str; 6] = [
 /// `Credential=AKID/DATE/REGION/SERVICE/aws4_request`, the signed headers, the signature and
 /// `X-Amz-Date`, checked for form.
 fn claim<'a>(
-    credential: &str,
-    signed_headers: &str,
+    credential: &'a str,
+    signed_headers: &'a str,
     signature: &'a str,
     amz_date: &str,
 ) -> Result<Claim<'a>, Rejection> {
@@ -552,11 +565,11 @@ fn claim<'a>(
     let time =
         Timestamp::parse_amz_date(amz_date).map_err(|_| Rejection::Malformed("X-Amz-Date"))?;
     Ok(Claim {
-        access_key_id: String::from(id),
-        date: String::from(date),
-        region: String::from(region),
-        service: String::from(service),
-        signed_headers: String::from(signed_headers),
+        access_key_id: id,
+        date,
+        region,
+        service,
+        signed_headers,
         signature,
         time,
     })
