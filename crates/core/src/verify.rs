@@ -475,8 +475,8 @@ impl Signer {
         };
         let params = SigningParams {
             credentials: &credentials,
-            region: &claim.region,
-            service: &claim.service,
+            region: claim.region,
+            service: claim.service,
             time: claim.time,
             settings,
         };
@@ -497,7 +497,7 @@ impl Signer {
 fn rules<'a>(params: &VerifyParams<'a>, claim: &'a Claim<'_>) -> Settings<'a> {
     let rules = params
         .settings
-        .unwrap_or_else(|| Settings::for_service(&claim.service));
+        .unwrap_or_else(|| Settings::for_service(claim.service));
     Settings {
         excluded_headers: &[],
         forced_headers: &[],
