@@ -366,7 +366,7 @@ fn verify_theirs(case: &Case, theirs: &Output) -> Result<Verified, Rejection> {
             Body::Unsigned => Payload::Unsigned,
         },
     };
-    let settings = if case.s3 {
+    let mut settings = if case.s3 {
         Settings::s3()
     } else {
         Settings {
@@ -374,6 +374,10 @@ fn verify_theirs(case: &Case, theirs: &Output) -> Result<Verified, Rejection> {
             ..Settings::default()
         }
     };
+    if case.token_after_signing {
+        // The verifier refuses an unsigned token unless the service's rules allow it.
+        settings.session_token = SessionTokenMode::AfterSigning;
+    }
     let params = VerifyParams {
         settings: Some(settings),
         ..VerifyParams::new(Timestamp::from_unix_seconds(case.time).expect("time"))

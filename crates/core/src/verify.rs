@@ -60,6 +60,12 @@ pub struct Verified {
     pub service: String,
     /// When it was signed (`X-Amz-Date`).
     pub time: Timestamp,
+    /// The session token the request carries, for the caller to check that these temporary
+    /// credentials are still valid (the signature says only who holds the secret).
+    pub session_token: Option<String>,
+    /// Whether the signature covers the body the caller gave (its bytes or their hash); false
+    /// for `UNSIGNED-PAYLOAD`, or when the caller gave no body (`Payload::Unsigned`).
+    pub payload_verified: bool,
 }
 
 /// Why a request does not verify. Never carries a secret or a signature.
@@ -100,6 +106,12 @@ pub enum Rejection {
     Invalid(Error),
     /// The signature is not the one the secret gives.
     SignatureMismatch,
+    /// The `Host` header names another host than the URI's authority.
+    HostMismatch,
+    /// A session token not covered by the signature, where the rules require it signed.
+    TokenNotSigned,
+    /// A payload form the verifier does not check (`STREAMING-*`, aws-chunked).
+    UnsupportedPayload,
 }
 
 impl fmt::Display for Rejection {
@@ -140,6 +152,13 @@ impl fmt::Display for Rejection {
             }
             Rejection::Invalid(error) => write!(f, "the request cannot be signed: {error}"),
             Rejection::SignatureMismatch => f.write_str("the signature does not match"),
+            Rejection::HostMismatch => {
+                f.write_str("the Host header names another host than the URI")
+            }
+            Rejection::TokenNotSigned => f.write_str("the session token is not signed"),
+            Rejection::UnsupportedPayload => {
+                f.write_str("the payload form (streaming, aws-chunked) is not verified here")
+            }
         }
     }
 }
@@ -175,12 +194,14 @@ impl Claim<'_> {
         Ok(())
     }
 
-    fn verified(&self) -> Verified {
+    fn verified(&self, session_token: Option<&str>, payload_verified: bool) -> Verified {
         Verified {
             access_key_id: self.access_key_id.into(),
             region: self.region.into(),
             service: self.service.into(),
             time: self.time,
+            session_token: session_token.map(String::from),
+            payload_verified,
         }
     }
 }
@@ -197,13 +218,23 @@ impl Signer {
         secret_for: impl FnOnce(&str) -> Option<S>,
     ) -> Result<Verified, Rejection> {
         let uri = Uri::parse(request.uri).map_err(Rejection::Invalid)?;
-        if let Some(authorization) = header(request.headers, "authorization") {
-            return self.verify_header_signed(request, &uri, authorization, params, secret_for);
+        // What is routed by its authority must be what was signed for its Host.
+        if let (Some(host), Some(authority)) = (header(request.headers, "host"), uri.host())
+            && !same_host(host, authority, uri.scheme)
+        {
+            return Err(Rejection::HostMismatch);
         }
-        if query_pairs(uri.query).any(|(name, _)| name == "X-Amz-Algorithm") {
-            return self.verify_presigned(request, &uri, params, secret_for);
+        let presigned = query_pairs(uri.query).any(|(name, _)| name == "X-Amz-Algorithm");
+        match (count(request.headers, "authorization"), presigned) {
+            (0, false) => Err(Rejection::NotSigned),
+            (0, true) => self.verify_presigned(request, &uri, params, secret_for),
+            (1, false) => {
+                let authorization = header(request.headers, "authorization").unwrap_or_default();
+                self.verify_header_signed(request, &uri, authorization, params, secret_for)
+            }
+            // Two signatures, or one in a header and one in the query: which would a service take?
+            _ => Err(Rejection::Malformed("Authorization")),
         }
-        Err(Rejection::NotSigned)
     }
 
     fn verify_header_signed<S: AsRef<str>>(
@@ -222,11 +253,14 @@ impl Signer {
         }
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
         for field in fields.split(',') {
-            match field.trim().split_once('=') {
-                Some(("Credential", value)) => credential = Some(value),
-                Some(("SignedHeaders", value)) => signed_headers = Some(value),
-                Some(("Signature", value)) => signature = Some(value),
+            let slot = match field.trim().split_once('=') {
+                Some(("Credential", value)) => (&mut credential, value),
+                Some(("SignedHeaders", value)) => (&mut signed_headers, value),
+                Some(("Signature", value)) => (&mut signature, value),
                 _ => return Err(Rejection::Malformed("Authorization")),
+            };
+            if slot.0.replace(slot.1).is_some() {
+                return Err(Rejection::Malformed("Authorization"));
             }
         }
         let (Some(credential), Some(signed_headers), Some(signature)) =
@@ -240,12 +274,7 @@ impl Signer {
             ("x-amz-security-token", "X-Amz-Security-Token"),
             ("x-amz-content-sha256", "X-Amz-Content-Sha256"),
         ] {
-            let count = request
-                .headers
-                .iter()
-                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-                .count();
-            if count > 1 {
+            if count(request.headers, name) > 1 {
                 return Err(Rejection::Malformed(part));
             }
         }
@@ -264,28 +293,24 @@ impl Signer {
             return Err(Rejection::OutsideSkew);
         }
         let content_sha256 = header(request.headers, "x-amz-content-sha256");
-        if let (Some(claimed), Payload::Bytes(body)) = (content_sha256, request.payload)
-            && claimed != UNSIGNED_PAYLOAD
-        {
-            let actual = Payload::Bytes(body).hash().map_err(Rejection::Invalid)?;
-            if !actual.as_str().eq_ignore_ascii_case(claimed) {
-                return Err(Rejection::ContentSha256Mismatch);
-            }
-        }
-        let payload = match content_sha256 {
-            Some(UNSIGNED_PAYLOAD) => Payload::Unsigned,
-            Some(hash) => Payload::Sha256Hex(hash),
-            None => request.payload,
+        let (payload, payload_verified) = match content_sha256 {
+            Some(claimed) => claimed_payload(claimed, request.payload)?,
+            None => (request.payload, request.payload != Payload::Unsigned),
         };
         let names: Vec<&str> = claim.signed_headers.split(';').collect();
         let settings = Settings {
             content_sha256_header: names.contains(&"x-amz-content-sha256"),
             ..rules(params, &claim)
         };
+        let token = header(request.headers, "x-amz-security-token");
+        let token_signed = names.contains(&"x-amz-security-token");
+        if token.is_some() && !token_signed && settings.session_token == SessionTokenMode::Signed {
+            return Err(Rejection::TokenNotSigned);
+        }
         let again = Again {
             uri: request.uri,
             host_in_uri: uri.authority.is_some(),
-            token: header(request.headers, "x-amz-security-token"),
+            token,
         };
         let expected = self.sign_again(
             request,
@@ -298,7 +323,7 @@ impl Signer {
             secret_for,
         )?;
         if expected.matches(claim.signature) {
-            Ok(claim.verified())
+            Ok(claim.verified(token, payload_verified))
         } else {
             Err(Rejection::SignatureMismatch)
         }
@@ -316,7 +341,14 @@ impl Signer {
         let mut rest = String::with_capacity(uri.query.len());
         for (name, value) in query_pairs(uri.query) {
             match PRESIGN_PARAMS.iter().position(|p| *p == name) {
-                Some(i) => found[i] = Some(decoded(value.unwrap_or_default())),
+                Some(i) => {
+                    if found[i]
+                        .replace(decoded(value.unwrap_or_default()))
+                        .is_some()
+                    {
+                        return Err(Rejection::Malformed(PRESIGN_PARAMS[i]));
+                    }
+                }
                 // The signer appends the token again too.
                 None if name == "X-Amz-Security-Token" => {}
                 None => {
@@ -378,38 +410,52 @@ impl Signer {
         // A presigned URL's payload: its X-Amz-Content-Sha256 (kept in the query), else the
         // service's rule (S3: UNSIGNED-PAYLOAD), else the body; botocore presigns every service
         // with UNSIGNED-PAYLOAD, which is tried too.
-        let given = query_pairs(uri.query).find(|(n, _)| *n == "X-Amz-Content-Sha256");
-        let hash_text = given.and_then(|(_, v)| v).map(decoded);
-        let (payload, fallback) = match hash_text.as_deref() {
-            Some(UNSIGNED_PAYLOAD) => (Payload::Unsigned, None),
-            Some(hash) => (Payload::Sha256Hex(hash), None),
-            None if settings.presigned_payload_unsigned => (Payload::Unsigned, None),
-            None => (request.payload, Some(Payload::Unsigned)),
+        let given: Vec<_> = query_pairs(uri.query)
+            .filter(|(n, _)| *n == "X-Amz-Content-Sha256")
+            .collect();
+        if given.len() > 1 {
+            return Err(Rejection::Malformed("X-Amz-Content-Sha256"));
+        }
+        let hash_text = given.first().map(|(_, v)| decoded(v.unwrap_or_default()));
+        let (payload, payload_verified, fallback) = match hash_text.as_deref() {
+            Some(claimed) => {
+                let (payload, verified) = claimed_payload(claimed, request.payload)?;
+                (payload, verified, None)
+            }
+            None if settings.presigned_payload_unsigned => (Payload::Unsigned, false, None),
+            None => (
+                request.payload,
+                request.payload != Payload::Unsigned,
+                Some(Payload::Unsigned),
+            ),
         };
         let secret = secret_for(claim.access_key_id)
             .ok_or_else(|| Rejection::UnknownAccessKey(claim.access_key_id.into()))?;
         let secret = secret.as_ref();
-        // A session token in the URL is signed (the SDKs), or appended after signing (IoT).
-        let token = query_pairs(uri.query)
-            .find(|(n, _)| *n == "X-Amz-Security-Token")
-            .map(|(_, v)| decoded(v.unwrap_or_default()));
-        let has_token = token.is_some();
+        // A session token in the URL is signed (the SDKs), or appended after signing where the
+        // rules say so (IoT's presigned WebSocket URLs).
+        let tokens: Vec<_> = query_pairs(uri.query)
+            .filter(|(n, _)| *n == "X-Amz-Security-Token")
+            .collect();
+        if tokens.len() > 1 {
+            return Err(Rejection::Malformed("X-Amz-Security-Token"));
+        }
+        let token = tokens.first().map(|(_, v)| decoded(v.unwrap_or_default()));
         let again = Again {
             uri: &without,
             host_in_uri: uri.authority.is_some(),
             token: token.as_deref(),
         };
-        let token_modes: &[SessionTokenMode] = if has_token {
-            &[SessionTokenMode::Signed, SessionTokenMode::AfterSigning]
-        } else {
-            &[SessionTokenMode::Signed]
-        };
-        for payload in [Some(payload), fallback].into_iter().flatten() {
-            for &session_token in token_modes {
-                let settings = Settings {
-                    session_token,
-                    ..settings
-                };
+        // The first payload signs what the caller gave; botocore's UNSIGNED-PAYLOAD is the
+        // fallback for other services, reported as such.
+        for (payload, payload_verified) in [
+            Some((payload, payload_verified)),
+            fallback.map(|f| (f, false)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            {
                 let expected = self.sign_again(
                     request,
                     &again,
@@ -421,7 +467,7 @@ impl Signer {
                     |_| Some(secret),
                 )?;
                 if expected.matches(claim.signature) {
-                    return Ok(claim.verified());
+                    return Ok(claim.verified(token.as_deref(), payload_verified));
                 }
             }
         }
@@ -452,8 +498,7 @@ impl Signer {
             .collect();
         for name in names {
             let present = *name == "host" && again.host_in_uri
-                || signed.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
-                || (*name == "x-amz-security-token" && location != Location::Headers);
+                || signed.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
             if !present {
                 return Err(Rejection::SignedHeaderMissing(String::from(*name)));
             }
@@ -562,8 +607,17 @@ fn claim<'a>(
     {
         return Err(Rejection::Malformed("Signature"));
     }
+    // Names in canonical order, each once: the signer signs them so, and any other list would
+    // verify for a request that was not signed as presented.
+    if !signed_headers.split(';').is_sorted_by(|a, b| a < b) {
+        return Err(Rejection::Malformed("SignedHeaders"));
+    }
     let time =
         Timestamp::parse_amz_date(amz_date).map_err(|_| Rejection::Malformed("X-Amz-Date"))?;
+    // A leap second parses as the second before it: the text must be the one signed again.
+    if time.amz_date() != amz_date.as_bytes() {
+        return Err(Rejection::Malformed("X-Amz-Date"));
+    }
     Ok(Claim {
         access_key_id: id,
         date,
@@ -573,6 +627,53 @@ fn claim<'a>(
         signature,
         time,
     })
+}
+
+/// The payload a claimed `x-amz-content-sha256` (header or parameter) names, checked against the
+/// body the caller gave, and whether that body is covered by the signature.
+fn claimed_payload<'a>(
+    claimed: &'a str,
+    body: Payload<'_>,
+) -> Result<(Payload<'a>, bool), Rejection> {
+    if claimed == UNSIGNED_PAYLOAD {
+        return Ok((Payload::Unsigned, false));
+    }
+    if claimed.starts_with("STREAMING-") {
+        return Err(Rejection::UnsupportedPayload);
+    }
+    let actual = match body {
+        Payload::Bytes(_) | Payload::Sha256Hex(_) => Some(body.hash().map_err(Rejection::Invalid)?),
+        Payload::Unsigned => None,
+    };
+    if let Some(actual) = &actual
+        && !actual.as_str().eq_ignore_ascii_case(claimed)
+    {
+        return Err(Rejection::ContentSha256Mismatch);
+    }
+    Ok((Payload::Sha256Hex(claimed), actual.is_some()))
+}
+
+/// Whether a `Host` header names the URI's host (`uri_host`, without a default port): the same
+/// name, any case, with or without the scheme's default port.
+fn same_host(header: &str, uri_host: &str, scheme: Option<&str>) -> bool {
+    let default_port = match scheme {
+        Some(s) if s.eq_ignore_ascii_case("https") => ":443",
+        Some(s) if s.eq_ignore_ascii_case("http") => ":80",
+        _ => "",
+    };
+    let header = match default_port {
+        "" => header,
+        port => header.strip_suffix(port).unwrap_or(header),
+    };
+    header.eq_ignore_ascii_case(uri_host)
+}
+
+/// How many headers have this name (any case).
+fn count(headers: &[(&str, &str)], name: &str) -> usize {
+    headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .count()
 }
 
 /// The value of the first header of this name (any case), trimmed.
@@ -775,7 +876,7 @@ mod tests {
             (
                 with(&set(
                     "authorization",
-                    auth.replace("SignedHeaders=", "SignedHeaders=x-custom;"),
+                    auth.replace(";x-amz-date,", ";x-amz-date;x-custom,"),
                 )),
                 Rejection::SignedHeaderMissing("x-custom".into()),
             ),
@@ -881,6 +982,188 @@ mod tests {
             at(T, &url.replace("/k?", "/j?")),
             Err(Rejection::SignatureMismatch)
         );
+    }
+
+    /// What a review found could verify without having been signed as presented.
+    #[test]
+    fn requests_not_signed_as_presented_are_refused() {
+        let uri = "https://example.amazonaws.com/k";
+        let (_, headers) = signed(
+            uri,
+            &[("x-foo", "1")],
+            b"body",
+            "s3",
+            None,
+            Location::Headers,
+        );
+        let auth = headers
+            .iter()
+            .find(|(n, _)| n == "authorization")
+            .unwrap()
+            .1
+            .clone();
+        let date = headers
+            .iter()
+            .find(|(n, _)| n == "x-amz-date")
+            .unwrap()
+            .1
+            .clone();
+        let verify_with = |uri: &str, headers: &[(String, String)], payload: Payload<'_>| {
+            let borrowed: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let request = Request {
+                method: "GET",
+                uri,
+                headers: &borrowed,
+                payload,
+            };
+            let params = VerifyParams::new(Timestamp::from_unix_seconds(T).unwrap());
+            Signer::new().verify(&request, &params, |id| {
+                (id == "AKIDEXAMPLE").then_some(SECRET)
+            })
+        };
+        let replaced = |name: &str, value: &str| -> Vec<(String, String)> {
+            headers
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.clone(),
+                        if n == name {
+                            value.to_string()
+                        } else {
+                            v.clone()
+                        },
+                    )
+                })
+                .collect()
+        };
+        let ok = verify_with(uri, &headers, Payload::Bytes(b"body")).unwrap();
+        assert!(ok.payload_verified && ok.session_token.is_none());
+        // A body hash given by the caller is checked as the body is (it was ignored).
+        let other = "0".repeat(64);
+        assert_eq!(
+            verify_with(uri, &headers, Payload::Sha256Hex(&other)),
+            Err(Rejection::ContentSha256Mismatch)
+        );
+        let good = verify_with(uri, &headers, Payload::Unsigned).unwrap();
+        assert!(!good.payload_verified);
+        // SignedHeaders as presented: in order, each once.
+        for list in [
+            "x-foo;host;x-amz-content-sha256;x-amz-date",
+            "host;host;x-amz-content-sha256;x-amz-date;x-foo",
+        ] {
+            let mutated = replaced(
+                "authorization",
+                &auth.replace("host;x-amz-content-sha256;x-amz-date;x-foo", list),
+            );
+            assert_eq!(
+                verify_with(uri, &mutated, Payload::Bytes(b"body")),
+                Err(Rejection::Malformed("SignedHeaders")),
+                "{list}"
+            );
+        }
+        // The X-Amz-Date text is the one signed (second 60 parsed as 59 before).
+        let leap = format!("{}60Z", &date[..13]);
+        assert_eq!(
+            verify_with(uri, &replaced("x-amz-date", &leap), Payload::Bytes(b"body")),
+            Err(Rejection::Malformed("X-Amz-Date"))
+        );
+        // Fields and headers once.
+        let doubled = replaced(
+            "authorization",
+            &format!("{auth}, Signature={}", "0".repeat(64)),
+        );
+        assert_eq!(
+            verify_with(uri, &doubled, Payload::Bytes(b"body")),
+            Err(Rejection::Malformed("Authorization"))
+        );
+        let mut two = headers.clone();
+        two.push(("Authorization".into(), "garbage".into()));
+        assert_eq!(
+            verify_with(uri, &two, Payload::Bytes(b"body")),
+            Err(Rejection::Malformed("Authorization"))
+        );
+        assert_eq!(
+            verify_with(
+                &format!("{uri}?X-Amz-Algorithm=AWS4-HMAC-SHA256"),
+                &headers,
+                Payload::Bytes(b"body")
+            ),
+            Err(Rejection::Malformed("Authorization"))
+        );
+        // A Host header for another host than the URI routes to.
+        let mut hosted = headers.clone();
+        hosted.push(("Host".into(), "example.amazonaws.com:443".into()));
+        assert_eq!(
+            verify_with("https://evil.example/k", &hosted, Payload::Bytes(b"body")),
+            Err(Rejection::HostMismatch)
+        );
+        // A token header the signature does not cover.
+        let mut token = headers.clone();
+        token.push(("x-amz-security-token".into(), "TOKEN".into()));
+        assert_eq!(
+            verify_with(uri, &token, Payload::Bytes(b"body")),
+            Err(Rejection::TokenNotSigned)
+        );
+        // Streaming payloads are not checked here.
+        let streaming = replaced("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
+        assert_eq!(
+            verify_with(uri, &streaming, Payload::Bytes(b"body")),
+            Err(Rejection::UnsupportedPayload)
+        );
+
+        // Presigned: a token appended to a URL signed without one, repeated parameters, and an
+        // X-Amz-Content-Sha256 that is not the body's.
+        let (url, _) = signed(
+            "https://b.s3.amazonaws.com/k",
+            &[],
+            b"",
+            "s3",
+            None,
+            Location::Query { expires_in: 60 },
+        );
+        let at = |url: &str, body: &[u8]| verify_with(url, &[], Payload::Bytes(body));
+        let ok = at(&url, b"").unwrap();
+        assert!(
+            !ok.payload_verified,
+            "S3 presigned URLs sign UNSIGNED-PAYLOAD"
+        );
+        assert_eq!(
+            at(&format!("{url}&X-Amz-Security-Token=ANY"), b""),
+            Err(Rejection::SignatureMismatch)
+        );
+        let signature = url.rsplit_once("X-Amz-Signature=").unwrap().1;
+        assert_eq!(
+            at(
+                &url.replace(
+                    "X-Amz-Signature=",
+                    &format!("X-Amz-Signature={signature}&X-Amz-Signature=")
+                ),
+                b""
+            ),
+            Err(Rejection::Malformed("X-Amz-Signature"))
+        );
+        assert_eq!(
+            at(
+                &format!("{url}&X-Amz-Security-Token=A&X-Amz-Security-Token=B"),
+                b""
+            ),
+            Err(Rejection::Malformed("X-Amz-Security-Token"))
+        );
+        let hash = "230d8358dc8e8890b4c58deeb62912ee2f20357ae92a5cc861b98e68fe31acb5"; // SHA-256 of "body"
+        let with_hash = format!("https://b.s3.amazonaws.com/k?X-Amz-Content-Sha256={hash}");
+        let (url, _) = signed(
+            &with_hash,
+            &[],
+            b"body",
+            "s3",
+            None,
+            Location::Query { expires_in: 60 },
+        );
+        assert!(at(&url, b"body").unwrap().payload_verified);
+        assert_eq!(at(&url, b"evil"), Err(Rejection::ContentSha256Mismatch));
     }
 
     /// Any one byte changed in a signed part of the request (method aside: the path, the query,
