@@ -199,6 +199,32 @@ fn uri(case: &Case) -> String {
     uri
 }
 
+/// The case's body as the core's payload.
+fn payload(case: &Case) -> Payload<'_> {
+    match &case.body {
+        Body::Bytes(b) => Payload::Bytes(b),
+        Body::Precomputed(h) => Payload::Sha256Hex(h),
+        Body::Unsigned => Payload::Unsigned,
+    }
+}
+
+/// The core's settings for the case: S3's, or the standard ones with its normalization; the
+/// token after signing if the case says so.
+fn settings(case: &Case) -> Settings<'static> {
+    let mut settings = if case.s3 {
+        Settings::s3()
+    } else {
+        Settings {
+            normalize_path: case.normalize,
+            ..Settings::default()
+        }
+    };
+    if case.token_after_signing {
+        settings.session_token = SessionTokenMode::AfterSigning;
+    }
+    settings
+}
+
 fn sign_with_core(case: &Case, signer: &mut Signer) -> Result<(Output, String), sigv4_core::Error> {
     let credentials = Credentials::new(AKID, SECRET, case.token.as_deref())?;
     let headers: Vec<(&str, &str)> = case
@@ -211,29 +237,14 @@ fn sign_with_core(case: &Case, signer: &mut Signer) -> Result<(Output, String), 
         method: case.method,
         uri: &uri,
         headers: &headers,
-        payload: match &case.body {
-            Body::Bytes(b) => Payload::Bytes(b),
-            Body::Precomputed(h) => Payload::Sha256Hex(h),
-            Body::Unsigned => Payload::Unsigned,
-        },
+        payload: payload(case),
     };
-    let mut settings = if case.s3 {
-        Settings::s3()
-    } else {
-        Settings::default()
-    };
-    if !case.s3 {
-        settings.normalize_path = case.normalize;
-    }
-    if case.token_after_signing {
-        settings.session_token = SessionTokenMode::AfterSigning;
-    }
     let params = SigningParams {
         credentials: &credentials,
         region: case.region,
         service: case.service,
         time: Timestamp::from_unix_seconds(case.time)?,
-        settings,
+        settings: settings(case),
     };
     let location = match case.expires_in {
         Some(expires_in) => Location::Query { expires_in },
@@ -360,26 +371,11 @@ fn verify_theirs(case: &Case, theirs: &Output) -> Result<Verified, Rejection> {
         method: case.method,
         uri: &uri,
         headers: &headers,
-        payload: match &case.body {
-            Body::Bytes(b) => Payload::Bytes(b),
-            Body::Precomputed(h) => Payload::Sha256Hex(h),
-            Body::Unsigned => Payload::Unsigned,
-        },
+        payload: payload(case),
     };
-    let mut settings = if case.s3 {
-        Settings::s3()
-    } else {
-        Settings {
-            normalize_path: case.normalize,
-            ..Settings::default()
-        }
-    };
-    if case.token_after_signing {
-        // The verifier refuses an unsigned token unless the service's rules allow it.
-        settings.session_token = SessionTokenMode::AfterSigning;
-    }
+    // The verifier refuses an unsigned token unless the rules allow it, as these do.
     let params = VerifyParams {
-        settings: Some(settings),
+        settings: Some(settings(case)),
         ..VerifyParams::new(Timestamp::from_unix_seconds(case.time).expect("time"))
     };
     Signer::new().verify(&request, &params, |id| (id == AKID).then_some(SECRET))
