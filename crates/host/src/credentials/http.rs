@@ -13,9 +13,22 @@ pub(crate) struct Answer {
 }
 
 /// Credential endpoints answer within a second when they exist; when they do not, the chain
-/// must not hang.
+/// must not hang. Never through a proxy: ureq takes one from `HTTPS_PROXY`/`HTTP_PROXY`/
+/// `ALL_PROXY` by default, and the container token and IMDS credentials would reach it in
+/// clear (the endpoint checks allow plain HTTP only to loopback and link-local hosts).
 pub(crate) fn agent(timeout: Duration) -> Agent {
+    configured(timeout, None)
+}
+
+/// An agent for STS (HTTPS, anywhere), through the environment's proxy if it names one, as
+/// the AWS SDKs do: TLS to STS goes through the proxy's tunnel.
+pub(crate) fn sts_agent(timeout: Duration) -> Agent {
+    configured(timeout, ureq::Proxy::try_from_env())
+}
+
+fn configured(timeout: Duration, proxy: Option<ureq::Proxy>) -> Agent {
     Agent::config_builder()
+        .proxy(proxy)
         .timeout_connect(Some(timeout))
         .timeout_recv_response(Some(timeout))
         .timeout_recv_body(Some(timeout))

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sigv4_credentials::document::{parse_sts_credentials, parse_sts_error};
 use zeroize::Zeroizing;
 
-use super::http::{agent, call_with_body};
+use super::http::{call_with_body, sts_agent};
 use super::{AwsCredentials, Provider, ProviderError};
 use crate::{CallError, Header, Payload, Request, SignerComponent, SignerConfig};
 
@@ -82,7 +82,7 @@ impl StsEndpoint {
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
         let answer = call_with_body(
-            &agent(Duration::from_secs(5)),
+            &sts_agent(Duration::from_secs(5)),
             "POST",
             &self.url,
             &headers,
