@@ -234,6 +234,17 @@ impl CredentialProcessProvider {
     }
 }
 
+/// Kills the process and, on Unix, its group (what it started).
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        let group = format!("-{}", child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Reads a pipe to its end on a thread of its own (so that neither pipe fills while the other is
 /// read, and a timeout need not wait for either).
 fn drain(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
@@ -255,12 +266,17 @@ impl Provider for CredentialProcessProvider {
 
     fn provide(&self) -> Result<AwsCredentials, ProviderError> {
         let failed = |why: String| ProviderError::Failed(format!("credential_process: {why}"));
-        let mut child = Command::new("sh")
+        let mut command = Command::new("sh");
+        command
             .arg("-c")
             .arg(&self.command)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::piped());
+        // A group of its own, so that a timeout stops what it started too.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command
             .spawn()
             .map_err(|e| failed(format!("cannot run it: {e}")))?;
         let stdout = drain(child.stdout.take());
@@ -273,8 +289,7 @@ impl Provider for CredentialProcessProvider {
                     std::thread::sleep(Duration::from_millis(5));
                 }
                 Ok(None) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    kill_group(&mut child);
                     let stderr = stderr.recv_timeout(Duration::from_millis(100));
                     return Err(failed(format!(
                         "did not finish within {:?}{}",
@@ -285,9 +300,18 @@ impl Provider for CredentialProcessProvider {
                 Err(e) => return Err(failed(format!("waiting for it: {e}"))),
             }
         };
-        // Its stderr may explain; its stdout may hold a secret, so it is never shown.
-        let stdout = Zeroizing::new(stdout.recv().unwrap_or_default());
-        let stderr = stderr.recv().unwrap_or_default();
+        // Its stderr may explain; its stdout may hold a secret, so it is never shown. A process
+        // it left running may hold the pipes open: the same deadline bounds reading them.
+        let left = || deadline.saturating_duration_since(Instant::now());
+        let (Ok(stdout), Ok(stderr)) = (stdout.recv_timeout(left()), stderr.recv_timeout(left()))
+        else {
+            kill_group(&mut child);
+            return Err(failed(format!(
+                "its output did not end within {:?} (a process it started holds it open)",
+                self.timeout
+            )));
+        };
+        let stdout = Zeroizing::new(stdout);
         if !status.success() {
             return Err(failed(format!("exited with {status}{}", shown(&stderr))));
         }
@@ -471,6 +495,26 @@ mod regression_tests {
             .provide();
         assert!(
             matches!(&got, Err(ProviderError::Failed(why)) if why.contains("STS: POST http://127.0.0.1:9/")),
+            "{got:?}"
+        );
+    }
+
+    /// A process it started that keeps stdout open made the refresh wait for it forever.
+    #[test]
+    fn a_process_left_holding_the_output_does_not_hang_the_refresh() {
+        let started = Instant::now();
+        let command =
+            r#"sleep 30 & printf '{"Version": 1, "AccessKeyId": "A", "SecretAccessKey": "S"}'"#;
+        let got = CredentialProcessProvider::new(command.into())
+            .with_timeout(Duration::from_secs(1))
+            .provide();
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(&got, Err(ProviderError::Failed(why)) if why.contains("holds it open")),
             "{got:?}"
         );
     }
