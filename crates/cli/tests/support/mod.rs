@@ -5,18 +5,30 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 pub fn tools() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools")
 }
 
+/// A port no one listens on, for a server this process starts. Taken below the kernel's
+/// ephemeral range (32768-60999 here) and never twice in one process: a port the kernel handed
+/// out with `bind(0)` could be handed to a parallel test too, or become the source port of any
+/// outgoing connection (even the readiness probe's own, which then connects to itself), and the
+/// server started on it failed to bind while the probe saw another listener: CI saw
+/// "ConnectionRefused" from moto after its port had answered.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = 20_000 + (std::process::id() * 7_919) % 10_000;
+    loop {
+        let next = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(next < 10_000, "no free port in 20000-29999");
+        let port = (20_000 + (base - 20_000 + next) % 10_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A server process, stopped when dropped.
@@ -67,6 +79,10 @@ pub fn start_at(
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
+    let mut server = Server {
+        child,
+        url: format!("http://{host}:{port}"),
+    };
     let started = Instant::now();
     while TcpStream::connect((host, port)).is_err() {
         assert!(
@@ -76,10 +92,14 @@ pub fn start_at(
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    Server {
-        child,
-        url: format!("http://{host}:{port}"),
+    // What answered must be this server, not another that holds the port.
+    if let Ok(Some(status)) = server.child.try_wait() {
+        panic!(
+            "{} exited ({status}): port {port} taken?",
+            program.display()
+        );
     }
+    server
 }
 
 /// Runs `sigv4` with only these credentials (nothing from this machine).
