@@ -49,6 +49,8 @@
 extern crate alloc;
 
 mod canonical_request;
+mod checksum;
+mod chunked;
 mod credentials;
 mod error;
 mod headers;
@@ -66,6 +68,11 @@ mod uri;
 mod uri_encode;
 mod verify;
 
+pub use checksum::ChecksumAlgorithm;
+pub use chunked::{
+    ChunkEncoder, ChunkSigner, ChunkedError, ChunkedField, ChunkedSigned, ChunkedUpload, Finish,
+    Frame, MIN_CHUNK_SIZE, StreamingForm,
+};
 pub use credentials::Credentials;
 pub use error::{Error, Field};
 pub use infer::{InferredScope, infer_scope};

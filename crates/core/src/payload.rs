@@ -11,7 +11,9 @@ pub enum Payload<'a> {
     /// The body itself, hashed here.
     Bytes(&'a [u8]),
     /// The hex SHA-256 of the body, computed by the caller (hosts hash large bodies with their
-    /// platform's native SHA-256, or while streaming).
+    /// platform's native SHA-256, or while streaming). Also one of S3's streaming payload names
+    /// (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, ...: [`crate::StreamingForm::as_str`]), signed as
+    /// given, for the seed signature of an aws-chunked upload ([`crate::Signer::sign_chunked`]).
     Sha256Hex(&'a str),
     /// `UNSIGNED-PAYLOAD`: the body is not covered by the signature (S3 over TLS, presigned URLs).
     Unsigned,
@@ -27,6 +29,9 @@ impl Payload<'_> {
             Payload::Bytes([]) => PayloadHash::Sha256(*EMPTY_SHA256),
             Payload::Bytes(body) => {
                 PayloadHash::Sha256(hex::encode32(&Sha256::digest(body).into()))
+            }
+            Payload::Sha256Hex(text) if let Some(form) = crate::StreamingForm::from_name(text) => {
+                PayloadHash::Named(form.as_str())
             }
             Payload::Sha256Hex(text) => {
                 let bytes = text.as_bytes();
@@ -47,6 +52,8 @@ impl Payload<'_> {
 pub(crate) enum PayloadHash {
     Sha256([u8; 64]),
     Unsigned,
+    /// A streaming payload name.
+    Named(&'static str),
 }
 
 impl PayloadHash {
@@ -54,6 +61,7 @@ impl PayloadHash {
         match self {
             PayloadHash::Sha256(hex) => hex::as_str(hex),
             PayloadHash::Unsigned => crate::UNSIGNED_PAYLOAD,
+            PayloadHash::Named(name) => name,
         }
     }
 }

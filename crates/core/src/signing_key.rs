@@ -50,7 +50,6 @@ impl SigningKey {
     }
 
     /// `HMAC(kSigning, string_to_sign)`.
-    #[cfg(test)]
     pub(crate) fn sign(&self, string_to_sign: &[u8]) -> [u8; 32] {
         let mut mac = self.mac.clone();
         mac.update(string_to_sign);

@@ -1,0 +1,1290 @@
+//! S3's aws-chunked uploads: a body sent in chunks, each signed, chained from the seed signature
+//! of the request's headers, so neither side holds the whole body.
+//!
+//! The request is signed once with a streaming payload name as its payload hash
+//! (`x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD`): that signature is the *seed*.
+//! The body is then framed as
+//!
+//! ```text
+//! hex(size) ";chunk-signature=" signature "\r\n" data "\r\n"     (each chunk)
+//! "0;chunk-signature=" signature "\r\n"                          (the final, empty chunk)
+//! [trailing headers, each "name:value\r\n"]  "\r\n"
+//! ```
+//!
+//! where each chunk's signature is `HMAC(kSigning, StringToSign)` with
+//!
+//! ```text
+//! StringToSign = "AWS4-HMAC-SHA256-PAYLOAD" \n amz-date \n scope \n previous-signature \n
+//!                SHA256("") \n SHA256(chunk-data)
+//! ```
+//!
+//! and the previous signature is the seed's for the first chunk. With a trailer
+//! (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`) the trailing checksum header is signed too,
+//! chained from the final chunk's signature, and sent as `x-amz-trailer-signature`:
+//!
+//! ```text
+//! StringToSign = "AWS4-HMAC-SHA256-TRAILER" \n amz-date \n scope \n previous-signature \n
+//!                SHA256("x-amz-checksum-crc32c:BASE64\n")
+//! ```
+//!
+//! `STREAMING-UNSIGNED-PAYLOAD-TRAILER` sends the same framing without chunk signatures
+//! (`hex(size) "\r\n" data "\r\n"`, then `"0\r\n"` and the trailer); the seed signature covers
+//! the headers only, and the trailing checksum lets S3 check the body. (AWS documentation: S3 API
+//! reference, "Signature Calculations for the Authorization Header: Transferring Payload in
+//! Multiple Chunks" and "... Including Trailing Headers".)
+//!
+//! Sans-IO like the rest of the core: [`Signer::sign_chunked`] signs the headers and returns a
+//! [`ChunkEncoder`]; the host feeds it the body's bytes as they come and writes the frames it
+//! returns. The encoder holds at most one chunk of the body.
+//!
+//! Not here yet: SigV4a streaming (`STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD`, chunks signed
+//! with ECDSA P-256 and their signatures padded to 144 characters with `*`). It fits as another
+//! [`StreamingForm`] and a second kind of chunk key in [`ChunkSigner`]; the framing and lengths
+//! already take the signature's length from the form.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use sha2::{Digest, Sha256};
+
+use crate::checksum::{Checksum, ChecksumAlgorithm};
+use crate::error::{Error, Field};
+use crate::hex;
+use crate::payload::Payload;
+use crate::settings::Location;
+use crate::sign::{Request, Signed, Signer, SigningParams};
+use crate::signing_key::SigningKey;
+
+/// The smallest chunk S3 accepts, but for the last one: 8 KiB.
+pub const MIN_CHUNK_SIZE: usize = 8 * 1024;
+
+/// SHA-256 of the empty string, the line every chunk's string to sign carries in place of the
+/// hash of the (absent) chunk headers.
+const EMPTY_SHA256: &[u8; 64] = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+const CHUNK_SIGNATURE: &[u8] = b";chunk-signature=";
+const TRAILER_SIGNATURE: &[u8] = b"x-amz-trailer-signature:";
+const CRLF: &[u8] = b"\r\n";
+
+/// How an aws-chunked body is signed: the value of `x-amz-content-sha256`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamingForm {
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: every chunk signed, no trailer.
+    Signed,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`: every chunk signed, then a signed trailer
+    /// carrying the body's checksum.
+    SignedWithTrailer,
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: chunks unsigned, then a trailer carrying the body's
+    /// checksum (S3 over TLS).
+    UnsignedWithTrailer,
+}
+
+const FORMS: [(StreamingForm, &str); 3] = [
+    (StreamingForm::Signed, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+    (
+        StreamingForm::SignedWithTrailer,
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+    ),
+    (
+        StreamingForm::UnsignedWithTrailer,
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    ),
+];
+
+impl StreamingForm {
+    /// The payload name, the value of `x-amz-content-sha256`.
+    pub fn as_str(self) -> &'static str {
+        FORMS
+            .iter()
+            .find(|(form, _)| *form == self)
+            .map_or("", |(_, name)| name)
+    }
+
+    /// The form a payload name stands for (exactly as S3 spells it).
+    pub fn from_name(name: &str) -> Option<Self> {
+        FORMS
+            .iter()
+            .find(|(_, known)| *known == name)
+            .map(|(form, _)| *form)
+    }
+
+    /// Whether each chunk carries a signature.
+    pub fn signs_chunks(self) -> bool {
+        !matches!(self, StreamingForm::UnsignedWithTrailer)
+    }
+
+    /// Whether a trailer with the body's checksum follows the final chunk.
+    pub fn has_trailer(self) -> bool {
+        !matches!(self, StreamingForm::Signed)
+    }
+
+    /// The length of a chunk signature in the frames (64 hex digits for HMAC-SHA256).
+    fn signature_len(self) -> usize {
+        if self.signs_chunks() { 64 } else { 0 }
+    }
+}
+
+/// The field of an aws-chunked upload an error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChunkedField {
+    /// The chunk size.
+    ChunkSize,
+    /// The declared length of the body (`x-amz-decoded-content-length`).
+    DecodedLength,
+    /// The trailing checksum (`x-amz-trailer`).
+    Checksum,
+    /// A field of the request or of the signing parameters, when signing the seed failed.
+    Request(Field),
+}
+
+impl fmt::Display for ChunkedField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChunkedField::ChunkSize => f.write_str("chunk_size"),
+            ChunkedField::DecodedLength => f.write_str("decoded_content_length"),
+            ChunkedField::Checksum => f.write_str("checksum"),
+            ChunkedField::Request(field) => field.fmt(f),
+        }
+    }
+}
+
+/// Why an aws-chunked upload cannot be signed or encoded. Like [`Error`], it names the field and
+/// never carries a secret or the body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChunkedError {
+    /// A chunk size below [`MIN_CHUNK_SIZE`] (S3 refuses chunks under 8 KiB but the last).
+    ChunkSizeTooSmall {
+        /// The chunk size given.
+        chunk_size: usize,
+    },
+    /// The body is longer or shorter than the declared decoded length.
+    LengthMismatch {
+        /// The declared length.
+        declared: u64,
+        /// The bytes given: all of them when the body ended short, else at least this many.
+        given: u64,
+    },
+    /// A trailing header that names no checksum algorithm S3 knows (`x-amz-trailer`).
+    UnknownChecksum,
+    /// A trailer form without a checksum, or the form without a trailer with one.
+    ChecksumMismatchesForm(StreamingForm),
+    /// The encoded body's length does not fit in 64 bits.
+    TooLong,
+    /// Bytes fed after [`ChunkEncoder::finish`].
+    Finished,
+    /// Signing the seed (the request's headers) failed.
+    Signing(Error),
+}
+
+impl ChunkedError {
+    /// The field at fault.
+    pub fn field(&self) -> ChunkedField {
+        match self {
+            ChunkedError::ChunkSizeTooSmall { .. } => ChunkedField::ChunkSize,
+            ChunkedError::LengthMismatch { .. }
+            | ChunkedError::TooLong
+            | ChunkedError::Finished => ChunkedField::DecodedLength,
+            ChunkedError::UnknownChecksum | ChunkedError::ChecksumMismatchesForm(_) => {
+                ChunkedField::Checksum
+            }
+            ChunkedError::Signing(error) => ChunkedField::Request(error.field()),
+        }
+    }
+
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ChunkedError::ChunkSizeTooSmall { .. } => "chunk_size_too_small",
+            ChunkedError::LengthMismatch { .. } => "length_mismatch",
+            ChunkedError::UnknownChecksum => "unknown_checksum",
+            ChunkedError::ChecksumMismatchesForm(_) => "checksum_mismatches_form",
+            ChunkedError::TooLong => "too_long",
+            ChunkedError::Finished => "finished",
+            ChunkedError::Signing(error) => error.code(),
+        }
+    }
+}
+
+impl fmt::Display for ChunkedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChunkedError::ChunkSizeTooSmall { chunk_size } => write!(
+                f,
+                "chunk_size must be at least {MIN_CHUNK_SIZE} bytes (S3's minimum but for the last chunk), got {chunk_size}"
+            ),
+            ChunkedError::LengthMismatch { declared, given } if given > declared => write!(
+                f,
+                "decoded_content_length: the body is longer than the {declared} bytes declared (at least {given})"
+            ),
+            ChunkedError::LengthMismatch { declared, given } => write!(
+                f,
+                "decoded_content_length: the body ended after {given} of the {declared} bytes declared"
+            ),
+            ChunkedError::UnknownChecksum => f.write_str(
+                "checksum: x-amz-trailer names no checksum S3 knows (x-amz-checksum-crc32, -crc32c, -sha1, -sha256)",
+            ),
+            ChunkedError::ChecksumMismatchesForm(form) if form.has_trailer() => write!(
+                f,
+                "checksum: {} sends a trailing checksum: give one (x-amz-trailer)",
+                form.as_str()
+            ),
+            ChunkedError::ChecksumMismatchesForm(form) => write!(
+                f,
+                "checksum: {} has no trailer: a checksum needs STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+                form.as_str()
+            ),
+            ChunkedError::TooLong => {
+                f.write_str("decoded_content_length: the encoded body would exceed 2^64 bytes")
+            }
+            ChunkedError::Finished => {
+                f.write_str("decoded_content_length: bytes given after the body was finished")
+            }
+            ChunkedError::Signing(error) => error.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for ChunkedError {}
+
+impl From<Error> for ChunkedError {
+    fn from(error: Error) -> Self {
+        ChunkedError::Signing(error)
+    }
+}
+
+/// What an aws-chunked upload sends: the form, the body's length, the chunk size and the
+/// trailing checksum. It fixes the encoded length before the first byte is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkedUpload {
+    form: StreamingForm,
+    decoded_length: u64,
+    chunk_size: usize,
+    checksum: Option<ChecksumAlgorithm>,
+    content_length: u64,
+}
+
+impl ChunkedUpload {
+    /// An upload of `decoded_length` bytes in chunks of `chunk_size` (the last one shorter),
+    /// with a trailing `checksum` for the trailer forms (and only for them).
+    pub fn new(
+        form: StreamingForm,
+        decoded_length: u64,
+        chunk_size: usize,
+        checksum: Option<ChecksumAlgorithm>,
+    ) -> Result<Self, ChunkedError> {
+        if chunk_size < MIN_CHUNK_SIZE {
+            return Err(ChunkedError::ChunkSizeTooSmall { chunk_size });
+        }
+        if form.has_trailer() != checksum.is_some() {
+            return Err(ChunkedError::ChecksumMismatchesForm(form));
+        }
+        let mut upload = ChunkedUpload {
+            form,
+            decoded_length,
+            chunk_size,
+            checksum,
+            content_length: 0,
+        };
+        upload.content_length = upload.encoded_length().ok_or(ChunkedError::TooLong)?;
+        Ok(upload)
+    }
+
+    /// The form: the value of `x-amz-content-sha256`.
+    pub fn form(&self) -> StreamingForm {
+        self.form
+    }
+
+    /// The body's length, `x-amz-decoded-content-length`.
+    pub fn decoded_length(&self) -> u64 {
+        self.decoded_length
+    }
+
+    /// The size of every chunk but the last.
+    pub fn chunk_size(&self) -> usize {
+        self.chunk_size
+    }
+
+    /// The trailing checksum.
+    pub fn checksum(&self) -> Option<ChecksumAlgorithm> {
+        self.checksum
+    }
+
+    /// The encoded body's length, `Content-Length`: the data, every chunk's framing, the final
+    /// chunk and the trailer.
+    pub fn content_length(&self) -> u64 {
+        self.content_length
+    }
+
+    /// The number of frames: the data chunks and the final empty one.
+    pub fn chunk_count(&self) -> u64 {
+        let size = self.chunk_size as u64;
+        self.decoded_length / size + u64::from(!self.decoded_length.is_multiple_of(size)) + 1
+    }
+
+    fn encoded_length(&self) -> Option<u64> {
+        let size = self.chunk_size as u64;
+        let (full, rest) = (self.decoded_length / size, self.decoded_length % size);
+        let framing = |n: u64| self.frame_overhead(n) as u64;
+        let mut total = full.checked_mul(framing(size))?;
+        if rest > 0 {
+            total = total.checked_add(framing(rest))?;
+        }
+        let end = self.frame_overhead(0) - CRLF.len() + self.trailer_len();
+        total
+            .checked_add(self.decoded_length)?
+            .checked_add(end as u64)
+    }
+
+    /// The bytes a chunk of `size` adds around its data: its header line and the CRLF after it.
+    fn frame_overhead(&self, size: u64) -> usize {
+        let signature = match self.form.signature_len() {
+            0 => 0,
+            len => CHUNK_SIGNATURE.len() + len,
+        };
+        hex_digits(size) + signature + 2 * CRLF.len()
+    }
+
+    /// The bytes after the final chunk's header line: the trailing headers and the empty line.
+    fn trailer_len(&self) -> usize {
+        let checksum = self.checksum.map_or(0, |algorithm| {
+            algorithm.header_name().len() + 1 + algorithm.encoded_len() + CRLF.len()
+        });
+        let signature = match (self.checksum, self.form.signature_len()) {
+            (Some(_), len) if len > 0 => TRAILER_SIGNATURE.len() + len + CRLF.len(),
+            _ => 0,
+        };
+        checksum + signature + CRLF.len()
+    }
+
+    /// The headers the upload adds to the request (and signs), beside those of [`Signed`]:
+    /// `content-encoding`, `content-length`, `x-amz-decoded-content-length` and, with a
+    /// trailer, `x-amz-trailer`.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = Vec::with_capacity(4);
+        headers.push(("content-encoding", String::from("aws-chunked")));
+        headers.push(("content-length", decimal(self.content_length)));
+        headers.push(("x-amz-decoded-content-length", decimal(self.decoded_length)));
+        if let Some(algorithm) = self.checksum {
+            headers.push(("x-amz-trailer", String::from(algorithm.header_name())));
+        }
+        headers
+    }
+}
+
+/// The headers an aws-chunked upload replaces on the request, lowercase.
+const REPLACED: [&str; 5] = [
+    "content-length",
+    "x-amz-decoded-content-length",
+    "x-amz-trailer",
+    "x-amz-content-sha256",
+    "transfer-encoding",
+];
+
+/// A request signed for an aws-chunked upload: the headers to send and the encoder of its body.
+pub struct ChunkedSigned {
+    /// The seed signature, with the signed headers (`authorization`, `x-amz-date`,
+    /// `x-amz-content-sha256`, ...) and where the request goes.
+    pub signed: Signed,
+    /// The upload's own headers, signed: see [`ChunkedUpload::headers`] (`content-encoding`
+    /// keeps the request's other encodings after `aws-chunked`).
+    pub headers: Vec<(&'static str, String)>,
+    /// Encodes the body.
+    pub encoder: ChunkEncoder,
+}
+
+impl fmt::Debug for ChunkedSigned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChunkedSigned")
+            .field("signed", &self.signed)
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// Signs `request` for an aws-chunked upload: its headers with the upload's own (see
+    /// [`ChunkedUpload::headers`]; a `content-length`, `x-amz-decoded-content-length`,
+    /// `x-amz-trailer`, `x-amz-content-sha256` or `transfer-encoding` of the request is replaced,
+    /// its payload ignored) and the streaming payload name, always in headers. Returns the seed
+    /// signature and the encoder that signs the chunks from it.
+    pub fn sign_chunked(
+        &mut self,
+        request: &Request<'_>,
+        params: &SigningParams<'_>,
+        upload: &ChunkedUpload,
+    ) -> Result<ChunkedSigned, ChunkedError> {
+        let mut headers = upload.headers();
+        let other_encodings = request
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("content-encoding"))
+            .flat_map(|(_, value)| value.split(','))
+            .map(str::trim)
+            .filter(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case("aws-chunked"));
+        for coding in other_encodings {
+            headers[0].1.push(',');
+            headers[0].1.push_str(coding);
+        }
+        let mut all: Vec<(&str, &str)> = request
+            .headers
+            .iter()
+            .filter(|(name, _)| {
+                !name.eq_ignore_ascii_case("content-encoding")
+                    && !REPLACED.iter().any(|r| name.eq_ignore_ascii_case(r))
+            })
+            .copied()
+            .collect();
+        all.extend(headers.iter().map(|(name, value)| (*name, value.as_str())));
+        let seed_request = Request {
+            headers: &all,
+            payload: Payload::Sha256Hex(upload.form.as_str()),
+            ..*request
+        };
+        let mut params = *params;
+        params.settings.content_sha256_header = true;
+        let signed = self.sign(&seed_request, &params, Location::Headers)?;
+        let signer = ChunkSigner::new(&params, signed.signature.as_str())?;
+        Ok(ChunkedSigned {
+            encoder: ChunkEncoder::new(upload, signer),
+            signed,
+            headers,
+        })
+    }
+}
+
+/// Signs chunks and trailers, each chained from the signature before it (the seed's first).
+/// [`ChunkEncoder`] drives it; hosts that frame the body themselves (variable chunk sizes) may
+/// use it directly.
+#[derive(Clone)]
+pub struct ChunkSigner {
+    key: SigningKey,
+    /// `"\n" amz-date "\n" scope "\n"`: the string to sign after the algorithm line.
+    scope: Vec<u8>,
+    previous: [u8; 64],
+    string_to_sign: Vec<u8>,
+}
+
+impl ChunkSigner {
+    /// A chunk signer for a seed signature made with `params` (the same credentials, region,
+    /// service and time), given as its 64 hex digits.
+    pub fn new(params: &SigningParams<'_>, seed_signature: &str) -> Result<Self, ChunkedError> {
+        crate::signing_key::check_scope(params.region, params.service)?;
+        let previous = parse_signature(seed_signature).ok_or(Error::InvalidPayloadHash)?;
+        let amz_date = params.time.amz_date();
+        let date = params.time.date();
+        let key = SigningKey::derive(
+            params.credentials.secret_access_key(),
+            &date,
+            params.region,
+            params.service,
+        );
+        // Scope = Date/Region/Service/aws4_request
+        let mut scope = Vec::with_capacity(64);
+        for part in [
+            &b"\n"[..],
+            &amz_date,
+            b"\n",
+            &date,
+            b"/",
+            params.region.as_bytes(),
+            b"/",
+            params.service.as_bytes(),
+            b"/aws4_request\n",
+        ] {
+            scope.extend_from_slice(part);
+        }
+        Ok(ChunkSigner {
+            key,
+            scope,
+            previous,
+            string_to_sign: Vec::new(),
+        })
+    }
+
+    /// The last signature made (the seed's before the first chunk).
+    pub fn previous(&self) -> &str {
+        hex::as_str(&self.previous)
+    }
+
+    /// Signs the next chunk (the final one is empty) and returns its signature:
+    /// `HMAC(kSigning, "AWS4-HMAC-SHA256-PAYLOAD" \n amz-date \n scope \n previous \n
+    /// SHA256("") \n SHA256(data))`.
+    pub fn sign_chunk(&mut self, data: &[u8]) -> &str {
+        let hash = hex::encode32(&Sha256::digest(data).into());
+        self.sign_next(b"AWS4-HMAC-SHA256-PAYLOAD", &[EMPTY_SHA256, &hash])
+    }
+
+    /// Signs the trailing headers, given canonical (`name:value\n` each, sorted by name), and
+    /// returns the `x-amz-trailer-signature`: `HMAC(kSigning, "AWS4-HMAC-SHA256-TRAILER" \n
+    /// amz-date \n scope \n previous \n SHA256(trailers))`.
+    pub fn sign_trailer(&mut self, canonical_trailers: &[u8]) -> &str {
+        let hash = hex::encode32(&Sha256::digest(canonical_trailers).into());
+        self.sign_next(b"AWS4-HMAC-SHA256-TRAILER", &[&hash])
+    }
+
+    fn sign_next(&mut self, algorithm: &[u8], hashes: &[&[u8; 64]]) -> &str {
+        let text = &mut self.string_to_sign;
+        text.clear();
+        text.extend_from_slice(algorithm);
+        text.extend_from_slice(&self.scope);
+        text.extend_from_slice(&self.previous);
+        for hash in hashes {
+            text.push(b'\n');
+            text.extend_from_slice(&hash[..]);
+        }
+        self.previous = hex::encode32(&self.key.sign(text));
+        hex::as_str(&self.previous)
+    }
+}
+
+impl fmt::Debug for ChunkSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChunkSigner")
+            .field("previous", &self.previous())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One chunk to write: `header`, then `data`, then `"\r\n"` ([`Frame::parts`] gives all three).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Frame<'a> {
+    /// `hex(size) [";chunk-signature=" signature] "\r\n"`.
+    pub header: &'a [u8],
+    /// The chunk's data.
+    pub data: &'a [u8],
+}
+
+impl<'a> Frame<'a> {
+    /// The frame's bytes in order, for a vectored write.
+    pub fn parts(&self) -> [&'a [u8]; 3] {
+        [self.header, self.data, CRLF]
+    }
+
+    /// The frame's length on the wire.
+    pub fn len(&self) -> usize {
+        self.header.len() + self.data.len() + CRLF.len()
+    }
+
+    /// Whether the frame is empty (never: every frame has a header).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// The end of the body: the last data chunk if one was pending, then the final empty chunk and
+/// the trailer in `end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Finish<'a> {
+    /// The last, short chunk (None when the body is empty or a whole number of chunks).
+    pub last: Option<Frame<'a>>,
+    /// The final chunk's header line, the trailing headers and the empty line.
+    pub end: &'a [u8],
+}
+
+/// Encodes a body as aws-chunked frames, signing each chunk. It holds at most one chunk of the
+/// body: bytes are taken in until a chunk is full, and that chunk's frame (borrowing the
+/// buffer) is returned to be written before more bytes are fed.
+///
+/// ```
+/// # use sigv4_core::*;
+/// # let credentials = Credentials::new("AKIDEXAMPLE", "secret", None)?;
+/// # let params = SigningParams { credentials: &credentials, region: "us-east-1", service: "s3",
+/// #     time: Timestamp::from_unix_seconds(0)?, settings: Settings::for_service("s3") };
+/// let body = vec![b'a'; 20_000];
+/// let upload = ChunkedUpload::new(StreamingForm::Signed, body.len() as u64, 8192, None)?;
+/// let request = Request { method: "PUT", uri: "https://bucket.s3.amazonaws.com/key",
+///                         headers: &[], payload: Payload::Unsigned };
+/// let mut signed = Signer::new().sign_chunked(&request, &params, &upload)?;
+/// let mut wire = Vec::new();
+/// let mut input = &body[..];
+/// while !input.is_empty() {
+///     if let Some(frame) = signed.encoder.push(&mut input)? {
+///         frame.parts().iter().for_each(|part| wire.extend_from_slice(part));
+///     }
+/// }
+/// let finish = signed.encoder.finish()?;
+/// if let Some(frame) = finish.last {
+///     frame.parts().iter().for_each(|part| wire.extend_from_slice(part));
+/// }
+/// wire.extend_from_slice(finish.end);
+/// assert_eq!(wire.len() as u64, upload.content_length());
+/// # Ok::<(), ChunkedError>(())
+/// ```
+pub struct ChunkEncoder {
+    form: StreamingForm,
+    chunk_size: usize,
+    declared: u64,
+    given: u64,
+    signer: ChunkSigner,
+    checksum: Option<(ChecksumAlgorithm, Checksum)>,
+    /// The pending chunk's data.
+    buffer: Vec<u8>,
+    /// Whether `buffer` was returned in a frame (it is cleared before taking more bytes).
+    written: bool,
+    /// The last data chunk's header line.
+    header: Vec<u8>,
+    /// The final chunk and the trailer.
+    end: Vec<u8>,
+    finished: bool,
+}
+
+impl fmt::Debug for ChunkEncoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChunkEncoder")
+            .field("form", &self.form)
+            .field("chunk_size", &self.chunk_size)
+            .field("declared", &self.declared)
+            .field("given", &self.given)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChunkEncoder {
+    /// An encoder for `upload`, signing with `signer` (made from the seed signature).
+    pub fn new(upload: &ChunkedUpload, signer: ChunkSigner) -> Self {
+        ChunkEncoder {
+            form: upload.form,
+            chunk_size: upload.chunk_size,
+            declared: upload.decoded_length,
+            given: 0,
+            signer,
+            checksum: upload.checksum.map(|a| (a, Checksum::new(a))),
+            buffer: Vec::new(),
+            written: false,
+            header: Vec::with_capacity(96),
+            end: Vec::new(),
+            finished: false,
+        }
+    }
+
+    /// Takes bytes from the front of `input` (advancing it) until a chunk is full, and returns
+    /// that chunk's frame; None when `input` ran out first (feed more, or [`finish`]).
+    /// Bytes beyond the declared length are an error, and nothing is taken.
+    ///
+    /// [`finish`]: ChunkEncoder::finish
+    pub fn push<'s>(&'s mut self, input: &mut &[u8]) -> Result<Option<Frame<'s>>, ChunkedError> {
+        if self.finished {
+            return Err(ChunkedError::Finished);
+        }
+        let given = self.given.saturating_add(input.len() as u64);
+        if given > self.declared {
+            return Err(ChunkedError::LengthMismatch {
+                declared: self.declared,
+                given,
+            });
+        }
+        if self.written {
+            self.buffer.clear();
+            self.written = false;
+        }
+        let room = self.chunk_size - self.buffer.len();
+        let (taken, rest) = input.split_at(room.min(input.len()));
+        *input = rest;
+        self.given += taken.len() as u64;
+        if let Some((_, checksum)) = &mut self.checksum {
+            checksum.update(taken);
+        }
+        self.buffer.extend_from_slice(taken);
+        if self.buffer.len() < self.chunk_size {
+            return Ok(None);
+        }
+        Ok(Some(self.frame()))
+    }
+
+    /// Ends the body: the pending short chunk, the final empty chunk and the trailer. An error if
+    /// fewer bytes were given than declared.
+    pub fn finish(&mut self) -> Result<Finish<'_>, ChunkedError> {
+        if self.finished {
+            return Err(ChunkedError::Finished);
+        }
+        if self.given != self.declared {
+            return Err(ChunkedError::LengthMismatch {
+                declared: self.declared,
+                given: self.given,
+            });
+        }
+        self.finished = true;
+        if self.written {
+            self.buffer.clear();
+        }
+        let pending = !self.buffer.is_empty();
+        if pending {
+            self.sign_buffer();
+        }
+        // The final chunk's line, then the trailer part, as HTTP/1.1's last-chunk (RFC 9112).
+        let end = &mut self.end;
+        let signature = self
+            .form
+            .signs_chunks()
+            .then(|| parse_signature(self.signer.sign_chunk(&[])))
+            .flatten();
+        write_header(end, 0, signature.as_ref());
+        if let Some((algorithm, checksum)) = self.checksum.take() {
+            let start = end.len();
+            end.extend_from_slice(algorithm.header_name().as_bytes());
+            end.push(b':');
+            checksum.finish_into(end);
+            // Signed canonical: `name:value\n`; sent: `name:value\r\n`.
+            end.push(b'\n');
+            let signature = self
+                .form
+                .signs_chunks()
+                .then(|| parse_signature(self.signer.sign_trailer(&end[start..])))
+                .flatten();
+            end.pop();
+            end.extend_from_slice(CRLF);
+            if let Some(signature) = signature {
+                end.extend_from_slice(TRAILER_SIGNATURE);
+                end.extend_from_slice(&signature);
+                end.extend_from_slice(CRLF);
+            }
+        }
+        end.extend_from_slice(CRLF);
+        Ok(Finish {
+            last: pending.then_some(Frame {
+                header: &self.header,
+                data: &self.buffer,
+            }),
+            end: &self.end,
+        })
+    }
+
+    /// Signs the buffered chunk and returns its frame.
+    fn frame(&mut self) -> Frame<'_> {
+        self.sign_buffer();
+        Frame {
+            header: &self.header,
+            data: &self.buffer,
+        }
+    }
+
+    /// Signs the buffered chunk and writes its header line.
+    fn sign_buffer(&mut self) {
+        self.written = true;
+        let signature = self
+            .form
+            .signs_chunks()
+            .then(|| parse_signature(self.signer.sign_chunk(&self.buffer)))
+            .flatten();
+        self.header.clear();
+        write_header(
+            &mut self.header,
+            self.buffer.len() as u64,
+            signature.as_ref(),
+        );
+    }
+}
+
+/// Appends a chunk's header line: `hex(size) [";chunk-signature=" signature] "\r\n"`.
+fn write_header(out: &mut Vec<u8>, size: u64, signature: Option<&[u8; 64]>) {
+    let n = hex_digits(size);
+    for i in (0..n).rev() {
+        out.push(b"0123456789abcdef"[((size >> (4 * i)) & 0xf) as usize]);
+    }
+    if let Some(signature) = signature {
+        out.extend_from_slice(CHUNK_SIGNATURE);
+        out.extend_from_slice(signature);
+    }
+    out.extend_from_slice(CRLF);
+}
+
+/// The number of hex digits of `n` (1 for 0).
+fn hex_digits(n: u64) -> usize {
+    (64 - n.leading_zeros() as usize).div_ceil(4).max(1)
+}
+
+fn decimal(n: u64) -> String {
+    use core::fmt::Write;
+    let mut text = String::new();
+    let _ = write!(text, "{n}");
+    text
+}
+
+/// 64 hex digits, lowercased.
+fn parse_signature(text: &str) -> Option<[u8; 64]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 || !bytes.iter().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 64];
+    out.copy_from_slice(bytes);
+    out.make_ascii_lowercase();
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Credentials, Settings, Timestamp};
+    use alloc::vec;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    fn credentials() -> Credentials {
+        Credentials::new("AKIAIOSFODNN7EXAMPLE", SECRET, None).unwrap()
+    }
+
+    fn params(credentials: &Credentials) -> SigningParams<'_> {
+        SigningParams {
+            credentials,
+            region: "us-east-1",
+            service: "s3",
+            time: Timestamp::parse_amz_date("20130524T000000Z").unwrap(),
+            settings: Settings::for_service("s3"),
+        }
+    }
+
+    /// The whole encoded body, the input fed in pieces of `piece` bytes.
+    fn encode(encoder: &mut ChunkEncoder, body: &[u8], piece: usize) -> Vec<u8> {
+        let mut wire = Vec::new();
+        for mut input in body.chunks(piece.max(1)) {
+            while !input.is_empty() {
+                if let Some(frame) = encoder.push(&mut input).unwrap() {
+                    frame.parts().iter().for_each(|p| wire.extend_from_slice(p));
+                }
+            }
+        }
+        let finish = encoder.finish().unwrap();
+        if let Some(frame) = finish.last {
+            frame.parts().iter().for_each(|p| wire.extend_from_slice(p));
+        }
+        wire.extend_from_slice(finish.end);
+        wire
+    }
+
+    fn text(bytes: &[u8]) -> &str {
+        core::str::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn the_aws_documentation_example() {
+        // S3 API reference, "Signature Calculations for the Authorization Header: Transferring
+        // Payload in Multiple Chunks", Example: PUT Object: 66560 bytes of 'a' in 64 KiB chunks.
+        let credentials = credentials();
+        let params = params(&credentials);
+        let body = vec![b'a'; 66560];
+        let upload = ChunkedUpload::new(StreamingForm::Signed, 66560, 65536, None).unwrap();
+        assert_eq!(upload.content_length(), 66824);
+        assert_eq!(upload.chunk_count(), 3);
+        let request = Request {
+            method: "PUT",
+            uri: "/examplebucket/chunkObject.txt",
+            headers: &[
+                ("Host", "s3.amazonaws.com"),
+                ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+            ],
+            payload: Payload::Unsigned,
+        };
+        let mut signer = Signer::new();
+        let mut signed = signer.sign_chunked(&request, &params, &upload).unwrap();
+        assert_eq!(
+            signed.signed.signature.as_str(),
+            "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
+        );
+        assert_eq!(
+            signed.signed.authorization(),
+            Some(concat!(
+                "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, ",
+                "SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;",
+                "x-amz-decoded-content-length;x-amz-storage-class, ",
+                "Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
+            ))
+        );
+        assert!(
+            signed
+                .signed
+                .headers()
+                .any(|h| h == ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"))
+        );
+        let headers: Vec<(&str, &str)> = signed
+            .headers
+            .iter()
+            .map(|(n, v)| (*n, v.as_str()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                ("content-encoding", "aws-chunked"),
+                ("content-length", "66824"),
+                ("x-amz-decoded-content-length", "66560"),
+            ]
+        );
+        let wire = encode(&mut signed.encoder, &body, 4096);
+        let mut expected = Vec::new();
+        expected.extend_from_slice(
+            b"10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n",
+        );
+        expected.extend_from_slice(&body[..65536]);
+        expected.extend_from_slice(
+            b"\r\n400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n",
+        );
+        expected.extend_from_slice(&body[65536..]);
+        expected.extend_from_slice(
+            b"\r\n0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n",
+        );
+        assert_eq!(text(&wire), text(&expected));
+        assert_eq!(wire.len() as u64, upload.content_length());
+    }
+
+    #[test]
+    fn the_aws_documentation_trailer_example() {
+        // S3 API reference, "Signature Calculations for the Authorization Header: Including
+        // Trailing Headers", Example: PUT Object, with x-amz-checksum-crc32c. Its seed request
+        // signs no Content-Length, so the seed is signed here as the example has it, and the
+        // encoder starts from that seed.
+        let credentials = credentials();
+        let params = params(&credentials);
+        let request = Request {
+            method: "PUT",
+            uri: "/examplebucket/chunkObject.txt",
+            headers: &[
+                ("Host", "s3.amazonaws.com"),
+                ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+                ("Content-Encoding", "aws-chunked"),
+                ("x-amz-decoded-content-length", "66560"),
+                ("x-amz-trailer", "x-amz-checksum-crc32c"),
+            ],
+            payload: Payload::Sha256Hex(StreamingForm::SignedWithTrailer.as_str()),
+        };
+        let seed = Signer::new()
+            .sign(&request, &params, Location::Headers)
+            .unwrap();
+        assert_eq!(
+            seed.signature.as_str(),
+            "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e"
+        );
+        let upload = ChunkedUpload::new(
+            StreamingForm::SignedWithTrailer,
+            66560,
+            65536,
+            Some(ChecksumAlgorithm::Crc32c),
+        )
+        .unwrap();
+        let signer = ChunkSigner::new(&params, seed.signature.as_str()).unwrap();
+        let mut encoder = ChunkEncoder::new(&upload, signer);
+        let body = vec![b'a'; 66560];
+        let wire = encode(&mut encoder, &body, 65536);
+        let mut expected = Vec::new();
+        expected.extend_from_slice(
+            b"10000;chunk-signature=b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2\r\n",
+        );
+        expected.extend_from_slice(&body[..65536]);
+        expected.extend_from_slice(
+            b"\r\n400;chunk-signature=1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7\r\n",
+        );
+        expected.extend_from_slice(&body[65536..]);
+        expected.extend_from_slice(
+            b"\r\n0;chunk-signature=2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992\r\n\
+              x-amz-checksum-crc32c:sOO8/Q==\r\n\
+              x-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435\r\n\r\n",
+        );
+        assert_eq!(text(&wire), text(&expected));
+        assert_eq!(wire.len() as u64, upload.content_length());
+    }
+
+    /// A decoder for the tests: the frames' sizes, signatures and data, and the trailer lines.
+    struct Decoded {
+        sizes: Vec<usize>,
+        signatures: Vec<String>,
+        data: Vec<u8>,
+        trailer: Vec<String>,
+    }
+
+    fn decode(wire: &[u8]) -> Decoded {
+        let mut out = Decoded {
+            sizes: Vec::new(),
+            signatures: Vec::new(),
+            data: Vec::new(),
+            trailer: Vec::new(),
+        };
+        let mut rest = wire;
+        let line = |rest: &mut &[u8]| -> String {
+            let end = rest.windows(2).position(|w| w == CRLF).expect("a CRLF");
+            let line = text(&rest[..end]).into();
+            *rest = &rest[end + 2..];
+            line
+        };
+        loop {
+            let header = line(&mut rest);
+            let (size, signature) = match header.split_once(";chunk-signature=") {
+                Some((size, signature)) => (size, Some(signature)),
+                None => (header.as_str(), None),
+            };
+            let size = usize::from_str_radix(size, 16).unwrap();
+            out.sizes.push(size);
+            out.signatures.extend(signature.map(String::from));
+            if size == 0 {
+                break;
+            }
+            out.data.extend_from_slice(&rest[..size]);
+            assert_eq!(&rest[size..size + 2], CRLF);
+            rest = &rest[size + 2..];
+        }
+        loop {
+            let trailer = line(&mut rest);
+            if trailer.is_empty() {
+                break;
+            }
+            out.trailer.push(trailer);
+        }
+        assert!(rest.is_empty(), "bytes after the trailer");
+        out
+    }
+
+    const FORMS_AND_CHECKSUMS: [(StreamingForm, Option<ChecksumAlgorithm>); 5] = [
+        (StreamingForm::Signed, None),
+        (
+            StreamingForm::SignedWithTrailer,
+            Some(ChecksumAlgorithm::Crc32c),
+        ),
+        (
+            StreamingForm::SignedWithTrailer,
+            Some(ChecksumAlgorithm::Sha256),
+        ),
+        (
+            StreamingForm::UnsignedWithTrailer,
+            Some(ChecksumAlgorithm::Crc32),
+        ),
+        (
+            StreamingForm::UnsignedWithTrailer,
+            Some(ChecksumAlgorithm::Sha1),
+        ),
+    ];
+
+    #[test]
+    fn frames_and_lengths_of_every_size() {
+        let credentials = credentials();
+        let params = params(&credentials);
+        let size = MIN_CHUNK_SIZE;
+        for (form, checksum) in FORMS_AND_CHECKSUMS {
+            for length in [0, 1, size - 1, size, size + 1, 3 * size, 3 * size + 17] {
+                let body: Vec<u8> = (0..length).map(|i| (i * 7 % 251) as u8).collect();
+                let upload = ChunkedUpload::new(form, length as u64, size, checksum).unwrap();
+                let request = Request {
+                    method: "PUT",
+                    uri: "https://bucket.s3.amazonaws.com/key",
+                    headers: &[("content-length", "999"), ("Content-Encoding", "gzip")],
+                    payload: Payload::Bytes(b"ignored"),
+                };
+                let mut signed = Signer::new()
+                    .sign_chunked(&request, &params, &upload)
+                    .unwrap();
+                assert_eq!(signed.headers[0].1, "aws-chunked,gzip");
+                let seed = String::from(signed.signed.signature.as_str());
+                for piece in [1, 1000, size, 100_000] {
+                    if piece == 1 && length > size {
+                        continue;
+                    }
+                    let mut again = Signer::new()
+                        .sign_chunked(&request, &params, &upload)
+                        .unwrap();
+                    let wire = encode(&mut again.encoder, &body, piece);
+                    assert_eq!(
+                        wire.len() as u64,
+                        upload.content_length(),
+                        "{form:?} {length}"
+                    );
+                    let decoded = decode(&wire);
+                    assert_eq!(decoded.data, body);
+                    let mut sizes = vec![size; length / size];
+                    if length % size != 0 {
+                        sizes.push(length % size);
+                    }
+                    sizes.push(0);
+                    assert_eq!(decoded.sizes, sizes);
+                    assert_eq!(decoded.sizes.len() as u64, upload.chunk_count());
+                    // The signatures chain from the seed over each chunk's data.
+                    if form.signs_chunks() {
+                        let mut check = ChunkSigner::new(&params, &seed).unwrap();
+                        let chunks = body.chunks(size).chain([&[][..]]);
+                        for (chunk, signature) in chunks.zip(&decoded.signatures) {
+                            assert_eq!(check.sign_chunk(chunk), signature);
+                        }
+                        assert_eq!(decoded.signatures.len(), sizes.len());
+                    } else {
+                        assert!(decoded.signatures.is_empty());
+                    }
+                    let algorithm = checksum.map(|a| a.header_name());
+                    let names: Vec<&str> = decoded
+                        .trailer
+                        .iter()
+                        .map(|t| t.split_once(':').unwrap().0)
+                        .collect();
+                    match (algorithm, form.signs_chunks()) {
+                        (None, _) => assert!(names.is_empty()),
+                        (Some(name), true) => {
+                            assert_eq!(names, [name, "x-amz-trailer-signature"])
+                        }
+                        (Some(name), false) => assert_eq!(names, [name]),
+                    }
+                }
+                let _ = signed.encoder.push(&mut &body[..]).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn the_unsigned_form_frames_as_the_sdks_do() {
+        let credentials = credentials();
+        let params = params(&credentials);
+        let upload = ChunkedUpload::new(
+            StreamingForm::UnsignedWithTrailer,
+            5,
+            MIN_CHUNK_SIZE,
+            Some(ChecksumAlgorithm::Crc32),
+        )
+        .unwrap();
+        let signer = ChunkSigner::new(&params, &"0".repeat(64)).unwrap();
+        let wire = encode(&mut ChunkEncoder::new(&upload, signer), b"hello", 2);
+        // CRC32("hello") = 0x3610a686.
+        assert_eq!(
+            text(&wire),
+            "5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n"
+        );
+        assert_eq!(wire.len() as u64, upload.content_length());
+    }
+
+    #[test]
+    fn refuses_what_s3_would() {
+        let credentials = credentials();
+        let params = params(&credentials);
+        assert_eq!(
+            ChunkedUpload::new(StreamingForm::Signed, 10, MIN_CHUNK_SIZE - 1, None),
+            Err(ChunkedError::ChunkSizeTooSmall {
+                chunk_size: MIN_CHUNK_SIZE - 1
+            })
+        );
+        assert_eq!(
+            ChunkedUpload::new(StreamingForm::Signed, 10, 0, None)
+                .unwrap_err()
+                .field(),
+            ChunkedField::ChunkSize
+        );
+        let crc = Some(ChecksumAlgorithm::Crc32);
+        for (form, checksum) in [
+            (StreamingForm::Signed, crc),
+            (StreamingForm::SignedWithTrailer, None),
+            (StreamingForm::UnsignedWithTrailer, None),
+        ] {
+            let error = ChunkedUpload::new(form, 10, MIN_CHUNK_SIZE, checksum).unwrap_err();
+            assert_eq!(error, ChunkedError::ChecksumMismatchesForm(form));
+            assert_eq!(error.field(), ChunkedField::Checksum);
+        }
+        assert_eq!(
+            ChunkedUpload::new(StreamingForm::Signed, u64::MAX, MIN_CHUNK_SIZE, None),
+            Err(ChunkedError::TooLong)
+        );
+        assert!(ChunkedUpload::new(StreamingForm::Signed, u64::MAX / 2, usize::MAX, None).is_ok());
+
+        let upload = ChunkedUpload::new(StreamingForm::Signed, 10, MIN_CHUNK_SIZE, None).unwrap();
+        let new_encoder =
+            || ChunkEncoder::new(&upload, ChunkSigner::new(&params, &"a".repeat(64)).unwrap());
+        // Too many bytes: refused whole, nothing taken.
+        let mut encoder = new_encoder();
+        let mut input = &[0u8; 11][..];
+        assert_eq!(
+            encoder.push(&mut input),
+            Err(ChunkedError::LengthMismatch {
+                declared: 10,
+                given: 11
+            })
+        );
+        assert_eq!(input.len(), 11);
+        // Too few.
+        assert!(encoder.push(&mut &[0u8; 4][..]).unwrap().is_none());
+        let error = encoder.finish().unwrap_err();
+        assert_eq!(
+            error,
+            ChunkedError::LengthMismatch {
+                declared: 10,
+                given: 4
+            }
+        );
+        assert_eq!(error.field(), ChunkedField::DecodedLength);
+        // Nothing after the end.
+        let mut encoder = new_encoder();
+        encoder.push(&mut &[0u8; 10][..]).unwrap();
+        encoder.finish().unwrap();
+        assert_eq!(encoder.finish(), Err(ChunkedError::Finished));
+        assert_eq!(encoder.push(&mut &[][..]), Err(ChunkedError::Finished));
+        // A seed that is no signature, a bad scope.
+        assert!(ChunkSigner::new(&params, "xyz").is_err());
+        let bad = SigningParams {
+            region: "us/east",
+            ..params
+        };
+        assert_eq!(
+            ChunkSigner::new(&bad, &"a".repeat(64)).unwrap_err().field(),
+            ChunkedField::Request(Field::Region)
+        );
+        assert_eq!(
+            Signer::new()
+                .sign_chunked(
+                    &Request {
+                        method: "PUT",
+                        uri: "no host",
+                        headers: &[],
+                        payload: Payload::Unsigned
+                    },
+                    &params,
+                    &upload
+                )
+                .unwrap_err()
+                .code(),
+            "invalid_uri"
+        );
+    }
+
+    #[test]
+    fn matches_aws_sigv4_chunk_and_trailer_signing() {
+        use aws_credential_types::Credentials as AwsCredentials;
+        use aws_sigv4::sign::v4::{SigningParams as AwsParams, sign_chunk, sign_trailer};
+        use aws_smithy_runtime_api::client::identity::Identity;
+        use aws_smithy_runtime_api::http::Headers;
+
+        let credentials = credentials();
+        let params = params(&credentials);
+        let identity: Identity =
+            AwsCredentials::new("AKIAIOSFODNN7EXAMPLE", SECRET, None, None, "test").into();
+        let time =
+            std::time::UNIX_EPOCH + core::time::Duration::from_secs(params.time.unix_seconds());
+        let aws_params = AwsParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("s3")
+            .time(time)
+            .settings(())
+            .build()
+            .unwrap();
+        let seed = "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e";
+        let mut ours = ChunkSigner::new(&params, seed).unwrap();
+        let mut theirs = String::from(seed);
+        for length in [0usize, 1, 100, 8192, 70_001] {
+            let data: Vec<u8> = (0..length).map(|i| (i % 256) as u8).collect();
+            // `bytes::Bytes`, inferred: the crate is not a dependency here.
+            theirs = sign_chunk(&data.clone().into(), &theirs, &aws_params)
+                .unwrap()
+                .into_parts()
+                .1;
+            assert_eq!(ours.sign_chunk(&data), theirs);
+        }
+        let mut trailer = Headers::new();
+        trailer.insert(
+            "x-amz-checksum-sha256",
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=",
+        );
+        let theirs = sign_trailer(&trailer, &theirs, &aws_params)
+            .unwrap()
+            .into_parts()
+            .1;
+        assert_eq!(
+            ours.sign_trailer(
+                b"x-amz-checksum-sha256:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=\n"
+            ),
+            theirs
+        );
+    }
+}
