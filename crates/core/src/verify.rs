@@ -5,15 +5,17 @@
 //! The core does no lookup and reads no clock: the caller gives the time now and answers which
 //! secret belongs to an access key id.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use subtle::ConstantTimeEq;
 
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::payload::Payload;
 use crate::settings::{Location, SessionTokenMode, Settings};
-use crate::sign::{Request, Signer, SigningParams};
+use crate::sign::{Request, Signature, Signer, SigningParams};
 use crate::timestamp::Timestamp;
 use crate::uri::Uri;
 use crate::uri_encode::decode_into;
@@ -171,15 +173,17 @@ struct Claim<'a> {
     date: &'a str,
     region: &'a str,
     service: &'a str,
-    signed_headers: &'a str,
+    /// The signed header names, as listed: lowercase, sorted, each once (checked).
+    names: Vec<&'a str>,
     signature: &'a str,
     time: Timestamp,
+    /// `X-Amz-Date` as sent: the text of `time` (checked).
+    amz_date: &'a str,
 }
 
 impl Claim<'_> {
     fn check_scope(&self, params: &VerifyParams<'_>) -> Result<(), Rejection> {
-        let amz_date = self.time.amz_date();
-        if self.date.as_bytes() != &amz_date[..8] {
+        if self.amz_date.get(..8) != Some(self.date) {
             return Err(Rejection::ScopeDateMismatch);
         }
         if params.region.is_some_and(|r| r != self.region) {
@@ -188,10 +192,16 @@ impl Claim<'_> {
         if params.service.is_some_and(|s| s != self.service) {
             return Err(Rejection::WrongService(self.service.into()));
         }
-        if !self.signed_headers.split(';').any(|n| n == "host") {
+        if !self.signs("host") {
             return Err(Rejection::HostNotSigned);
         }
         Ok(())
+    }
+
+    /// Whether a header (lowercase) is among the signed ones.
+    fn signs(&self, name: &str) -> bool {
+        // The names are sorted (see `claim`).
+        self.names.binary_search(&name).is_ok()
     }
 
     fn verified(&self, session_token: Option<&str>, payload_verified: bool) -> Verified {
@@ -218,19 +228,19 @@ impl Signer {
         secret_for: impl FnOnce(&str) -> Option<S>,
     ) -> Result<Verified, Rejection> {
         let uri = Uri::parse(request.uri).map_err(Rejection::Invalid)?;
+        let read = ReadHeaders::of(request.headers);
         // What is routed by its authority must be what was signed for its Host.
-        if let (Some(host), Some(authority)) = (header(request.headers, "host"), uri.host())
+        if let (Some(host), Some(authority)) = (read.host.first, uri.host())
             && !same_host(host, authority, uri.scheme)
         {
             return Err(Rejection::HostMismatch);
         }
-        let presigned = query_pairs(uri.query).any(|(name, _)| name == "X-Amz-Algorithm");
-        match (count(request.headers, "authorization"), presigned) {
+        match (read.authorization.count, is_presigned(uri.query)) {
             (0, false) => Err(Rejection::NotSigned),
             (0, true) => self.verify_presigned(request, &uri, params, secret_for),
             (1, false) => {
-                let authorization = header(request.headers, "authorization").unwrap_or_default();
-                self.verify_header_signed(request, &uri, authorization, params, secret_for)
+                let authorization = read.authorization.first.unwrap_or_default();
+                self.verify_header_signed(request, &uri, &read, authorization, params, secret_for)
             }
             // Two signatures, or one in a header and one in the query: which would a service take?
             _ => Err(Rejection::Malformed("Authorization")),
@@ -241,6 +251,7 @@ impl Signer {
         &mut self,
         request: &Request<'_>,
         uri: &Uri<'_>,
+        read: &ReadHeaders<'_>,
         authorization: &str,
         params: &VerifyParams<'_>,
         secret_for: impl FnOnce(&str) -> Option<S>,
@@ -253,11 +264,15 @@ impl Signer {
         }
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
         for field in fields.split(',') {
-            let slot = match field.trim().split_once('=') {
-                Some(("Credential", value)) => (&mut credential, value),
-                Some(("SignedHeaders", value)) => (&mut signed_headers, value),
-                Some(("Signature", value)) => (&mut signature, value),
-                _ => return Err(Rejection::Malformed("Authorization")),
+            let field = field.trim();
+            let slot = if let Some(value) = field.strip_prefix("Credential=") {
+                (&mut credential, value)
+            } else if let Some(value) = field.strip_prefix("SignedHeaders=") {
+                (&mut signed_headers, value)
+            } else if let Some(value) = field.strip_prefix("Signature=") {
+                (&mut signature, value)
+            } else {
+                return Err(Rejection::Malformed("Authorization"));
             };
             if slot.0.replace(slot.1).is_some() {
                 return Err(Rejection::Malformed("Authorization"));
@@ -269,20 +284,19 @@ impl Signer {
             return Err(Rejection::Malformed("Authorization"));
         };
         // The signer sets these once; a repeated one would be signed as another value.
-        for (name, part) in [
-            ("x-amz-date", "X-Amz-Date"),
-            ("x-amz-security-token", "X-Amz-Security-Token"),
-            ("x-amz-content-sha256", "X-Amz-Content-Sha256"),
+        for (header, part) in [
+            (&read.date, "X-Amz-Date"),
+            (&read.token, "X-Amz-Security-Token"),
+            (&read.content_sha256, "X-Amz-Content-Sha256"),
         ] {
-            if count(request.headers, name) > 1 {
+            if header.count > 1 {
                 return Err(Rejection::Malformed(part));
             }
         }
-        let amz_date =
-            header(request.headers, "x-amz-date").ok_or(Rejection::Malformed("X-Amz-Date"))?;
+        let amz_date = read.date.first.ok_or(Rejection::Malformed("X-Amz-Date"))?;
         let claim = claim(credential, signed_headers, signature, amz_date)?;
         claim.check_scope(params)?;
-        if !claim.signed_headers.split(';').any(|n| n == "x-amz-date") {
+        if !claim.signs("x-amz-date") {
             return Err(Rejection::DateNotSigned);
         }
         let skew = claim
@@ -292,18 +306,16 @@ impl Signer {
         if skew > params.max_skew_secs {
             return Err(Rejection::OutsideSkew);
         }
-        let content_sha256 = header(request.headers, "x-amz-content-sha256");
-        let (payload, payload_verified) = match content_sha256 {
+        let (payload, payload_verified) = match read.content_sha256.first {
             Some(claimed) => claimed_payload(claimed, request.payload)?,
             None => (request.payload, request.payload != Payload::Unsigned),
         };
-        let names: Vec<&str> = claim.signed_headers.split(';').collect();
         let settings = Settings {
-            content_sha256_header: names.contains(&"x-amz-content-sha256"),
+            content_sha256_header: claim.signs("x-amz-content-sha256"),
             ..rules(params, &claim)
         };
-        let token = header(request.headers, "x-amz-security-token");
-        let token_signed = names.contains(&"x-amz-security-token");
+        let token = read.token.first;
+        let token_signed = claim.signs("x-amz-security-token");
         if token.is_some() && !token_signed && settings.session_token == SessionTokenMode::Signed {
             return Err(Rejection::TokenNotSigned);
         }
@@ -316,13 +328,12 @@ impl Signer {
             request,
             &again,
             &claim,
-            &names,
             payload,
             settings,
             Location::Headers,
             secret_for,
         )?;
-        if expected.matches(claim.signature) {
+        if matches(&expected, claim.signature) {
             Ok(claim.verified(token, payload_verified))
         } else {
             Err(Rejection::SignatureMismatch)
@@ -336,9 +347,14 @@ impl Signer {
         params: &VerifyParams<'_>,
         secret_for: impl FnOnce(&str) -> Option<S>,
     ) -> Result<Verified, Rejection> {
-        let mut found: [Option<String>; 6] = Default::default();
-        // The query without the parameters the signer appends: it appends them again.
-        let mut rest = String::with_capacity(uri.query.len());
+        let mut found: [Option<Cow<'_, str>>; 6] = Default::default();
+        // The URI without the parameters the signer appends (it appends them again), built as
+        // the query is read.
+        let before_query = uri.without_fragment.len() - uri.query.len();
+        let mut without = String::with_capacity(uri.without_fragment.len());
+        without.push_str(&uri.without_fragment[..before_query]);
+        let query_start = without.len();
+        let (mut tokens, mut hashes) = (Named::default(), Named::default());
         for (name, value) in query_pairs(uri.query) {
             match PRESIGN_PARAMS.iter().position(|p| *p == name) {
                 Some(i) => {
@@ -350,18 +366,24 @@ impl Signer {
                     }
                 }
                 // The signer appends the token again too.
-                None if name == "X-Amz-Security-Token" => {}
+                None if name == "X-Amz-Security-Token" => tokens.add(value.unwrap_or_default()),
                 None => {
-                    if !rest.is_empty() {
-                        rest.push('&');
+                    if name == "X-Amz-Content-Sha256" {
+                        hashes.add(value.unwrap_or_default());
                     }
-                    rest.push_str(name);
+                    if without.len() > query_start {
+                        without.push('&');
+                    }
+                    without.push_str(name);
                     if let Some(value) = value {
-                        rest.push('=');
-                        rest.push_str(value);
+                        without.push('=');
+                        without.push_str(value);
                     }
                 }
             }
+        }
+        if without.len() == query_start {
+            without.pop(); // The `?`.
         }
         let [
             algorithm,
@@ -395,14 +417,6 @@ impl Signer {
         if now > signed_at.saturating_add(expires) {
             return Err(Rejection::Expired);
         }
-        let before_query = uri.without_fragment.len() - uri.query.len();
-        let mut without = String::from(&uri.without_fragment[..before_query]);
-        if rest.is_empty() {
-            without.pop();
-        } else {
-            without.push_str(&rest);
-        }
-        let names: Vec<&str> = claim.signed_headers.split(';').collect();
         let settings = rules(params, &claim);
         let location = Location::Query {
             expires_in: expires,
@@ -410,13 +424,10 @@ impl Signer {
         // A presigned URL's payload: its X-Amz-Content-Sha256 (kept in the query), else the
         // service's rule (S3: UNSIGNED-PAYLOAD), else the body; botocore presigns every service
         // with UNSIGNED-PAYLOAD, which is tried too.
-        let given: Vec<_> = query_pairs(uri.query)
-            .filter(|(n, _)| *n == "X-Amz-Content-Sha256")
-            .collect();
-        if given.len() > 1 {
+        if hashes.count > 1 {
             return Err(Rejection::Malformed("X-Amz-Content-Sha256"));
         }
-        let hash_text = given.first().map(|(_, v)| decoded(v.unwrap_or_default()));
+        let hash_text = hashes.first.map(decoded);
         let (payload, payload_verified, fallback) = match hash_text.as_deref() {
             Some(claimed) => {
                 let (payload, verified) = claimed_payload(claimed, request.payload)?;
@@ -434,13 +445,10 @@ impl Signer {
         let secret = secret.as_ref();
         // A session token in the URL is signed (the SDKs), or appended after signing where the
         // rules say so (IoT's presigned WebSocket URLs).
-        let tokens: Vec<_> = query_pairs(uri.query)
-            .filter(|(n, _)| *n == "X-Amz-Security-Token")
-            .collect();
-        if tokens.len() > 1 {
+        if tokens.count > 1 {
             return Err(Rejection::Malformed("X-Amz-Security-Token"));
         }
-        let token = tokens.first().map(|(_, v)| decoded(v.unwrap_or_default()));
+        let token = tokens.first.map(decoded);
         let again = Again {
             uri: &without,
             host_in_uri: uri.authority.is_some(),
@@ -455,20 +463,12 @@ impl Signer {
         .into_iter()
         .flatten()
         {
-            {
-                let expected = self.sign_again(
-                    request,
-                    &again,
-                    &claim,
-                    &names,
-                    payload,
-                    settings,
-                    location,
-                    |_| Some(secret),
-                )?;
-                if expected.matches(claim.signature) {
-                    return Ok(claim.verified(token.as_deref(), payload_verified));
-                }
+            let expected =
+                self.sign_again(request, &again, &claim, payload, settings, location, |_| {
+                    Some(secret)
+                })?;
+            if matches(&expected, claim.signature) {
+                return Ok(claim.verified(token.as_deref(), payload_verified));
             }
         }
         Err(Rejection::SignatureMismatch)
@@ -482,14 +482,14 @@ impl Signer {
         request: &Request<'_>,
         again: &Again<'_>,
         claim: &Claim<'_>,
-        names: &[&str],
         payload: Payload<'_>,
         settings: Settings<'_>,
         location: Location,
         secret_for: impl FnOnce(&str) -> Option<S>,
-    ) -> Result<crate::Signature, Rejection> {
+    ) -> Result<Signature, Rejection> {
         let secret = secret_for(claim.access_key_id)
             .ok_or_else(|| Rejection::UnknownAccessKey(claim.access_key_id.into()))?;
+        let names = claim.names.as_slice();
         let signed: Vec<(&str, &str)> = request
             .headers
             .iter()
@@ -505,9 +505,7 @@ impl Signer {
         }
         let token = again.token;
         let session_token = match location {
-            Location::Headers if names.contains(&"x-amz-security-token") => {
-                SessionTokenMode::Signed
-            }
+            Location::Headers if claim.signs("x-amz-security-token") => SessionTokenMode::Signed,
             Location::Headers => SessionTokenMode::AfterSigning,
             Location::Query { .. } => settings.session_token,
         };
@@ -559,6 +557,49 @@ struct Again<'a> {
     token: Option<&'a str>,
 }
 
+/// How many times a header or parameter is in the request, and its first value.
+#[derive(Clone, Copy, Default)]
+struct Named<'a> {
+    count: usize,
+    first: Option<&'a str>,
+}
+
+impl<'a> Named<'a> {
+    fn add(&mut self, value: &'a str) {
+        self.count += 1;
+        self.first.get_or_insert(value);
+    }
+}
+
+/// The headers the verifier reads (names in any case, values trimmed), found in one pass over
+/// the request's headers.
+#[derive(Default)]
+struct ReadHeaders<'a> {
+    authorization: Named<'a>,
+    host: Named<'a>,
+    date: Named<'a>,
+    token: Named<'a>,
+    content_sha256: Named<'a>,
+}
+
+impl<'a> ReadHeaders<'a> {
+    fn of(headers: &[(&str, &'a str)]) -> Self {
+        let mut read = ReadHeaders::default();
+        for (name, value) in headers {
+            let slot = match name {
+                n if n.eq_ignore_ascii_case("authorization") => &mut read.authorization,
+                n if n.eq_ignore_ascii_case("host") => &mut read.host,
+                n if n.eq_ignore_ascii_case("x-amz-date") => &mut read.date,
+                n if n.eq_ignore_ascii_case("x-amz-security-token") => &mut read.token,
+                n if n.eq_ignore_ascii_case("x-amz-content-sha256") => &mut read.content_sha256,
+                _ => continue,
+            };
+            slot.add(value.trim_matches([' ', '\t']));
+        }
+        read
+    }
+}
+
 /// The presigning parameters the signer appends, in `[algorithm, credential, date, expires,
 /// signed headers, signature]` order.
 const PRESIGN_PARAMS: [&str; 6] = [
@@ -576,7 +617,7 @@ fn claim<'a>(
     credential: &'a str,
     signed_headers: &'a str,
     signature: &'a str,
-    amz_date: &str,
+    amz_date: &'a str,
 ) -> Result<Claim<'a>, Rejection> {
     let mut parts = credential.rsplitn(5, '/');
     let (Some("aws4_request"), Some(service), Some(region), Some(date), Some(id)) = (
@@ -591,12 +632,20 @@ fn claim<'a>(
     if id.is_empty() || date.len() != 8 || region.is_empty() || service.is_empty() {
         return Err(Rejection::Malformed("Credential"));
     }
-    let well_formed = !signed_headers.is_empty()
-        && signed_headers.split(';').all(|n| {
-            !n.is_empty()
-                && n.bytes()
-                    .all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase())
-        });
+    // One pass over the names: their form, and their order (reported after the signature's).
+    let mut names = Vec::new();
+    let mut well_formed = !signed_headers.is_empty();
+    // Names in canonical order, each once: the signer signs them so, and any other list would
+    // verify for a request that was not signed as presented.
+    let mut sorted = true;
+    for name in signed_headers.split(';') {
+        well_formed &= !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase());
+        sorted &= names.last().is_none_or(|last| *last < name);
+        names.push(name);
+    }
     if !well_formed {
         return Err(Rejection::Malformed("SignedHeaders"));
     }
@@ -607,9 +656,7 @@ fn claim<'a>(
     {
         return Err(Rejection::Malformed("Signature"));
     }
-    // Names in canonical order, each once: the signer signs them so, and any other list would
-    // verify for a request that was not signed as presented.
-    if !signed_headers.split(';').is_sorted_by(|a, b| a < b) {
+    if !sorted {
         return Err(Rejection::Malformed("SignedHeaders"));
     }
     let time =
@@ -623,10 +670,24 @@ fn claim<'a>(
         date,
         region,
         service,
-        signed_headers,
+        names,
         signature,
         time,
+        amz_date,
     })
+}
+
+/// Whether `claimed` is the expected signature, compared in constant time, as eight words.
+fn matches(expected: &Signature, claimed: &str) -> bool {
+    let words = |hex: &str| {
+        let mut words = [0u64; 8];
+        for (word, bytes) in words.iter_mut().zip(hex.as_bytes().chunks_exact(8)) {
+            *word = u64::from_ne_bytes(bytes.try_into().unwrap_or_default());
+        }
+        words
+    };
+    // The length is public: every well-formed signature has 64 digits.
+    claimed.len() == 64 && bool::from(words(expected.as_str())[..].ct_eq(&words(claimed)[..]))
 }
 
 /// The payload a claimed `x-amz-content-sha256` (header or parameter) names, checked against the
@@ -668,20 +729,14 @@ fn same_host(header: &str, uri_host: &str, scheme: Option<&str>) -> bool {
     header.eq_ignore_ascii_case(uri_host)
 }
 
-/// How many headers have this name (any case).
-fn count(headers: &[(&str, &str)], name: &str) -> usize {
-    headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .count()
-}
-
-/// The value of the first header of this name (any case), trimmed.
-fn header<'a>(headers: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim_matches([' ', '\t']))
+/// Whether the query has an `X-Amz-Algorithm` parameter: a presigned URL.
+fn is_presigned(query: &str) -> bool {
+    // Bytes split by a predicate: `query_pairs`' two searches a pair cost as much as the rest of
+    // the Authorization header's parsing.
+    query
+        .as_bytes()
+        .split(|&b| b == b'&')
+        .any(|pair| matches!(pair.strip_prefix(b"X-Amz-Algorithm"), Some([] | [b'=', ..])))
 }
 
 /// The query's `name[=value]` pairs, as sent.
@@ -695,11 +750,16 @@ fn query_pairs(query: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
         })
 }
 
-/// A query value percent-decoded (`+` is a space), as text.
-fn decoded(value: &str) -> String {
-    let mut out = Vec::new();
+/// A query value percent-decoded (`+` is a space), as text: borrowed when there is nothing to
+/// decode, as in most presigning parameters.
+fn decoded(value: &str) -> Cow<'_, str> {
+    if !value.bytes().any(|b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(value);
+    }
+    // Decoding never lengthens: one allocation (five, growing, for a credential).
+    let mut out = Vec::with_capacity(value.len());
     decode_into(&mut out, value.as_bytes(), true);
-    String::from_utf8(out).unwrap_or_default()
+    Cow::Owned(String::from_utf8(out).unwrap_or_default())
 }
 
 #[cfg(test)]
