@@ -633,7 +633,8 @@ fn claim<'a>(
         return Err(Rejection::Malformed("Credential"));
     }
     // One pass over the names: their form, and their order (reported after the signature's).
-    let mut names = Vec::new();
+    // Sized first: growing it cost more than the count (4 names fit, 5 reallocated).
+    let mut names = Vec::with_capacity(signed_headers.bytes().filter(|&b| b == b';').count() + 1);
     let mut well_formed = !signed_headers.is_empty();
     // Names in canonical order, each once: the signer signs them so, and any other list would
     // verify for a request that was not signed as presented.
