@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use sigv4_core::{
-    Credentials, Location, Payload, Request, SessionTokenMode, Settings, Signer, SigningParams,
-    Timestamp, UriEncoding,
+    Algorithm, Credentials, Location, Payload, Request, SessionTokenMode, Settings, Signer,
+    SigningParams, Timestamp, UriEncoding,
 };
 
 /// Any text, biased towards the bytes and shapes that parsers trip on.
@@ -50,10 +50,11 @@ proptest! {
         body in prop::collection::vec(any::<u8>(), 0..80),
         payload_hash in prop::option::weighted(0.2, text()),
         unsigned in any::<bool>(),
+        // The region is a SigV4a region set when `v4a`.
         (region, service) in (or_valid("us-east-1"), or_valid("s3")),
         (akid, token) in (or_valid("AKIDEXAMPLE"), prop::option::of(or_valid("TOKEN"))),
         (secs, expires_in) in (any::<u64>(), prop::option::of(any::<u64>())),
-        (single, normalize, sha256_header, after) in (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+        (single, normalize, sha256_header, after, v4a) in (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
         excluded in prop::collection::vec(text(), 0..2),
     ) {
         let secret = "SECRETMARKER/secret";
@@ -81,6 +82,7 @@ proptest! {
             service: &service,
             time,
             settings: Settings {
+                algorithm: if v4a { Algorithm::SigV4a } else { Algorithm::SigV4 },
                 uri_encoding: if single { UriEncoding::Single } else { UriEncoding::Double },
                 normalize_path: normalize,
                 content_sha256_header: sha256_header,
@@ -98,6 +100,12 @@ proptest! {
         // Twice: the second call runs on the signer's warm caches.
         for _ in 0..2 {
             match signer.explain(&request, &params, location) {
+                // 64 hex digits of an HMAC, or at most 72 bytes of DER (SigV4a: a SEQUENCE of
+                // two INTEGERs, shorter when r or s starts with zero bytes).
+                Ok(out) if v4a => {
+                    let hex = out.signed.signature.as_str();
+                    prop_assert!(hex.starts_with("30") && hex.len() <= 144 && hex.len() % 2 == 0, "{}", hex);
+                }
                 Ok(out) => prop_assert_eq!(out.signed.signature.as_str().len(), 64),
                 Err(error) => {
                     let shown = format!("{error} {error:?}");

@@ -191,6 +191,7 @@ impl State {
         let settings = match &self.settings {
             None => sigv4_core::Settings::for_service(&self.service),
             Some(settings) => sigv4_core::Settings {
+                algorithm: sigv4_core::Algorithm::SigV4,
                 uri_encoding: match settings.uri_encoding {
                     UriEncoding::Double => sigv4_core::UriEncoding::Double,
                     UriEncoding::Single => sigv4_core::UriEncoding::Single,

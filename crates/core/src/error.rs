@@ -90,6 +90,10 @@ pub enum Error {
     /// The host is not an AWS endpoint whose service and region can be read from its name (an
     /// S3-compatible store, a proxy, an IP address): the caller must give them.
     UnknownEndpoint,
+    /// No SigV4a key could be derived from the credentials, or the ECDSA signer refused it:
+    /// every candidate of the key derivation was out of range (each is with a probability of
+    /// about 2^-32; never seen with real credentials).
+    SigV4aKey,
 }
 
 impl Error {
@@ -104,6 +108,7 @@ impl Error {
             Error::InvalidTimestamp => Field::Timestamp,
             Error::DuplicateHost(index) => Field::HeaderName(*index),
             Error::UnknownEndpoint => Field::Host,
+            Error::SigV4aKey => Field::SecretAccessKey,
         }
     }
 
@@ -119,6 +124,7 @@ impl Error {
             Error::InvalidTimestamp => "invalid_timestamp",
             Error::DuplicateHost(_) => "duplicate_host",
             Error::UnknownEndpoint => "unknown_endpoint",
+            Error::SigV4aKey => "sigv4a_key",
         }
     }
 }
@@ -155,6 +161,9 @@ impl fmt::Display for Error {
             ),
             Error::UnknownEndpoint => f.write_str(
                 "host is not an AWS endpoint whose service and region can be inferred: give the service and region",
+            ),
+            Error::SigV4aKey => f.write_str(
+                "secret_access_key: no SigV4a key can be derived from these credentials",
             ),
         }
     }

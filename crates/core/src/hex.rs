@@ -22,6 +22,13 @@ pub(crate) fn encode32(bytes: &[u8; 32]) -> [u8; 64] {
     out
 }
 
+/// Lowercase hex of `bytes` into the start of `out`, as far as it has room (two digits a byte).
+pub(crate) fn encode_into(bytes: &[u8], out: &mut [u8]) {
+    for (pair, &byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&PAIRS[usize::from(byte)]);
+    }
+}
+
 /// The value of one hexadecimal digit, either case.
 pub(crate) fn digit_value(b: u8) -> Option<u8> {
     match b {

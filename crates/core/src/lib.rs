@@ -63,6 +63,7 @@ mod query;
 mod settings;
 mod sign;
 mod signing_key;
+mod sigv4a;
 mod timestamp;
 mod uri;
 mod uri_encode;
@@ -77,14 +78,17 @@ pub use credentials::Credentials;
 pub use error::{Error, Field};
 pub use infer::{InferredScope, infer_scope};
 pub use payload::Payload;
-pub use settings::{Location, SessionTokenMode, Settings, UriEncoding, uses_s3_rules};
+pub use settings::{Algorithm, Location, SessionTokenMode, Settings, UriEncoding, uses_s3_rules};
 pub use sign::{Explained, Request, Signature, Signed, Signer, SigningParams};
 pub use signing_key::check_scope;
+pub use sigv4a::{check_region_set, sigv4a_public_key, sigv4a_signature_is_valid};
 pub use timestamp::Timestamp;
 pub use verify::{Rejection, Verified, VerifyParams};
 
-/// The algorithm name that starts every string to sign and `Authorization` header.
+/// The algorithm name that starts every SigV4 string to sign and `Authorization` header.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// The algorithm name of SigV4a (ECDSA P-256), [`Algorithm::SigV4a`].
+pub const ALGORITHM_V4A: &str = "AWS4-ECDSA-P256-SHA256";
 /// The payload hash that tells the service the body is not signed (S3 and a few others accept it).
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// The longest presigned URL lifetime AWS accepts: seven days, in seconds.

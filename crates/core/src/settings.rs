@@ -27,6 +27,34 @@ pub enum SessionTokenMode {
     AfterSigning,
 }
 
+/// The signature algorithm.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Algorithm {
+    /// SigV4, `AWS4-HMAC-SHA256`: an HMAC under a key derived per day, region and service; the
+    /// credential scope names the region.
+    #[default]
+    SigV4,
+    /// SigV4a, `AWS4-ECDSA-P256-SHA256`: an ECDSA P-256 signature under a key derived from the
+    /// access key id and secret alone, valid in a set of regions (multi-region endpoints such as
+    /// S3 Multi-Region Access Points). The region of [`crate::SigningParams`] holds the region
+    /// set (`us-east-1,us-west-2`, `*`), signed as `X-Amz-Region-Set`; the credential scope has
+    /// no region (`date/service/aws4_request`).
+    SigV4a,
+}
+
+impl Algorithm {
+    /// The name that starts the string to sign and the `Authorization` header, and is the
+    /// value of `X-Amz-Algorithm`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::SigV4 => crate::ALGORITHM,
+            Algorithm::SigV4a => crate::ALGORITHM_V4A,
+        }
+    }
+}
+
 /// Where the signature goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -45,6 +73,8 @@ pub enum Location {
 /// (S3's for the S3 family, the standard ones for every other service); hosts start from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings<'a> {
+    /// SigV4 or SigV4a.
+    pub algorithm: Algorithm,
     /// How the path is encoded into the canonical URI.
     pub uri_encoding: UriEncoding,
     /// Remove dot segments and repeated slashes from the path before encoding it.
@@ -68,6 +98,7 @@ pub struct Settings<'a> {
 impl Default for Settings<'_> {
     fn default() -> Self {
         Settings {
+            algorithm: Algorithm::SigV4,
             uri_encoding: UriEncoding::Double,
             normalize_path: true,
             content_sha256_header: false,

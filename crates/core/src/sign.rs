@@ -7,6 +7,7 @@ use core::ops::Range;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::MAX_EXPIRES_IN;
 use crate::canonical_request::{self, Parts};
 use crate::credentials::Credentials;
 use crate::error::Error;
@@ -14,12 +15,12 @@ use crate::headers::{HeaderSet, check_method};
 use crate::hex;
 use crate::prefix_state::PrefixState;
 use crate::query::QueryScratch;
-use crate::settings::{Location, SessionTokenMode, Settings};
-use crate::signing_key::SigningKeyCache;
+use crate::settings::{Algorithm, Location, SessionTokenMode, Settings};
+use crate::signing_key::{SigningKeyCache, check_service};
+use crate::sigv4a::{EcdsaKeyCache, check_region_set};
 use crate::timestamp::Timestamp;
 use crate::uri::Uri;
 use crate::uri_encode::{encode, encode_path_for_wire, encode_query_for_wire};
-use crate::{ALGORITHM, MAX_EXPIRES_IN};
 
 /// The request to sign, borrowed from the caller.
 #[derive(Clone, Copy)]
@@ -57,7 +58,8 @@ impl fmt::Debug for Request<'_> {
 pub struct SigningParams<'a> {
     /// The credentials to sign with.
     pub credentials: &'a Credentials,
-    /// The region of the credential scope (`us-east-1`).
+    /// The region of the credential scope (`us-east-1`); for SigV4a ([`Settings::algorithm`]),
+    /// the region set (`us-east-1,us-west-2`, `*`).
     pub region: &'a str,
     /// The signing name of the service (`s3`, `sts`, `execute-api`, ...).
     pub service: &'a str,
@@ -67,19 +69,48 @@ pub struct SigningParams<'a> {
     pub settings: Settings<'a>,
 }
 
-/// A SigV4 signature: 64 lowercase hex digits.
+/// A signature in lowercase hex: 64 digits of an HMAC-SHA256 (SigV4), or up to 144 of an
+/// ECDSA signature's DER encoding (SigV4a).
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Signature([u8; 64]);
+pub struct Signature {
+    hex: [u8; MAX_SIGNATURE_HEX],
+    len: u8,
+}
+
+/// The hex digits of the longest DER encoding of a P-256 signature: 72 bytes.
+const MAX_SIGNATURE_HEX: usize = 144;
 
 impl Signature {
-    /// The hex digits.
-    pub fn as_str(&self) -> &str {
-        hex::as_str(&self.0)
+    /// The hex of `bytes` (up to 72).
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Self {
+        let mut hex = [0u8; MAX_SIGNATURE_HEX];
+        let len = (2 * bytes.len()).min(MAX_SIGNATURE_HEX);
+        hex::encode_into(bytes, &mut hex[..len]);
+        Signature {
+            hex,
+            len: len as u8,
+        }
     }
 
-    /// Whether `candidate` is this signature, compared in constant time.
+    fn hmac(hex: [u8; 64]) -> Self {
+        let mut signature = Signature {
+            hex: [0u8; MAX_SIGNATURE_HEX],
+            len: 64,
+        };
+        signature.hex[..64].copy_from_slice(&hex);
+        signature
+    }
+
+    /// The hex digits.
+    pub fn as_str(&self) -> &str {
+        let digits = self.hex.get(..usize::from(self.len)).unwrap_or_default();
+        core::str::from_utf8(digits).unwrap_or_default()
+    }
+
+    /// Whether `candidate` is this signature, compared in constant time. (SigV4a signatures
+    /// are randomized by most signers: check them with [`crate::sigv4a_signature_is_valid`].)
     pub fn matches(&self, candidate: &str) -> bool {
-        self.0[..].ct_eq(candidate.as_bytes()).into()
+        self.as_str().as_bytes().ct_eq(candidate.as_bytes()).into()
     }
 }
 
@@ -105,7 +136,7 @@ pub struct Signed {
     /// and the path and query.
     text: String,
     /// Each header's name and the end of its value in `text`.
-    headers: [(&'static str, usize); 4],
+    headers: [(&'static str, usize); 5],
     header_count: usize,
     /// Where the presigned URL ends in `text` (0 for header signing).
     url_end: usize,
@@ -126,8 +157,8 @@ struct Target<T> {
 
 impl Signed {
     /// Headers to set on the request, replacing any of the same name (header signing):
-    /// `x-amz-date`, `x-amz-security-token` and `x-amz-content-sha256` as configured, and
-    /// `authorization`. None for presigned URLs.
+    /// `x-amz-date`, `x-amz-region-set` (SigV4a), `x-amz-security-token` and
+    /// `x-amz-content-sha256` as configured, and `authorization`. None for presigned URLs.
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
         let mut start = 0;
         self.headers[..self.header_count]
@@ -222,18 +253,20 @@ impl fmt::Debug for Explained {
     }
 }
 
-/// Signs requests. It keeps the signing key (derived once per secret, day, region and service)
-/// and its scratch buffers between calls, so signing again allocates only what it returns.
+/// Signs requests. It keeps the signing key (derived once per secret, day, region and service;
+/// for SigV4a once per access key id and secret) and its scratch buffers between calls, so
+/// signing again allocates only what it returns.
 #[derive(Debug, Default)]
 pub struct Signer {
     keys: SigningKeyCache,
+    ecdsa_keys: EcdsaKeyCache,
     scratch: Scratch,
 }
 
 /// Buffers reused across signatures; their contents never outlive a call's result.
 #[derive(Default)]
 struct Scratch {
-    /// `AccessKeyId/Date/Region/Service/aws4_request`.
+    /// `AccessKeyId/Date/Region/Service/aws4_request` (SigV4a: without `Region/`).
     credential: String,
     signed_headers: String,
     /// The presigning parameters, percent-encoded.
@@ -273,10 +306,11 @@ impl Signer {
         Signer::default()
     }
 
-    /// Drops the cached signing key (its memory is zeroized), for example when the credentials
-    /// are revoked; the next signature derives it again.
+    /// Drops the cached signing keys (their memory is zeroized), for example when the
+    /// credentials are revoked; the next signature derives them again.
     pub fn forget_key(&mut self) {
         self.keys = SigningKeyCache::default();
+        self.ecdsa_keys = EcdsaKeyCache::default();
     }
 
     /// Signs like [`Signer::sign`] and also returns the canonical request and the string to sign.
@@ -301,19 +335,31 @@ impl Signer {
         params: &SigningParams<'_>,
         location: Location,
     ) -> Result<Signed, Error> {
-        let Signer { keys, scratch } = self;
+        let Signer {
+            keys,
+            ecdsa_keys,
+            scratch,
+        } = self;
         let settings = &params.settings;
+        let algorithm = settings.algorithm;
+        let v4a = algorithm == Algorithm::SigV4a;
         check_method(request.method)?;
         let amz_date = scratch.amz_date(params.time);
         let mut date = [0u8; 8];
         date.copy_from_slice(&amz_date[..8]);
         // The region and service are checked with the signing key: fetch it first.
-        let key = keys.get(
-            params.credentials.secret_access_key(),
-            &date,
-            params.region,
-            params.service,
-        )?;
+        let secret = params.credentials.secret_access_key();
+        let key = match algorithm {
+            Algorithm::SigV4 => {
+                Key::Hmac(keys.get(secret, &date, params.region, params.service)?)
+            }
+            Algorithm::SigV4a => {
+                check_region_set(params.region)?;
+                check_service(params.service)?;
+                let akid = params.credentials.access_key_id();
+                Key::Ecdsa(ecdsa_keys.get(akid, secret)?)
+            }
+        };
         let uri = Uri::parse(request.uri)?;
         let expires_in = match location {
             Location::Query { expires_in } if !(1..=MAX_EXPIRES_IN).contains(&expires_in) => {
@@ -333,19 +379,19 @@ impl Signer {
         let amz_date = core::str::from_utf8(&amz_date).unwrap_or_default();
         let credentials = params.credentials;
         // Credential = AccessKeyId/CredentialScope,
-        // CredentialScope = Date/Region/Service/aws4_request
+        // CredentialScope = Date/Region/Service/aws4_request (SigV4a: Date/Service/aws4_request)
         let akid = credentials.access_key_id();
-        let scope_parts = [
-            akid,
-            "/",
-            &amz_date[..8],
-            "/",
-            params.region,
-            "/",
-            params.service,
-        ];
-        let credential = concat_into(&mut scratch.credential, &[&scope_parts, &["/aws4_request"]]);
+        let region_part: &[&str] = if v4a { &[] } else { &["/", params.region] };
+        let credential = concat_into(
+            &mut scratch.credential,
+            &[
+                &[akid, "/", &amz_date[..8]],
+                region_part,
+                &["/", params.service, "/aws4_request"],
+            ],
+        );
         let scope = &credential[akid.len() + 1..];
+        let region_set = v4a.then_some(params.region);
 
         let token = credentials.session_token();
         let signed_token = token.filter(|_| settings.session_token == SessionTokenMode::Signed);
@@ -353,7 +399,7 @@ impl Signer {
         let sha256_header = in_headers && settings.content_sha256_header;
 
         // Headers the signer sets replace the request's own.
-        let mut replaced: [&str; 3] = [""; 3];
+        let mut replaced: [&str; 4] = [""; 4];
         if in_headers {
             replaced[0] = X_AMZ_DATE;
             if token.is_some() {
@@ -362,10 +408,13 @@ impl Signer {
             if sha256_header {
                 replaced[2] = X_AMZ_CONTENT_SHA256;
             }
+            if v4a {
+                replaced[3] = X_AMZ_REGION_SET;
+            }
         }
         let headers = &mut scratch.headers;
         headers.collect(request.headers, settings, &replaced)?;
-        // Values the signer adds, by index: HOST, DATE, TOKEN, SHA256.
+        // Values the signer adds, by index: HOST, DATE, TOKEN, SHA256, REGION_SET.
         let host_header = headers.host();
         let host = if host_header.is_some() {
             ""
@@ -382,6 +431,7 @@ impl Signer {
             amz_date,
             signed_token.unwrap_or_default(),
             payload_hash,
+            region_set.unwrap_or_default(),
         ];
         if !host.is_empty() {
             headers.add("host", HOST);
@@ -394,6 +444,9 @@ impl Signer {
             if sha256_header {
                 headers.add(X_AMZ_CONTENT_SHA256, SHA256);
             }
+            if v4a {
+                headers.add(X_AMZ_REGION_SET, REGION_SET);
+            }
         }
         headers.sort();
         headers.write_signed_headers(&mut scratch.signed_headers);
@@ -405,10 +458,11 @@ impl Signer {
             &mut scratch.presign,
             expires_in.map(|secs| {
                 [
-                    Some(ALGORITHM),
+                    Some(algorithm.name()),
                     Some(credential),
                     Some(amz_date),
                     Some(decimal(secs, &mut expires_text)),
+                    region_set,
                     token,
                     Some(signed_headers),
                 ]
@@ -437,8 +491,8 @@ impl Signer {
         // StringToSign = Algorithm \n RequestDateTime \n CredentialScope \n HashedCanonicalRequest
         let string_to_sign = &mut scratch.string_to_sign;
         string_to_sign.clear();
-        string_to_sign.reserve(ALGORITHM.len() + 19 + scope.len() + 64);
-        string_to_sign.extend_from_slice(ALGORITHM.as_bytes());
+        string_to_sign.reserve(algorithm.name().len() + 19 + scope.len() + 64);
+        string_to_sign.extend_from_slice(algorithm.name().as_bytes());
         string_to_sign.push(b'\n');
         string_to_sign.extend_from_slice(amz_date.as_bytes());
         string_to_sign.push(b'\n');
@@ -449,7 +503,10 @@ impl Signer {
             .update(&Sha256::new(), canonical_request);
         string_to_sign.extend_from_slice(&hex::encode32(&hashed.finalize().into()));
 
-        let signature = Signature(hex::encode32(&key.sign(string_to_sign)));
+        let signature = match key {
+            Key::Hmac(key) => Signature::hmac(hex::encode32(&key.sign(string_to_sign))),
+            Key::Ecdsa(key) => key.sign(string_to_sign)?,
+        };
 
         let target = Target {
             scheme: uri.scheme.unwrap_or_default(),
@@ -464,7 +521,7 @@ impl Signer {
         }
         // Authorization: Algorithm Credential=..., SignedHeaders=..., Signature=...
         let authorization = [
-            ALGORITHM,
+            algorithm.name(),
             " Credential=",
             credential,
             ", SignedHeaders=",
@@ -474,12 +531,16 @@ impl Signer {
         ];
         // Every header value in one allocation, sized once.
         let length = amz_date.len()
+            + region_set.map_or(0, str::len)
             + token.map_or(0, str::len)
             + if sha256_header { payload_hash.len() } else { 0 }
             + authorization.iter().map(|p| p.len()).sum::<usize>()
             + target.len();
         let mut out = Signed::with_capacity(signature, length);
         out.push_header(X_AMZ_DATE, &[amz_date]);
+        if let Some(region_set) = region_set {
+            out.push_header(X_AMZ_REGION_SET, &[region_set]);
+        }
         if let Some(token) = token {
             out.push_header(X_AMZ_SECURITY_TOKEN, &[token]);
         }
@@ -498,7 +559,7 @@ impl Signed {
         Signed {
             signature,
             text: String::with_capacity(text),
-            headers: [("", 0); 4],
+            headers: [("", 0); 5],
             header_count: 0,
             url_end: 0,
             target: Target::default(),
@@ -547,16 +608,16 @@ fn concat_into<'a>(out: &'a mut String, groups: &[&[&str]]) -> &'a str {
 /// canonical query and the URL.
 struct PresignParams<'a> {
     encoded: &'a [u8],
-    ends: [usize; 6],
-    present: [bool; 6],
+    ends: [usize; PRESIGN_COUNT],
+    present: [bool; PRESIGN_COUNT],
 }
 
 impl<'a> PresignParams<'a> {
     /// Encodes the values (in `PRESIGN_PARAMS` order) into `buf`; none for header signing.
-    fn encode(buf: &'a mut Vec<u8>, values: Option<[Option<&str>; 6]>) -> Self {
+    fn encode(buf: &'a mut Vec<u8>, values: Option<[Option<&str>; PRESIGN_COUNT]>) -> Self {
         buf.clear();
-        let mut ends = [0; 6];
-        let mut present = [false; 6];
+        let mut ends = [0; PRESIGN_COUNT];
+        let mut present = [false; PRESIGN_COUNT];
         for (i, value) in values.iter().flatten().enumerate() {
             if let Some(value) = value {
                 encode(buf, value.as_bytes(), false);
@@ -577,8 +638,8 @@ impl<'a> PresignParams<'a> {
     }
 
     /// The parameters of the canonical query: an unsigned session token is in the URL only.
-    fn canonical(&self, token_signed: bool) -> ([(&'static str, &'a [u8]); 6], usize) {
-        let mut params = [("", &b""[..]); 6];
+    fn canonical(&self, token_signed: bool) -> ([(&'static str, &'a [u8]); PRESIGN_COUNT], usize) {
+        let mut params = [("", &b""[..]); PRESIGN_COUNT];
         let mut count = 0;
         for (i, &present) in self.present.iter().enumerate() {
             if present && (i != SECURITY_TOKEN_PARAM || token_signed) {
@@ -680,26 +741,39 @@ fn into_text(bytes: Vec<u8>) -> String {
 const X_AMZ_DATE: &str = "x-amz-date";
 const X_AMZ_SECURITY_TOKEN: &str = "x-amz-security-token";
 const X_AMZ_CONTENT_SHA256: &str = "x-amz-content-sha256";
+const X_AMZ_REGION_SET: &str = "x-amz-region-set";
 
-/// The presigning parameters, sorted as in the canonical query.
-const PRESIGN_PARAMS: [&str; 6] = [
+/// The presigning parameters, sorted as in the canonical query (`X-Amz-Region-Set` for SigV4a
+/// only).
+const PRESIGN_PARAMS: [&str; PRESIGN_COUNT] = [
     "X-Amz-Algorithm",
     "X-Amz-Credential",
     "X-Amz-Date",
     "X-Amz-Expires",
+    "X-Amz-Region-Set",
     "X-Amz-Security-Token",
     "X-Amz-SignedHeaders",
 ];
-const SECURITY_TOKEN_PARAM: usize = 4;
+const PRESIGN_COUNT: usize = 7;
+const SECURITY_TOKEN_PARAM: usize = 5;
 /// The order of the presigning parameters in the URL: that of the AWS signing test suite's
 /// presigned requests (any order is valid).
-const URL_PARAM_ORDER: [usize; 6] = [0, 1, 2, 5, 3, 4];
+const URL_PARAM_ORDER: [usize; PRESIGN_COUNT] = [0, 1, 2, 6, 3, 5, 4];
 
 // Indices of the values the signer adds to the signed headers.
 const HOST: usize = 0;
 const DATE: usize = 1;
 const TOKEN: usize = 2;
 const SHA256: usize = 3;
+const REGION_SET: usize = 4;
+
+/// The key a signature is made with.
+enum Key<'k> {
+    /// SigV4's, cached per secret, day, region and service.
+    Hmac(&'k mut crate::signing_key::CachedKey),
+    /// SigV4a's, cached per access key id and secret.
+    Ecdsa(&'k crate::sigv4a::EcdsaKey),
+}
 
 /// Formats `value` in decimal into `buf`.
 fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &str {
@@ -822,6 +896,166 @@ mod tests {
             ..request("https://h/")
         };
         assert_eq!(err(&bad_hash, &p, h), Error::InvalidPayloadHash);
+    }
+
+    fn v4a<'a>(params: SigningParams<'a>, region_set: &'a str) -> SigningParams<'a> {
+        SigningParams {
+            region: region_set,
+            settings: Settings {
+                algorithm: Algorithm::SigV4a,
+                ..params.settings
+            },
+            ..params
+        }
+    }
+
+    #[test]
+    fn sigv4a_bad_input_is_a_typed_error_naming_the_field() {
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", None).unwrap();
+        let err = |p: &SigningParams<'_>| {
+            Signer::new()
+                .sign(&request("https://h/"), p, Location::Headers)
+                .unwrap_err()
+        };
+        assert_eq!(err(&v4a(params(&creds), "")), Error::Empty(Field::Region));
+        for bad in [
+            ",",
+            "us-east-1,",
+            "a,,b",
+            "us-east-1, us-west-2",
+            "us/east",
+            "é",
+        ] {
+            assert_eq!(
+                err(&v4a(params(&creds), bad)).field(),
+                Field::Region,
+                "{bad}"
+            );
+        }
+        let no_service = SigningParams {
+            service: "",
+            ..v4a(params(&creds), "*")
+        };
+        assert_eq!(err(&no_service), Error::Empty(Field::Service));
+        let bad_service = SigningParams {
+            service: "s/3",
+            ..v4a(params(&creds), "*")
+        };
+        assert_eq!(err(&bad_service).field(), Field::Service);
+        let p = v4a(params(&creds), "*");
+        assert_eq!(
+            Signer::new()
+                .sign(
+                    &request("https://h/"),
+                    &p,
+                    Location::Query { expires_in: 0 }
+                )
+                .unwrap_err(),
+            Error::ExpiresInOutOfRange(0)
+        );
+        assert_eq!(
+            Signer::new()
+                .sign(&request("/"), &p, Location::Headers)
+                .unwrap_err(),
+            Error::MissingHost
+        );
+    }
+
+    #[test]
+    fn sigv4a_signs_for_a_region_set_with_a_scope_without_region() {
+        let creds = Credentials::new("AKIDEXAMPLE", "SECRETMARKER", Some("TOKEN/+=")).unwrap();
+        let p = v4a(params(&creds), "us-east-1,us-west-2");
+        let public = crate::sigv4a_public_key(&creds).unwrap();
+        let signer = &mut Signer::new();
+        // The signer's own region set replaces the request's.
+        let r = Request {
+            headers: &[("X-Amz-Region-Set", "eu-west-1")],
+            ..request("https://h/a b?x=1")
+        };
+        let out = signer.explain(&r, &p, Location::Headers).unwrap();
+        assert!(
+            out.canonical_request.ends_with(
+                "\nhost:h\nx-amz-date:20150830T123600Z\nx-amz-region-set:us-east-1,us-west-2\n\
+                 x-amz-security-token:TOKEN/+=\n\n\
+                 host;x-amz-date;x-amz-region-set;x-amz-security-token\n\
+                 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            ),
+            "{}",
+            out.canonical_request
+        );
+        assert!(out.string_to_sign.starts_with(
+            "AWS4-ECDSA-P256-SHA256\n20150830T123600Z\n20150830/service/aws4_request\n"
+        ));
+        let authorization = out.signed.authorization().unwrap();
+        let prefix = "AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/20150830/service/aws4_request, \
+                      SignedHeaders=host;x-amz-date;x-amz-region-set;x-amz-security-token, Signature=";
+        assert_eq!(
+            authorization.strip_prefix(prefix),
+            Some(out.signed.signature.as_str())
+        );
+        assert!(
+            out.signed
+                .headers()
+                .any(|h| h == (X_AMZ_REGION_SET, "us-east-1,us-west-2"))
+        );
+        let signature = out.signed.signature.as_str();
+        assert!(crate::sigv4a_signature_is_valid(
+            &public,
+            &out.string_to_sign,
+            signature
+        ));
+        // RFC 6979: the same request signs the same, with or without a cached key.
+        let again = Signer::new().explain(&r, &p, Location::Headers).unwrap();
+        assert_eq!(again.signed.signature, out.signed.signature);
+
+        // The request goes where a SigV4 signature sends it.
+        let sigv4 = params(&creds);
+        for uri in ["https://h/a b?x=1", "http://u@h:80/?", "/k%2F?a=é"] {
+            let r = Request {
+                headers: &[("host", "h.example")],
+                ..request(uri)
+            };
+            for location in [Location::Headers, Location::Query { expires_in: 60 }] {
+                let a = signer.sign(&r, &p, location).unwrap();
+                let b = signer.sign(&r, &sigv4, location).unwrap();
+                let target = |s: &Signed| {
+                    let t = (s.scheme(), s.host(), s.path_and_query(), s.uri_as_sent());
+                    alloc::format!("{t:?}")
+                };
+                assert_eq!(target(&a), target(&b), "{uri}");
+            }
+        }
+
+        // Presigned: the region set is a parameter, between X-Amz-Expires and the token.
+        let url = signer
+            .explain(
+                &request("https://h/"),
+                &p,
+                Location::Query { expires_in: 60 },
+            )
+            .unwrap();
+        assert!(url.canonical_request.contains(
+            "&X-Amz-Expires=60&X-Amz-Region-Set=us-east-1%2Cus-west-2&X-Amz-Security-Token=TOKEN%2F%2B%3D&"
+        ));
+        let text = url.signed.url().unwrap();
+        assert!(text.starts_with(
+            "https://h/?X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fservice%2Faws4_request&"
+        ));
+        assert!(text.contains("&X-Amz-Region-Set=us-east-1%2Cus-west-2&X-Amz-Signature="));
+        let signature = url.signed.signature.as_str();
+        assert!(text.ends_with(signature));
+        assert!(crate::sigv4a_signature_is_valid(
+            &public,
+            &url.string_to_sign,
+            signature
+        ));
+
+        // Neither the secret, nor the token, nor the derived key shows in Debug.
+        let shown = alloc::format!("{signer:?} {signer:#?} {p:?} {out:?} {url:?}");
+        assert!(
+            !shown.contains("SECRETMARKER") && !shown.contains("TOKEN/"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -1086,7 +1320,14 @@ mod tests {
                 },
                 service: "service",
                 time: Timestamp::from_unix_seconds(1_700_000_000 + i / 4).unwrap(),
-                settings: Settings::default(),
+                settings: Settings {
+                    algorithm: if i % 7 < 2 {
+                        Algorithm::SigV4a
+                    } else {
+                        Algorithm::SigV4
+                    },
+                    ..Settings::default()
+                },
             };
             let location = match i % 4 {
                 0 => Location::Query { expires_in: 60 },

@@ -125,13 +125,21 @@ impl SigningKeyCache {
 /// (they are joined with `/` into the scope), not empty. Hosts that keep a configuration use it
 /// to reject a bad one before the first request.
 pub fn check_scope(region: &str, service: &str) -> Result<(), Error> {
-    let scope_part = |b: u8| b.is_ascii_graphic() && b != b'/';
-    check_text(region, Field::Region, scope_part)?;
-    check_text(service, Field::Service, scope_part)
+    check_text(region, Field::Region, is_scope_byte)?;
+    check_service(service)
+}
+
+/// Checks the service of a credential scope (SigV4a's scope has no region).
+pub(crate) fn check_service(service: &str) -> Result<(), Error> {
+    check_text(service, Field::Service, is_scope_byte)
+}
+
+fn is_scope_byte(b: u8) -> bool {
+    b.is_ascii_graphic() && b != b'/'
 }
 
 /// Compares secrets in constant time: an OR of XORs (no early exit), tested once at the end.
-fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
     a.len() == b.len() && bool::from(diff.ct_eq(&0))
