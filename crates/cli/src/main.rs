@@ -1,5 +1,7 @@
 //! `sigv4`: sign AWS requests from the command line with the SigV4 core.
 
+mod chunked;
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -123,6 +125,12 @@ struct SignArgs {
     /// signed ones and the body.
     #[arg(long)]
     curl: bool,
+    /// With --case: sign the case's request for an S3 aws-chunked upload of its body in chunks
+    /// of N bytes (at least 8192; the last one shorter), by the native core, and print JSON:
+    /// seed_signature, chunk_signatures, headers, content_length and body_b64. An x-amz-trailer
+    /// header asks for that trailing checksum (x-amz-checksum-crc32, -crc32c, -sha1, -sha256).
+    #[arg(long, value_name = "N", requires = "case", conflicts_with_all = ["explain", "location"])]
+    chunk_size: Option<usize>,
 }
 
 /// `send`: the request, and what to print of the answer (as curl does).
@@ -247,6 +255,13 @@ fn sign_command(args: &SignArgs, env: HashMap<String, String>) -> Result<(), Str
             return Err("--case signs the case's own request: -X, -H, -d, --service, --region and --unsigned-payload go with a URL".into());
         }
         let case = args.case.as_deref().unwrap_or(Path::new(""));
+        if let Some(chunk_size) = args.chunk_size {
+            let json = Case::load(case)
+                .and_then(|c| chunked::sign_case_chunked(&c, chunk_size))
+                .map_err(|message| format!("{}: {message}", case.display()))?;
+            println!("{json}");
+            return Ok(());
+        }
         return sign_case_command(case, args.location, args.json, args.explain);
     };
     let location = match args.location {
