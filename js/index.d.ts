@@ -59,6 +59,52 @@ export function explainSync(
   options: SyncOptions & { presign?: boolean; expiresIn?: number },
 ): { canonicalRequest: string; stringToSign: string; headers?: Record<string, string>; url?: string };
 
+/** What `verify` checks a request against, besides its signature. */
+export interface VerifyOptions {
+  /** The secret of each access key id (own properties), or a lookup (undefined: unknown). */
+  credentials: Record<string, string> | ((accessKeyId: string) => string | undefined);
+  /** The time now; the clock when omitted. */
+  now?: SigningDate;
+  /** How far the request's time may be from now, in seconds (default 900). */
+  maxSkew?: number;
+  /** The region the credential scope must name; any when omitted. */
+  region?: string;
+  /** The service the credential scope must name; any when omitted. */
+  service?: string;
+  /** The body's hex SHA-256 instead of the body. */
+  payloadHash?: string;
+}
+
+/** A request that verified: who signed it, for which scope. */
+export interface Verified {
+  valid: true;
+  accessKeyId: string;
+  region: string;
+  service: string;
+  /** When it was signed (X-Amz-Date). */
+  time: Date;
+  /** The session token it carries, for the caller to check. */
+  sessionToken?: string;
+  /** Whether the signature covers the body given (false for UNSIGNED-PAYLOAD). */
+  payloadVerified: boolean;
+}
+
+/** A refused request: a stable code and the reason in words, never a secret. */
+export interface Refused {
+  valid: false;
+  code:
+    | 'not_signed' | 'malformed' | 'unsupported_algorithm' | 'unknown_access_key' | 'scope_date_mismatch'
+    | 'wrong_region' | 'wrong_service' | 'host_not_signed' | 'date_not_signed' | 'signed_header_missing'
+    | 'content_sha256_mismatch' | 'outside_skew' | 'not_yet_valid' | 'expired' | 'expires_out_of_range'
+    | 'invalid' | 'signature_mismatch' | 'host_mismatch' | 'token_not_signed' | 'unsupported_payload';
+  reason: string;
+  /** The access key id the request claims, when the verifier read it. */
+  accessKeyId?: string;
+}
+
+/** Checks a header-signed request or a presigned URL as a service does. */
+export function verify(request: SyncRequest, options: VerifyOptions): Verified | Refused;
+
 export interface AwsClientOptions extends Credentials {
   service?: string;
   region?: string;

@@ -7,7 +7,7 @@ import { AwsV4Signer } from 'aws4fetch';
 import { SignatureV4 as SmithySignatureV4 } from '@smithy/signature-v4';
 import { Hash } from '@smithy/hash-node';
 import aws4 from 'aws4';
-import { signSync, presignSync, SignatureV4, AwsClient } from '../src/index.js';
+import { signSync, presignSync, SignatureV4, AwsClient, verify } from '../src/index.js';
 import { AwsClient as Aws4fetchClient } from 'aws4fetch';
 
 const ROUNDS = 7;
@@ -112,4 +112,19 @@ for (const [name, ours, peer, peerName] of [
 ]) {
   const [oursUs, peerUs] = [await measure(ours), await measure(peer)];
   console.log(`  ${name.padEnd(28)} ${oursUs.toFixed(2).padStart(8)} us, ${peerName} ${peerUs.toFixed(2)} us: ${(peerUs / oursUs).toFixed(1)}x ours`);
+}
+
+// verify against signSync/presignSync of the same request, in the same run (target: verifying
+// costs at most 1.2x signing): what a service that authenticates SigV4 callers pays per request.
+console.log('\nverify, as a multiple of signing the same request');
+for (const r of requests) {
+  const url = `https://${r.host}${r.path}${Object.keys(r.query).length ? `?${queryString(r.query)}` : ''}`;
+  const request = { method: r.method, url, headers: r.headers, body: r.body };
+  const options = { ...r.credentials, region: r.region, service: r.service, signingDate, expiresIn: 86400 };
+  const sign = r.presign ? () => presignSync(request, options) : () => signSync(request, options);
+  const signed = r.presign ? { method: r.method, url: sign(), body: r.body } : { ...request, headers: { ...r.headers, ...sign() } };
+  const verifyOptions = { credentials: { [r.credentials.accessKeyId]: r.credentials.secretAccessKey }, now: signingDate };
+  if (!verify(signed, verifyOptions).valid) throw new Error(`${r.name}: the bench's request does not verify`);
+  const [signUs, verifyUs] = [await measure(sign), await measure(() => verify(signed, verifyOptions))];
+  console.log(`  ${r.name.padEnd(38)} sign ${signUs.toFixed(2)} us, verify ${verifyUs.toFixed(2)} us: ${(verifyUs / signUs).toFixed(2)}x`);
 }

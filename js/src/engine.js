@@ -179,20 +179,6 @@ export class Engine {
    * order), or the presigned URL; with `explain` an object with the steps too.
    */
   sign(method, url, headers, region, service, seconds, flags, payload, expiresIn, explain) {
-    let payloadPart = '';
-    let body = payload ?? '';
-    if (payload === UNSIGNED_PAYLOAD) {
-      flags |= UNSIGNED;
-      body = '';
-    } else if (typeof payload?.hash === 'string') {
-      payloadPart = payload.hash;
-      flags |= PAYLOAD_HASH;
-      body = '';
-    } else if (typeof body === 'string' && body.length <= TEXT_BODY_MAX) {
-      payloadPart = body;
-      flags |= PAYLOAD_TEXT;
-      body = '';
-    }
     if (expiresIn !== undefined) {
       if (!Number.isInteger(expiresIn) || expiresIn < 0) {
         throw new SigV4Error('expires_in_out_of_range', 'expires_in', `expires_in must be between 1 and 604800 seconds (7 days), got ${expiresIn}`);
@@ -200,37 +186,9 @@ export class Engine {
       flags |= PRESIGN;
     }
     if (explain) flags |= EXPLAIN;
-    const parts = 5 + headers.length;
-    let all = method + url + region + service + payloadPart;
-    for (let i = 0; i < headers.length; i++) all += headers[i];
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const textRoom = 3 * all.length;
-    const bodyRoom = typeof body === 'string' ? 3 * body.length : body.length;
     const core = this.core;
-    const at = textRoom + bodyRoom <= MAX_REQUEST_BYTES ? core.buffer(parts, textRoom + bodyRoom) : 0;
-    if (at === 0) {
-      throw new SigV4Error('too_large', 'body', 'the request is too large to sign in memory: pass payloadHash (hex SHA-256) instead of the body');
-    }
-    views();
-    let w = at >>> 2;
-    words[w++] = method.length;
-    words[w++] = url.length;
-    words[w++] = region.length;
-    words[w++] = service.length;
-    words[w++] = payloadPart.length;
-    for (let i = 0; i < headers.length; i++) words[w++] = headers[i].length;
-    // The text needs at most `textRoom` bytes, which the area has: a view to the end of the
-    // memory is as safe as one cut to size.
-    if (at + 4 * parts !== textAt) {
-      textAt = at + 4 * parts;
-      textView = bytes.subarray(textAt);
-    }
-    const text = encoder.encodeInto(all, textView).written;
-    let bodyLength = body.length;
-    if (typeof body === 'string') {
-      if (bodyLength > 0) bodyLength = encoder.encodeInto(body, bytes.subarray(textAt + text, textAt + text + bodyRoom)).written;
-    } else bytes.set(body, textAt + text);
-    const length = core.sign(parts, text, bodyLength, seconds, flags, expiresIn ?? 0);
+    const [parts, text, bodyLength, payloadFlags] = write(core, method, url, headers, region, service, payload);
+    const length = core.sign(parts, text, bodyLength, seconds, flags | payloadFlags, expiresIn ?? 0);
     if (length < 0) throw coreError(core.error());
     views();
     const out = core.output();
@@ -247,4 +205,74 @@ export class Engine {
     const [canonicalRequest, stringToSign] = core.explained().split('\0');
     return { canonicalRequest, stringToSign, signed };
   }
+
+  /**
+   * Verifies a request at `seconds` (Unix) within `maxSkew` seconds, for the region and service
+   * expected ('' accepts any); `keys.secretFor(accessKeyId)` answers with a secret or undefined
+   * and never throws (a throw inside the wasm's call would leave the signer borrowed).
+   * `payload` is the body received or its hash, as for `sign`. Returns the verdict's lines (see
+   * crates/js/src/verdict.rs).
+   */
+  verify(method, url, headers, region, service, seconds, maxSkew, payload, keys) {
+    const core = this.core;
+    const [parts, text, bodyLength, flags] = write(core, method, url, headers, region, service, payload);
+    const length = core.verify(parts, text, bodyLength, seconds, maxSkew, flags, keys);
+    if (length < 0) throw coreError(core.error());
+    views();
+    const out = core.output();
+    return decoder.decode(bytes.subarray(out, out + length));
+  }
+}
+
+/**
+ * Writes a request into the core's buffer (see `Signer::buffer` in crates/js/src/lib.rs):
+ * `payload` is the body (a string or a Uint8Array; none if undefined), { hash } (hex SHA-256) or
+ * UNSIGNED_PAYLOAD. Returns [parts, text bytes, body bytes, the payload's flags].
+ */
+function write(core, method, url, headers, region, service, payload) {
+  let flags = 0;
+  let payloadPart = '';
+  let body = payload ?? '';
+  if (payload === UNSIGNED_PAYLOAD) {
+    flags |= UNSIGNED;
+    body = '';
+  } else if (typeof payload?.hash === 'string') {
+    payloadPart = payload.hash;
+    flags |= PAYLOAD_HASH;
+    body = '';
+  } else if (typeof body === 'string' && body.length <= TEXT_BODY_MAX) {
+    payloadPart = body;
+    flags |= PAYLOAD_TEXT;
+    body = '';
+  }
+  const parts = 5 + headers.length;
+  let all = method + url + region + service + payloadPart;
+  for (let i = 0; i < headers.length; i++) all += headers[i];
+  // UTF-8 takes at most 3 bytes per UTF-16 unit.
+  const textRoom = 3 * all.length;
+  const bodyRoom = typeof body === 'string' ? 3 * body.length : body.length;
+  const at = textRoom + bodyRoom <= MAX_REQUEST_BYTES ? core.buffer(parts, textRoom + bodyRoom) : 0;
+  if (at === 0) {
+    throw new SigV4Error('too_large', 'body', 'the request is too large to sign in memory: pass payloadHash (hex SHA-256) instead of the body');
+  }
+  views();
+  let w = at >>> 2;
+  words[w++] = method.length;
+  words[w++] = url.length;
+  words[w++] = region.length;
+  words[w++] = service.length;
+  words[w++] = payloadPart.length;
+  for (let i = 0; i < headers.length; i++) words[w++] = headers[i].length;
+  // The text needs at most `textRoom` bytes, which the area has: a view to the end of the
+  // memory is as safe as one cut to size.
+  if (at + 4 * parts !== textAt) {
+    textAt = at + 4 * parts;
+    textView = bytes.subarray(textAt);
+  }
+  const text = encoder.encodeInto(all, textView).written;
+  let bodyLength = body.length;
+  if (typeof body === 'string') {
+    if (bodyLength > 0) bodyLength = encoder.encodeInto(body, bytes.subarray(textAt + text, textAt + text + bodyRoom)).written;
+  } else bytes.set(body, textAt + text);
+  return [parts, text, bodyLength, flags];
 }

@@ -4,3 +4,4 @@ export { SigV4Error } from './errors.js';
 export { signSync, presignSync, explainSync } from './sign-sync.js';
 export { AwsClient } from './aws-client.js';
 export { SignatureV4 } from './signature-v4.js';
+export { verify } from './verify.js';

@@ -56,10 +56,13 @@ use bindings::exports::sigv4::core::signing::{
 };
 use bindings::exports::sigv4::core::signing::{Guest, GuestSigner};
 
+mod verify;
+
 struct Component;
 
 impl Guest for Component {
     type Signer = Signer;
+    type Verifier = verify::Verifier;
 }
 
 /// The `signer` resource: the configuration, checked once, and a core `Signer`, whose caches
@@ -164,59 +167,13 @@ impl State {
             &sigv4_core::SigningParams<'_>,
         ) -> Result<T, sigv4_core::Error>,
     ) -> Result<T, Error> {
-        // Most requests have a few headers: borrow them without allocating.
-        let mut few = [("", ""); 16];
-        let many: Vec<(&str, &str)>;
-        let headers: &[(&str, &str)] = if request.headers.len() <= few.len() {
-            for (slot, h) in few.iter_mut().zip(&request.headers) {
-                *slot = (h.name.as_str(), h.value.as_str());
-            }
-            &few[..request.headers.len()]
-        } else {
-            many = request
-                .headers
-                .iter()
-                .map(|h| (h.name.as_str(), h.value.as_str()))
-                .collect();
-            &many
-        };
-        let names = |list: fn(&Settings) -> &Vec<String>| -> Vec<&str> {
-            self.settings
-                .as_ref()
-                .map(|s| list(s).iter().map(String::as_str).collect())
-                .unwrap_or_default()
-        };
-        let excluded = names(|s| &s.excluded_headers);
-        let forced = names(|s| &s.forced_headers);
+        let headers = Headers::of(request);
+        let names = Names::of(self.settings.as_ref());
         let settings = match &self.settings {
             None => sigv4_core::Settings::for_service(&self.service),
-            Some(settings) => sigv4_core::Settings {
-                algorithm: sigv4_core::Algorithm::SigV4,
-                uri_encoding: match settings.uri_encoding {
-                    UriEncoding::Double => sigv4_core::UriEncoding::Double,
-                    UriEncoding::Single => sigv4_core::UriEncoding::Single,
-                },
-                normalize_path: settings.normalize_path,
-                content_sha256_header: settings.content_sha256_header,
-                session_token: match settings.session_token {
-                    SessionTokenMode::Signed => sigv4_core::SessionTokenMode::Signed,
-                    SessionTokenMode::AfterSigning => sigv4_core::SessionTokenMode::AfterSigning,
-                },
-                presigned_payload_unsigned: settings.presigned_payload_unsigned,
-                excluded_headers: &excluded,
-                forced_headers: &forced,
-            },
+            Some(settings) => core_settings(settings, &names),
         };
-        let core_request = sigv4_core::Request {
-            method: &request.method,
-            uri: &request.uri,
-            headers,
-            payload: match &request.payload {
-                Payload::Bytes(body) => sigv4_core::Payload::Bytes(body),
-                Payload::Sha256Hex(hash) => sigv4_core::Payload::Sha256Hex(hash),
-                Payload::Unsigned => sigv4_core::Payload::Unsigned,
-            },
-        };
+        let core_request = core_request(request, headers.get());
         let params = sigv4_core::SigningParams {
             credentials: &self.credentials,
             region: &self.region,
@@ -225,6 +182,95 @@ impl State {
             settings,
         };
         f(&mut self.signer, &core_request, &params).map_err(error)
+    }
+}
+
+/// A request's headers as the core's pairs. Most requests have a few: they are borrowed without
+/// allocating.
+pub(crate) enum Headers<'a> {
+    Few([(&'a str, &'a str); 16], usize),
+    Many(Vec<(&'a str, &'a str)>),
+}
+
+impl<'a> Headers<'a> {
+    pub(crate) fn of(request: &'a Request) -> Self {
+        let pair = |h: &'a Header| (h.name.as_str(), h.value.as_str());
+        if request.headers.len() <= 16 {
+            let mut few = [("", ""); 16];
+            for (slot, h) in few.iter_mut().zip(&request.headers) {
+                *slot = pair(h);
+            }
+            Headers::Few(few, request.headers.len())
+        } else {
+            Headers::Many(request.headers.iter().map(pair).collect())
+        }
+    }
+
+    pub(crate) fn get(&self) -> &[(&'a str, &'a str)] {
+        match self {
+            Headers::Few(few, len) => &few[..*len],
+            Headers::Many(many) => many,
+        }
+    }
+}
+
+/// The header names of the caller's settings, borrowed as the core takes them.
+pub(crate) struct Names<'a> {
+    excluded: Vec<&'a str>,
+    forced: Vec<&'a str>,
+}
+
+impl<'a> Names<'a> {
+    pub(crate) fn of(settings: Option<&'a Settings>) -> Self {
+        let names = |list: &'a [String]| list.iter().map(String::as_str).collect();
+        Names {
+            excluded: settings
+                .map(|s| names(&s.excluded_headers))
+                .unwrap_or_default(),
+            forced: settings
+                .map(|s| names(&s.forced_headers))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The caller's settings as the core's.
+pub(crate) fn core_settings<'a>(
+    settings: &Settings,
+    names: &'a Names<'a>,
+) -> sigv4_core::Settings<'a> {
+    sigv4_core::Settings {
+        algorithm: sigv4_core::Algorithm::SigV4,
+        uri_encoding: match settings.uri_encoding {
+            UriEncoding::Double => sigv4_core::UriEncoding::Double,
+            UriEncoding::Single => sigv4_core::UriEncoding::Single,
+        },
+        normalize_path: settings.normalize_path,
+        content_sha256_header: settings.content_sha256_header,
+        session_token: match settings.session_token {
+            SessionTokenMode::Signed => sigv4_core::SessionTokenMode::Signed,
+            SessionTokenMode::AfterSigning => sigv4_core::SessionTokenMode::AfterSigning,
+        },
+        presigned_payload_unsigned: settings.presigned_payload_unsigned,
+        excluded_headers: &names.excluded,
+        forced_headers: &names.forced,
+    }
+}
+
+/// The request as the core's, with `headers` (from [`Headers::of`]).
+pub(crate) fn core_request<'a>(
+    request: &'a Request,
+    headers: &'a [(&'a str, &'a str)],
+) -> sigv4_core::Request<'a> {
+    sigv4_core::Request {
+        method: &request.method,
+        uri: &request.uri,
+        headers,
+        payload: match &request.payload {
+            Payload::Bytes(body) => sigv4_core::Payload::Bytes(body),
+            Payload::Sha256Hex(hash) => sigv4_core::Payload::Sha256Hex(hash),
+            Payload::Unsigned => sigv4_core::Payload::Unsigned,
+        },
     }
 }
 
@@ -246,7 +292,7 @@ pub(crate) fn signed(out: &sigv4_core::Signed) -> Signed {
     }
 }
 
-fn error(e: sigv4_core::Error) -> Error {
+pub(crate) fn error(e: sigv4_core::Error) -> Error {
     let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
     let field = match e.field() {
         sigv4_core::Field::Method => Field::Method,

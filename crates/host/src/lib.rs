@@ -38,8 +38,9 @@ pub mod agent;
 use bindings::exports::sigv4::core::signing::{Guest as SigningExports, GuestIndices};
 
 pub use bindings::exports::sigv4::core::signing::{
-    Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Request,
-    SessionTokenMode, Settings, Signed, SignerConfig, UriEncoding,
+    Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Rejection,
+    RejectionCode, Request, SessionTokenMode, Settings, Signed, SignerConfig, UriEncoding,
+    Verified, VerifyParams,
 };
 
 /// The signer component, built from `crates/component` and embedded at compile time.
@@ -95,6 +96,43 @@ impl SignerComponent {
             bindings,
             signer,
         })
+    }
+}
+
+impl SignerComponent {
+    /// A fresh instance with a `verifier` resource.
+    pub fn verifier(&self) -> Result<VerifierInstance> {
+        let mut store = Store::new(&self.engine, ());
+        let instance = self.pre.instantiate(&mut store)?;
+        let bindings = self.signing.load(&mut store, &instance)?;
+        let verifier = bindings.verifier().call_constructor(&mut store)?;
+        Ok(VerifierInstance {
+            store,
+            bindings,
+            verifier,
+        })
+    }
+}
+
+/// One instance of the component and its `verifier` resource (its signing-key cache).
+pub struct VerifierInstance {
+    store: Store<()>,
+    bindings: SigningExports,
+    verifier: ResourceAny,
+}
+
+impl VerifierInstance {
+    /// Verifies `request` with the secret in `keys` of the access key id it claims: the
+    /// verdict, or the runtime's failure.
+    pub fn verify(
+        &mut self,
+        request: &Request,
+        params: &VerifyParams,
+        keys: &[Credentials],
+    ) -> Result<std::result::Result<Verified, Rejection>> {
+        self.bindings
+            .verifier()
+            .call_verify(&mut self.store, self.verifier, request, params, keys)
     }
 }
 

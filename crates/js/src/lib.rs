@@ -22,12 +22,24 @@ extern crate alloc;
 
 mod error_text;
 mod parts;
+mod verdict;
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use sigv4_core::{Credentials, Error, Location, Payload, Request, SigningParams, Timestamp};
+use sigv4_core::{
+    Credentials, Error, Location, Payload, Request, SigningParams, Timestamp, VerifyParams,
+};
 use wasm_bindgen::prelude::wasm_bindgen;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The caller's keys: `secretFor(accessKeyId)` gives the secret of an access key id, or
+    /// undefined when it is unknown (`js/src/verify.js`).
+    pub type Keys;
+    #[wasm_bindgen(method, js_name = secretFor)]
+    fn secret_for(this: &Keys, access_key_id: &str) -> Option<String>;
+}
 
 use parts::Parts;
 
@@ -195,6 +207,68 @@ impl Signer {
         }
     }
 
+    /// Verifies the request in the buffer, laid out as for [`Signer::sign`] but with the region
+    /// and service the credential scope must name (empty: any), at `now` (Unix seconds) within
+    /// `max_skew` seconds; `keys.secretFor(accessKeyId)` answers which secret signs for the
+    /// access key id the request claims (undefined: unknown). The payload flags say what the
+    /// body is; `flag::UNSIGNED` means no body was received. Returns the byte length of the
+    /// verdict at [`Signer::output`] (see `verdict::write`), or -1 when the request cannot be
+    /// read (see [`Signer::error`]). Scalars, like [`Signer::sign`]'s: a struct would cost an
+    /// allocation and a copy across the boundary.
+    #[allow(clippy::too_many_arguments)]
+    pub fn verify(
+        &mut self,
+        parts: usize,
+        text: usize,
+        body: usize,
+        now: f64,
+        max_skew: f64,
+        flags: u32,
+        keys: &Keys,
+    ) -> i32 {
+        let pad = self.pad();
+        let input = Input {
+            area: self.input.get(pad..).unwrap_or_default(),
+            parts,
+            text,
+            body,
+        };
+        self.output.clear();
+        let signer = &mut self.signer;
+        let out = &mut self.output;
+        let result = with_parts(
+            input,
+            |[method, uri, region, service, payload_part], headers, body| {
+                let request = Request {
+                    method,
+                    uri,
+                    headers,
+                    payload: payload(flags, payload_part, body),
+                };
+                let params = VerifyParams {
+                    max_skew_secs: max_skew as u64,
+                    region: (!region.is_empty()).then_some(region),
+                    service: (!service.is_empty()).then_some(service),
+                    ..VerifyParams::new(Timestamp::from_unix_seconds(now as u64)?)
+                };
+                let mut asked = None;
+                let verdict = signer.verify(&request, &params, |id| {
+                    asked = Some(String::from(id));
+                    keys.secret_for(id)
+                });
+                verdict::write(&verdict, asked.as_deref(), out);
+                Ok(())
+            },
+        );
+        match result {
+            Ok(()) => i32::try_from(self.output.len()).unwrap_or(-1),
+            Err(e) => {
+                self.fail(e);
+                -1
+            }
+        }
+    }
+
     /// Where the result of the last [`Signer::sign`] is.
     pub fn output(&self) -> *const u8 {
         self.output.as_ptr()
@@ -305,6 +379,49 @@ fn sign(
     out: &mut String,
     explained: &mut Option<(String, String)>,
 ) -> Result<(), Error> {
+    with_parts(
+        input,
+        |[method, uri, region, service, payload_part], headers, body| {
+            let request = Request {
+                method,
+                uri,
+                headers,
+                payload: payload(flags, payload_part, body),
+            };
+            let params = SigningParams {
+                credentials,
+                region,
+                service,
+                // Checked to be a non-negative integer in JavaScript; `as` saturates the rest.
+                time: Timestamp::from_unix_seconds(time as u64)?,
+                settings: settings(flags, service),
+            };
+            let location = if flags & flag::PRESIGN != 0 {
+                Location::Query {
+                    expires_in: expires_in as u64,
+                }
+            } else {
+                Location::Headers
+            };
+            let signed = if flags & flag::EXPLAIN != 0 {
+                let steps = signer.explain(&request, &params, location)?;
+                *explained = Some((steps.canonical_request, steps.string_to_sign));
+                steps.signed
+            } else {
+                signer.sign(&request, &params, location)?
+            };
+            write_signed(&signed, out);
+            Ok(())
+        },
+    )
+}
+
+/// Runs `f` on the request JavaScript wrote into the buffer: its first five parts, its headers
+/// and its body.
+fn with_parts<T>(
+    input: Input<'_>,
+    f: impl FnOnce([&str; 5], &[(&str, &str)], &[u8]) -> Result<T, Error>,
+) -> Result<T, Error> {
     // Written by JavaScript's `TextEncoder`, so in range and UTF-8 unless the caller is broken;
     // then the request is refused, never read out of bounds.
     let parts_of = |[lens_end, text_end, body_end]: [usize; 3]| {
@@ -350,7 +467,12 @@ fn sign(
         many_headers = pairs.collect();
         &many_headers
     };
-    let payload = if flags & flag::PAYLOAD_HASH != 0 {
+    f([method, uri, region, service, payload_part], headers, body)
+}
+
+/// The payload the flags say the request has.
+fn payload<'a>(flags: u32, payload_part: &'a str, body: &'a [u8]) -> Payload<'a> {
+    if flags & flag::PAYLOAD_HASH != 0 {
         Payload::Sha256Hex(payload_part)
     } else if flags & flag::PAYLOAD_TEXT != 0 {
         Payload::Bytes(payload_part.as_bytes())
@@ -358,7 +480,11 @@ fn sign(
         Payload::Unsigned
     } else {
         Payload::Bytes(body)
-    };
+    }
+}
+
+/// The service's rules, with the overrides the flags set or clear.
+fn settings(flags: u32, service: &str) -> sigv4_core::Settings<'static> {
     let mut settings = sigv4_core::Settings::for_service(service);
     let on = |bit: u32| flags & bit != 0;
     if on(flag::SINGLE_ENCODE) {
@@ -375,39 +501,16 @@ fn sign(
     if on(flag::TOKEN_AFTER) {
         settings.session_token = sigv4_core::SessionTokenMode::AfterSigning;
     }
-    let request = Request {
-        method,
-        uri,
-        headers,
-        payload,
-    };
-    let params = SigningParams {
-        credentials,
-        region,
-        service,
-        // Checked to be a non-negative integer in JavaScript; `as` saturates the rest.
-        time: Timestamp::from_unix_seconds(time as u64)?,
-        settings,
-    };
-    let location = if flags & flag::PRESIGN != 0 {
-        Location::Query {
-            expires_in: expires_in as u64,
-        }
-    } else {
-        Location::Headers
-    };
-    let signed = if flags & flag::EXPLAIN != 0 {
-        let steps = signer.explain(&request, &params, location)?;
-        *explained = Some((steps.canonical_request, steps.string_to_sign));
-        steps.signed
-    } else {
-        signer.sign(&request, &params, location)?
-    };
+    settings
+}
+
+/// The presigned URL; or the path and query signed, in their wire form (what the request must
+/// be sent to), then the headers to set (see [`Signer::sign`]).
+fn write_signed(signed: &sigv4_core::Signed, out: &mut String) {
     if let Some(url) = signed.url() {
         out.push_str(url);
-        return Ok(());
+        return;
     }
-    // The path and query signed, in their wire form: what the request must be sent to.
     out.push_str(signed.path_and_query());
     for (name, value) in signed.headers() {
         out.push('\n');
@@ -422,7 +525,6 @@ fn sign(
         }
         out.push_str(value);
     }
-    Ok(())
 }
 
 #[cfg(test)]

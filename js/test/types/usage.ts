@@ -3,7 +3,7 @@
 // SDK's own types), and misuses are refused (each `@ts-expect-error` must meet an error).
 
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { AwsClient, SignatureV4, SigV4Error, explainSync, presignSync, signSync } from 'sigv4-wasm';
+import { AwsClient, SignatureV4, SigV4Error, explainSync, presignSync, signSync, verify } from 'sigv4-wasm';
 import type { HttpRequest, SyncOptions } from 'sigv4-wasm';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' };
@@ -58,4 +58,13 @@ export function sync(): string {
     if (e instanceof SigV4Error) return `${e.code} ${e.field}`;
   }
   return headers.authorization + explained.canonicalRequest;
+}
+
+export function verified(): string {
+  const request = { method: 'GET', url: 'https://example.amazonaws.com/', headers: { authorization: 'AWS4-HMAC-SHA256 ...' } };
+  const result = verify(request, { credentials: { AKIDEXAMPLE: 'secret' }, now: new Date(), maxSkew: 300, service: 'execute-api' });
+  verify(request, { credentials: (id: string) => (id === 'AKIDEXAMPLE' ? 'secret' : undefined) });
+  // @ts-expect-error: the secrets are required
+  verify(request, {});
+  return result.valid ? `${result.accessKeyId} ${result.time.toISOString()}` : `${result.code}: ${result.reason}`;
 }
