@@ -51,7 +51,7 @@ use crate::checksum::{Checksum, ChecksumAlgorithm};
 use crate::error::{Error, Field};
 use crate::hex;
 use crate::payload::Payload;
-use crate::settings::Location;
+use crate::settings::{Algorithm, Location};
 use crate::sign::{Request, Signed, Signer, SigningParams};
 use crate::signing_key::SigningKey;
 
@@ -135,6 +135,8 @@ pub enum ChunkedField {
     DecodedLength,
     /// The trailing checksum (`x-amz-trailer`).
     Checksum,
+    /// The signing algorithm of the settings.
+    Algorithm,
     /// A field of the request or of the signing parameters, when signing the seed failed.
     Request(Field),
 }
@@ -145,6 +147,7 @@ impl fmt::Display for ChunkedField {
             ChunkedField::ChunkSize => f.write_str("chunk_size"),
             ChunkedField::DecodedLength => f.write_str("decoded_content_length"),
             ChunkedField::Checksum => f.write_str("checksum"),
+            ChunkedField::Algorithm => f.write_str("settings.algorithm"),
             ChunkedField::Request(field) => field.fmt(f),
         }
     }
@@ -175,6 +178,8 @@ pub enum ChunkedError {
     TooLong,
     /// Bytes fed after [`ChunkEncoder::finish`].
     Finished,
+    /// SigV4a streaming (`STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD`) is not implemented yet.
+    SigV4aUnsupported,
     /// Signing the seed (the request's headers) failed.
     Signing(Error),
 }
@@ -191,6 +196,7 @@ impl ChunkedError {
                 ChunkedField::Checksum
             }
             ChunkedError::Signing(error) => ChunkedField::Request(error.field()),
+            ChunkedError::SigV4aUnsupported => ChunkedField::Algorithm,
         }
     }
 
@@ -204,6 +210,7 @@ impl ChunkedError {
             ChunkedError::TooLong => "too_long",
             ChunkedError::Finished => "finished",
             ChunkedError::Signing(error) => error.code(),
+            ChunkedError::SigV4aUnsupported => "sigv4a_unsupported",
         }
     }
 }
@@ -243,6 +250,9 @@ impl fmt::Display for ChunkedError {
                 f.write_str("decoded_content_length: bytes given after the body was finished")
             }
             ChunkedError::Signing(error) => error.fmt(f),
+            ChunkedError::SigV4aUnsupported => f.write_str(
+                "settings.algorithm: aws-chunked uploads are signed with SigV4 only (SigV4a streaming is not implemented)",
+            ),
         }
     }
 }
@@ -443,6 +453,9 @@ impl Signer {
             payload: Payload::Sha256Hex(upload.form.as_str()),
             ..*request
         };
+        if params.settings.algorithm != Algorithm::SigV4 {
+            return Err(ChunkedError::SigV4aUnsupported);
+        }
         let mut params = *params;
         params.settings.content_sha256_header = true;
         let signed = self.sign(&seed_request, &params, Location::Headers)?;
@@ -471,6 +484,9 @@ impl ChunkSigner {
     /// A chunk signer for a seed signature made with `params` (the same credentials, region,
     /// service and time), given as its 64 hex digits.
     pub fn new(params: &SigningParams<'_>, seed_signature: &str) -> Result<Self, ChunkedError> {
+        if params.settings.algorithm != Algorithm::SigV4 {
+            return Err(ChunkedError::SigV4aUnsupported);
+        }
         crate::signing_key::check_scope(params.region, params.service)?;
         let previous = parse_signature(seed_signature).ok_or(Error::InvalidPayloadHash)?;
         let amz_date = params.time.amz_date();
@@ -1210,6 +1226,33 @@ mod tests {
         encoder.finish().unwrap();
         assert_eq!(encoder.finish(), Err(ChunkedError::Finished));
         assert_eq!(encoder.push(&mut &[][..]), Err(ChunkedError::Finished));
+        // SigV4a settings: not for chunked uploads yet.
+        let v4a = SigningParams {
+            settings: Settings {
+                algorithm: Algorithm::SigV4a,
+                ..params.settings
+            },
+            ..params
+        };
+        assert_eq!(
+            ChunkSigner::new(&v4a, &"a".repeat(64)).unwrap_err(),
+            ChunkedError::SigV4aUnsupported
+        );
+        assert_eq!(
+            Signer::new()
+                .sign_chunked(
+                    &Request {
+                        method: "PUT",
+                        uri: "https://b.s3.amazonaws.com/k",
+                        headers: &[],
+                        payload: Payload::Unsigned
+                    },
+                    &v4a,
+                    &upload
+                )
+                .unwrap_err(),
+            ChunkedError::SigV4aUnsupported
+        );
         // A seed that is no signature, a bad scope.
         assert!(ChunkSigner::new(&params, "xyz").is_err());
         let bad = SigningParams {
