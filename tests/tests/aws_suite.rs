@@ -1,11 +1,15 @@
-//! The AWS signing test suite (v4), read from the `aws-sigv4` crate's published package: every
-//! case, header and query variants, byte for byte.
+//! The AWS signing test suite (v4 and v4a), read from the `aws-sigv4` crate's published package:
+//! every case, header and query variants, byte for byte (v4a's randomized ECDSA signatures are
+//! verified with the suite's public key instead).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use sigv4_case::suite::{SuiteCase, aws_suite_v4_dir, decoded, suite_cases};
+use sigv4_case::suite::{
+    SuiteCase, aws_suite_v4_dir, decoded, suite_cases, suite_v4a_cases, v4a_public_key,
+};
 use sigv4_case::{Case, RawRequest, SignatureLocation};
+use sigv4_core::{Credentials, sigv4a_public_key, sigv4a_signature_is_valid};
 
 fn read(dir: &Path, name: &str) -> String {
     fs::read_to_string(dir.join(name))
@@ -194,4 +198,154 @@ fn suite_is_read_from_the_aws_sigv4_package() {
         "{}",
         dir.display()
     );
+}
+
+/// Checks one variant of a v4a case: the canonical request and string to sign byte for byte, our
+/// signature verified with the suite's public key (and the suite's own, to show the check can
+/// pass), the headers or URL parameters against the suite's signed request but for the signature.
+fn check_v4a_variant(
+    dir: &Path,
+    case: &Case,
+    public_key: &[u8],
+    location: SignatureLocation,
+) -> Vec<String> {
+    let prefix = match location {
+        SignatureLocation::Header => "header",
+        SignatureLocation::Query => "query",
+    };
+    let mut failures = Vec::new();
+    let out = match case.sign(location) {
+        Ok(out) => out,
+        Err(e) => return vec![format!("{prefix}: signing failed: {e}")],
+    };
+    let mut expect = |what: &str, expected: &str, actual: &str| {
+        if expected != actual {
+            failures.push(format!(
+                "{prefix} {what}:\n  expected {expected:?}\n  actual   {actual:?}"
+            ));
+        }
+    };
+    let expected_sts = read(dir, &format!("{prefix}-string-to-sign.txt"));
+    expect(
+        "canonical request",
+        &read(dir, &format!("{prefix}-canonical-request.txt")),
+        &out.canonical_request,
+    );
+    expect("string to sign", &expected_sts, &out.string_to_sign);
+    let ours = out.signed.signature.as_str();
+    let theirs = read(dir, &format!("{prefix}-signature.txt"));
+    let valid = |sts: &str, signature: &str| {
+        sigv4a_signature_is_valid(public_key, sts, signature).to_string()
+    };
+    expect(
+        "our signature, verified",
+        "true",
+        &valid(&out.string_to_sign, ours),
+    );
+    expect(
+        "the suite's signature, verified",
+        "true",
+        &valid(&expected_sts, theirs.trim()),
+    );
+    expect(
+        "our signature over another string, verified",
+        "false",
+        &valid(&format!("{}x", out.string_to_sign), ours),
+    );
+    let signed =
+        RawRequest::parse(read(dir, &format!("{prefix}-signed-request.txt")).as_bytes()).unwrap();
+    // Everything but the signature, which differs from one signing to the next.
+    let unsigned = |text: &str, marker: &str| {
+        let end = text.find(marker).unwrap_or(text.len());
+        text[..end].to_string()
+    };
+    match location {
+        SignatureLocation::Header => {
+            for (name, value) in out.signed.headers() {
+                let expected = header(&signed, name).unwrap_or("<missing>");
+                expect(
+                    name,
+                    &unsigned(expected, "Signature="),
+                    &unsigned(value, "Signature="),
+                );
+            }
+            let authorization = out.signed.authorization().unwrap_or_default();
+            expect(
+                "authorization's signature",
+                &format!("Signature={ours}"),
+                &authorization[unsigned(authorization, "Signature=").len()..],
+            );
+        }
+        SignatureLocation::Query => {
+            let url = out.signed.url().unwrap_or_default();
+            let target = url
+                .find("://")
+                .and_then(|i| url[i + 3..].find('/').map(|j| &url[i + 3 + j..]));
+            let (path, query) = target.unwrap_or(url).split_once('?').unwrap_or_default();
+            let (expected_path, expected_query) = signed.target.split_once('?').unwrap_or_default();
+            expect(
+                "presigned url query",
+                &decoded(&unsigned(expected_query, "X-Amz-Signature=")),
+                &decoded(&unsigned(query, "X-Amz-Signature=")),
+            );
+            expect(
+                "presigned url signature",
+                &format!("X-Amz-Signature={ours}"),
+                &query[unsigned(query, "X-Amz-Signature=").len()..],
+            );
+            expect(
+                "presigned url path",
+                &decoded(expected_path),
+                &decoded(path),
+            );
+        }
+    }
+    failures
+}
+
+#[test]
+fn every_v4a_case_header_and_query() {
+    let cases = suite_v4a_cases();
+    let (mut checked, mut failures) = (0, Vec::new());
+    for SuiteCase {
+        name,
+        dir,
+        case_dir,
+    } in cases
+    {
+        let case = match Case::load(case_dir) {
+            Ok(case) => case,
+            Err(e) => {
+                failures.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let public_key = v4a_public_key(dir).unwrap();
+        // The key derived from the case's credentials is the suite's: the KDF is right.
+        let credentials = &case.context.credentials;
+        let credentials = Credentials::new(
+            &credentials.access_key_id,
+            &credentials.secret_access_key,
+            None,
+        )
+        .unwrap();
+        if sigv4a_public_key(&credentials).unwrap()[..] != public_key[..] {
+            failures.push(format!("{name}: the derived public key is not the suite's"));
+        }
+        for location in [SignatureLocation::Header, SignatureLocation::Query] {
+            checked += 1;
+            failures.extend(
+                check_v4a_variant(dir, &case, &public_key, location)
+                    .into_iter()
+                    .map(|f| format!("{name}: {f}")),
+            );
+        }
+    }
+    println!(
+        "aws signing test suite v4a: {} cases, {checked} variants checked, {} failures",
+        cases.len(),
+        failures.len()
+    );
+    assert_eq!(cases.len(), 38, "the v4a suite has 38 cases");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 use sigv4_core::{
-    Credentials, Explained, Location, Payload, Request, SessionTokenMode, Settings, Signer,
-    SigningParams, Timestamp, UriEncoding,
+    Algorithm, Credentials, Explained, Location, Payload, Request, SessionTokenMode, Settings,
+    Signer, SigningParams, Timestamp, UriEncoding,
 };
 
 /// `context.json`.
@@ -22,7 +22,7 @@ pub struct Context {
     /// Normalize the path (dot segments, repeated slashes).
     #[serde(default = "yes")]
     pub normalize: bool,
-    /// The credential scope's region.
+    /// The credential scope's region; with `sigv4a`, the region set.
     pub region: String,
     /// The credential scope's service.
     pub service: String,
@@ -37,6 +37,10 @@ pub struct Context {
     /// Encode the path once more (most services) or use it as sent (S3: `false`).
     #[serde(default = "yes")]
     pub double_uri_encode: bool,
+    /// Sign with SigV4a (`AWS4-ECDSA-P256-SHA256`) instead of SigV4. The AWS suite's v4a
+    /// contexts do not say so (their folder does): `suite::suite_v4a_cases` adds it.
+    #[serde(default)]
+    pub sigv4a: bool,
 }
 
 /// The `credentials` object of `context.json`.
@@ -179,6 +183,11 @@ impl Case {
     pub fn settings(&self) -> Settings<'static> {
         let ctx = &self.context;
         Settings {
+            algorithm: if ctx.sigv4a {
+                Algorithm::SigV4a
+            } else {
+                Algorithm::SigV4
+            },
             uri_encoding: if ctx.double_uri_encode {
                 UriEncoding::Double
             } else {

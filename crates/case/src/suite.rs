@@ -9,6 +9,16 @@ use std::sync::OnceLock;
 
 /// The `v4` folder of the AWS signing test suite shipped in the `aws-sigv4` package.
 pub fn aws_suite_v4_dir() -> Result<PathBuf, String> {
+    aws_suite_dir("v4")
+}
+
+/// The `v4a` folder of the AWS signing test suite (SigV4a, ECDSA P-256).
+pub fn aws_suite_v4a_dir() -> Result<PathBuf, String> {
+    aws_suite_dir("v4a")
+}
+
+/// A folder of the AWS signing test suite in the `aws-sigv4` package.
+fn aws_suite_dir(version: &str) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
     let output = Command::new(cargo)
@@ -38,7 +48,7 @@ pub fn aws_suite_v4_dir() -> Result<PathBuf, String> {
         .ok_or("the aws-sigv4 package is not in the dependency graph")?;
     let dir = PathBuf::from(manifest_path)
         .parent()
-        .map(|p| p.join("aws-signing-test-suite").join("v4"))
+        .map(|p| p.join("aws-signing-test-suite").join(version))
         .ok_or("aws-sigv4 has no package directory")?;
     if dir.is_dir() {
         Ok(dir)
@@ -75,11 +85,60 @@ pub struct SuiteCase {
 ///   context field of our case format for S3-style encoding.
 pub fn suite_cases() -> &'static [SuiteCase] {
     static CASES: OnceLock<Vec<SuiteCase>> = OnceLock::new();
-    CASES.get_or_init(load_cases)
+    CASES.get_or_init(|| load_cases("v4", context_override))
 }
 
-fn load_cases() -> Vec<SuiteCase> {
-    let root = aws_suite_v4_dir().expect("the AWS signing test suite");
+/// Every case of the v4a suite (SigV4a), sorted by name. Their contexts are those of the
+/// package with `"sigv4a": true` added, in a temporary folder beside a copy of `request.txt`
+/// (the package's say nothing of the algorithm: their folder does); `get-space-normalized`,
+/// `get-space-unnormalized` and `get-utf8` are signed with single encoding as in the v4 suite
+/// (see [`suite_cases`]). Each case's SigV4a public key is in `public-key.json`
+/// ([`v4a_public_key`]), its signatures are randomized: check them, never compare them.
+pub fn suite_v4a_cases() -> &'static [SuiteCase] {
+    static CASES: OnceLock<Vec<SuiteCase>> = OnceLock::new();
+    CASES.get_or_init(|| {
+        load_cases("v4a", |name, dir| {
+            let mut context = match context_override(name, dir) {
+                Some(context) => serde_json::from_str(&context).ok()?,
+                None => read_json(&dir.join("context.json")).ok()?,
+            };
+            context["sigv4a"] = true.into();
+            Some(context.to_string())
+        })
+    })
+}
+
+/// A v4a case's public key (`public-key.json`: the point's `X` and `Y` in hex), as the
+/// uncompressed SEC1 point `0x04 || X || Y`.
+pub fn v4a_public_key(dir: &Path) -> Result<Vec<u8>, String> {
+    let key = read_json(&dir.join("public-key.json"))?;
+    let mut point = vec![0x04];
+    for coordinate in ["X", "Y"] {
+        let hex = key[coordinate]
+            .as_str()
+            .filter(|h| h.len() == 64)
+            .ok_or_else(|| format!("public-key.json: no 64-digit {coordinate}"))?;
+        for pair in hex.as_bytes().chunks(2) {
+            let byte = std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .ok_or_else(|| format!("public-key.json: {coordinate} is not hex"))?;
+            point.push(byte);
+        }
+    }
+    Ok(point)
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn load_cases(
+    version: &str,
+    context_override: impl Fn(&str, &Path) -> Option<String>,
+) -> Vec<SuiteCase> {
+    let root = aws_suite_dir(version).expect("the AWS signing test suite");
     let mut cases: Vec<SuiteCase> = fs::read_dir(&root)
         .expect("read the suite folder")
         .filter_map(Result::ok)
@@ -89,7 +148,7 @@ fn load_cases() -> Vec<SuiteCase> {
             let name = e.file_name().to_string_lossy().into_owned();
             let case_dir = match context_override(&name, &dir) {
                 None => dir.clone(),
-                Some(context) => materialize(&name, &dir, &context),
+                Some(context) => materialize(version, &name, &dir, &context),
             };
             SuiteCase {
                 name,
@@ -134,9 +193,10 @@ fn context_override(name: &str, dir: &Path) -> Option<String> {
     }
 }
 
-fn materialize(name: &str, dir: &Path, context: &str) -> PathBuf {
+fn materialize(version: &str, name: &str, dir: &Path, context: &str) -> PathBuf {
     let out = std::env::temp_dir()
         .join(format!("sigv4-suite-{}", std::process::id()))
+        .join(version)
         .join(name);
     fs::create_dir_all(&out).expect("create a temporary case folder");
     fs::copy(dir.join("request.txt"), out.join("request.txt")).expect("copy request.txt");
