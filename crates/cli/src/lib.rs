@@ -6,7 +6,7 @@
 pub mod client;
 pub mod verify;
 
-use sigv4_case::{Case, SignatureLocation};
+use sigv4_case::{Case, RawRequest, SignatureLocation};
 use sigv4_host::{
     CallError, Credentials, Explained, Header, Location, Payload, Request, SessionTokenMode,
     Settings, SignerComponent, SignerConfig, SignerInstance, UriEncoding,
@@ -27,20 +27,7 @@ pub fn sign_case_with(
     case: &Case,
     location: SignatureLocation,
 ) -> Result<Explained, CallError> {
-    let request = Request {
-        method: case.request.method.clone(),
-        uri: case.request.uri(),
-        headers: case
-            .request
-            .headers
-            .iter()
-            .map(|(name, value)| Header {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect(),
-        payload: Payload::Bytes(case.request.body.clone()),
-    };
+    let request = component_request(&case.request);
     // The timestamp is parsed by the core, like every other input.
     let time = case.time().map(|t| t.unix_seconds()).unwrap_or(u64::MAX);
     let location = match case.location(location) {
@@ -48,6 +35,23 @@ pub fn sign_case_with(
         _ => Location::Headers,
     };
     signer.explain(&request, time, location)
+}
+
+/// A raw request as the component's, its body the payload.
+pub fn component_request(raw: &RawRequest) -> Request {
+    Request {
+        method: raw.method.clone(),
+        uri: raw.uri(),
+        headers: raw
+            .headers
+            .iter()
+            .map(|(name, value)| Header {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+        payload: Payload::Bytes(raw.body.clone()),
+    }
 }
 
 /// The signer configuration a case's context describes.

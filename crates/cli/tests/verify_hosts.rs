@@ -10,8 +10,9 @@ use std::process::Command;
 use base64::Engine as _;
 use sigv4_case::suite::suite_cases;
 use sigv4_case::{Case, RawRequest};
+use sigv4_cli::component_request;
 use sigv4_cli::verify::verify as verify_native;
-use sigv4_host::{Credentials, Header, Payload, Request, SignerComponent, VerifyParams};
+use sigv4_host::{Credentials, SignerComponent, VerifyParams};
 
 /// One verdict, as both hosts give it: valid, the reason's words, the access key id.
 type Verdict = (bool, Option<String>, Option<String>);
@@ -36,20 +37,7 @@ impl Hosts {
             native.rejection.map(|r| r.to_string()),
             native.access_key_id,
         );
-        let parsed = RawRequest::parse(raw).unwrap();
-        let request = Request {
-            method: parsed.method.clone(),
-            uri: parsed.uri(),
-            headers: parsed
-                .headers
-                .iter()
-                .map(|(name, value)| Header {
-                    name: name.clone(),
-                    value: value.clone(),
-                })
-                .collect(),
-            payload: Payload::Bytes(parsed.body.clone()),
-        };
+        let request = component_request(&RawRequest::parse(raw).unwrap());
         let params = VerifyParams {
             now,
             max_skew: 900,
