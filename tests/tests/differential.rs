@@ -1,5 +1,7 @@
 //! Differential property tests: thousands of random requests signed by this core and by the AWS
-//! SDK for Rust's signer (`aws-sigv4`) must give the same signature and signed headers.
+//! SDK for Rust's signer (`aws-sigv4`) must give the same signature and signed headers; with
+//! SigV4a, whose signatures aws-sigv4 randomizes, the same headers or parameters, and each side's
+//! signature valid for the other's string to sign and key.
 //!
 //! Where the two signers legitimately differ the generators stay out of the way, and say why:
 //! - `expect` is excluded by default here (a proxy may drop `Expect: 100-continue`) but not by
@@ -18,12 +20,13 @@ use aws_sigv4::http_request::{
     SignableRequest, SignatureLocation, SigningSettings, UriPathNormalizationMode,
     sign as aws_sign,
 };
-use aws_sigv4::sign::v4;
+use aws_sigv4::sign::{v4, v4a};
 use aws_smithy_runtime_api::client::identity::Identity;
 use proptest::prelude::*;
 use sigv4_core::{
-    Credentials, Location, Payload, Rejection, Request, SessionTokenMode, Settings, Signer,
-    SigningParams, Timestamp, Verified, VerifyParams,
+    Algorithm, Credentials, Explained, Location, Payload, Rejection, Request, SessionTokenMode,
+    Settings, Signer, SigningParams, Timestamp, Verified, VerifyParams, sigv4a_public_key,
+    sigv4a_signature_is_valid,
 };
 
 /// Pieces of a path segment as they appear on the wire: unreserved and reserved characters that
@@ -134,8 +137,12 @@ struct Case {
     normalize: bool,
     expires_in: Option<u64>,
     time: u64,
+    /// The region, or with `sigv4a` the region set.
     region: &'static str,
     service: &'static str,
+    sigv4a: bool,
+    access_key_id: String,
+    secret: String,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -176,8 +183,28 @@ fn case() -> impl Strategy<Value = Case> {
                 time,
                 region,
                 service,
+                sigv4a: false,
+                access_key_id: AKID.into(),
+                secret: SECRET.into(),
             },
         )
+}
+
+/// A SigV4a case: a region set, and credentials of their own (the key is derived from them).
+fn v4a_case() -> impl Strategy<Value = Case> {
+    (
+        case(),
+        prop::sample::select(&["us-east-1", "*", "us-east-1,us-west-2", "eu-*,ap-south-1"][..]),
+        "[A-Z0-9]{16,20}",
+        "[A-Za-z0-9/+]{40}",
+    )
+        .prop_map(|(case, region_set, access_key_id, secret)| Case {
+            region: region_set,
+            sigv4a: true,
+            access_key_id,
+            secret,
+            ..case
+        })
 }
 
 const AKID: &str = "AKIDEXAMPLE";
@@ -222,11 +249,22 @@ fn settings(case: &Case) -> Settings<'static> {
     if case.token_after_signing {
         settings.session_token = SessionTokenMode::AfterSigning;
     }
+    if case.sigv4a {
+        settings.algorithm = Algorithm::SigV4a;
+    }
     settings
 }
 
-fn sign_with_core(case: &Case, signer: &mut Signer) -> Result<(Output, String), sigv4_core::Error> {
-    let credentials = Credentials::new(AKID, SECRET, case.token.as_deref())?;
+fn credentials(case: &Case) -> Credentials {
+    Credentials::new(&case.access_key_id, &case.secret, case.token.as_deref())
+        .expect("generated credentials are valid")
+}
+
+fn sign_with_core(
+    case: &Case,
+    signer: &mut Signer,
+) -> Result<(Output, Explained), sigv4_core::Error> {
+    let credentials = credentials(case);
     let headers: Vec<(&str, &str)> = case
         .headers
         .iter()
@@ -272,13 +310,19 @@ fn sign_with_core(case: &Case, signer: &mut Signer) -> Result<(Output, String), 
             signature: out.signed.signature.as_str().into(),
             added,
         },
-        out.canonical_request,
+        out,
     ))
 }
 
 fn sign_with_aws_sigv4(case: &Case) -> Output {
-    let identity: Identity =
-        AwsCredentials::new(AKID, SECRET, case.token.clone(), None, "differential").into();
+    let identity: Identity = AwsCredentials::new(
+        &case.access_key_id,
+        &case.secret,
+        case.token.clone(),
+        None,
+        "differential",
+    )
+    .into();
     let mut settings = SigningSettings::default();
     settings.excluded_headers = Some(vec![
         "authorization".into(),
@@ -302,15 +346,28 @@ fn sign_with_aws_sigv4(case: &Case) -> Output {
         settings.signature_location = SignatureLocation::QueryParams;
         settings.expires_in = Some(Duration::from_secs(expires_in));
     }
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(case.region)
-        .name(case.service)
-        .time(UNIX_EPOCH + Duration::from_secs(case.time))
-        .settings(settings)
-        .build()
-        .expect("signing params")
-        .into();
+    let time = UNIX_EPOCH + Duration::from_secs(case.time);
+    let params = if case.sigv4a {
+        v4a::SigningParams::builder()
+            .identity(&identity)
+            .region_set(case.region)
+            .name(case.service)
+            .time(time)
+            .settings(settings)
+            .build()
+            .expect("signing params")
+            .into()
+    } else {
+        v4::SigningParams::builder()
+            .identity(&identity)
+            .region(case.region)
+            .name(case.service)
+            .time(time)
+            .settings(settings)
+            .build()
+            .expect("signing params")
+            .into()
+    };
     let body = match &case.body {
         // The S3 presigner of the AWS SDK signs UNSIGNED-PAYLOAD whatever the body, as the core
         // does with S3's rules.
@@ -417,9 +474,9 @@ proptest! {
 
     #[test]
     fn same_signature_as_aws_sigv4(case in case()) {
-        let (ours, canonical_request) = sign_with_core(&case, &mut Signer::new()).expect("the core signs every generated request");
+        let (ours, explained) = sign_with_core(&case, &mut Signer::new()).expect("the core signs every generated request");
         let theirs = sign_with_aws_sigv4(&case);
-        prop_assert_eq!(&ours.signature, &theirs.signature, "canonical request (ours):\n{}", canonical_request);
+        prop_assert_eq!(&ours.signature, &theirs.signature, "canonical request (ours):\n{}", explained.canonical_request);
         // One long-lived signer across all cases: its caches (signing key, hash prefixes,
         // X-Amz-Date, buffers) must never carry anything from one request into another.
         let shared = SHARED_SIGNER.with(|signer| sign_with_core(&case, &mut signer.borrow_mut()));
@@ -428,5 +485,48 @@ proptest! {
         let verdict = verify_theirs(&case, &theirs);
         prop_assert!(verdict.is_ok(), "{:?}: {:?}", verdict, case);
         prop_assert_eq!(sorted(ours.added), sorted(theirs.added));
+    }
+}
+
+/// The headers or parameters added, but for the signature (randomized by aws-sigv4's SigV4a).
+fn without_signature(added: Vec<(String, String)>) -> Vec<(String, String)> {
+    sorted(added)
+        .into_iter()
+        .filter(|(name, _)| name != "x-amz-signature")
+        .map(|(name, value)| match value.find("Signature=") {
+            Some(end) if name == "authorization" => (name, value[..end].to_string()),
+            _ => (name, value),
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn same_sigv4a_string_to_sign_and_key_as_aws_sigv4(case in v4a_case()) {
+        let (ours, explained) = sign_with_core(&case, &mut Signer::new()).expect("the core signs every generated request");
+        let theirs = sign_with_aws_sigv4(&case);
+        let public_key = sigv4a_public_key(&credentials(&case)).expect("a key");
+        let sts = &explained.string_to_sign;
+        // Their signature, of their string to sign with their key, is valid for our string to
+        // sign and our public key: the strings to sign (so the canonical requests, which they
+        // hash) and the keys are the same.
+        prop_assert!(
+            sigv4a_signature_is_valid(&public_key, sts, &theirs.signature),
+            "canonical request (ours):\n{}\nstring to sign (ours):\n{}", explained.canonical_request, sts
+        );
+        prop_assert!(sigv4a_signature_is_valid(&public_key, sts, &ours.signature));
+        // Their key, derived from the same credentials, signs our string to sign with a
+        // signature our public key accepts: the KDFs agree (a signature by any other key fails).
+        let their_key = v4a::generate_signing_key(&case.access_key_id, &case.secret);
+        let by_their_key = v4a::calculate_signature(&their_key, sts.as_bytes());
+        prop_assert!(sigv4a_signature_is_valid(&public_key, sts, &by_their_key));
+        let other = format!("{sts}x");
+        prop_assert!(!sigv4a_signature_is_valid(&public_key, &other, &by_their_key));
+        prop_assert_eq!(without_signature(ours.added.clone()), without_signature(theirs.added));
+        // RFC 6979: a long-lived signer, whose caches hold v4 and v4a keys, signs the same.
+        let shared = SHARED_SIGNER.with(|signer| sign_with_core(&case, &mut signer.borrow_mut()));
+        prop_assert_eq!(&shared.expect("the shared signer signs").0, &ours);
     }
 }
