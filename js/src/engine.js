@@ -7,7 +7,7 @@
 // WebAssembly.Module; every other runtime (browsers, Deno, Bun, bundlers) gets it embedded as
 // base64, which works anywhere but gzips to a third more.
 
-import { initSync, Signer, infer_scope as coreInferScope, uses_s3_rules as coreUsesS3Rules } from '../dist/sigv4_js.js';
+import { initSync, Signer, infer_scope as coreInferScope, uses_s3_rules as coreUsesS3Rules, sigv4a_public_key as coreSigV4aPublicKey } from '../dist/sigv4_js.js';
 import wasm from '#wasm';
 import { coreError, typeError, SigV4Error } from './errors.js';
 
@@ -20,6 +20,8 @@ export const TOKEN_AFTER = 8;
 export const DOUBLE_ENCODE = 512;
 export const NORMALIZE = 1024;
 export const NO_CONTENT_SHA256 = 2048;
+/** SigV4a (AWS4-ECDSA-P256-SHA256): the region part holds the region set. */
+export const SIGV4A = 4096;
 const PAYLOAD_HASH = 16;
 const UNSIGNED = 32;
 const PRESIGN = 64;
@@ -80,6 +82,26 @@ export function usesS3Rules(service) {
   return coreUsesS3Rules(service);
 }
 
+/**
+ * The SigV4a public key of an access key id and secret: the uncompressed SEC1 point (65 bytes)
+ * a service checks their signatures with; undefined if the credentials are invalid.
+ */
+export function sigv4aPublicKey(accessKeyId, secretAccessKey) {
+  if (memory === undefined) load();
+  const key = coreSigV4aPublicKey(text(accessKeyId, 'access_key_id'), text(secretAccessKey, 'secret_access_key'));
+  return key.length === 0 ? undefined : key;
+}
+
+/**
+ * The region part of a SigV4a signing: a region set as an array of names (or patterns such as
+ * '*'), joined with commas, or a string as it is (the core checks it); `field` names the input.
+ */
+export function regionSet(value, field) {
+  if (!Array.isArray(value)) return text(value, field);
+  for (let i = 0; i < value.length; i++) text(value[i], `${field}[${i}]`);
+  return value.join(',');
+}
+
 /** A string input, or a SigV4Error naming the field. */
 export function text(value, field) {
   if (typeof value !== 'string') throw typeError(field, 'a string');
@@ -103,7 +125,7 @@ export function unixSeconds(value) {
 /**
  * { name: value } of the core's header lines from `from` on (see `Signer::sign` in
  * crates/js/src/lib.rs). A line
- * starts with the index of its name in HEADER_NAMES there ('0'-'3', mirrored by the cases
+ * starts with the index of its name in HEADER_NAMES there ('0'-'4', mirrored by the cases
  * below: stores of constant names build the object faster than stores of names read from an
  * array), or with '#', the name and a line break.
  */
@@ -125,6 +147,7 @@ function headerObject(text, from) {
       case 49: headers['x-amz-security-token'] = value; break;
       case 50: headers['x-amz-content-sha256'] = value; break;
       case 51: headers.authorization = value; break;
+      case 52: headers['x-amz-region-set'] = value; break;
       default: headers[name] = value;
     }
     start = end + 1;

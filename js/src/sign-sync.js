@@ -2,7 +2,8 @@
 // shared core signer, which keeps the signing key while credentials, day, region and service
 // stay the same.
 
-import { Engine, SINGLE_ENCODE, DOUBLE_ENCODE, NO_NORMALIZE, NORMALIZE, CONTENT_SHA256, NO_CONTENT_SHA256, TOKEN_AFTER, UNSIGNED_PAYLOAD, text, unixSeconds } from './engine.js';
+import { Engine, SINGLE_ENCODE, DOUBLE_ENCODE, NO_NORMALIZE, NORMALIZE, CONTENT_SHA256, NO_CONTENT_SHA256, TOKEN_AFTER, SIGV4A, UNSIGNED_PAYLOAD, regionSet, text, unixSeconds } from './engine.js';
+import { SigV4Error } from './errors.js';
 import { flatHeaders, urlText, bodyData } from './request.js';
 import { sha256HexSync } from './hash.js';
 
@@ -17,6 +18,32 @@ export function settingsFlags(options) {
     | choose(options.normalizePath, NORMALIZE, NO_NORMALIZE)
     | choose(options.contentSha256Header, CONTENT_SHA256, NO_CONTENT_SHA256)
     | (options.appendSessionToken === true ? TOKEN_AFTER : 0);
+}
+
+/**
+ * Whether `options` sign with SigV4a: `algorithm: 'sigv4a'`, or a `signingRegionSet` without an
+ * algorithm; `'sigv4'` (the default) with a region set is an error.
+ */
+export function usesSigV4a({ algorithm, signingRegionSet }) {
+  if (algorithm === 'sigv4a') return true;
+  if (algorithm !== undefined && algorithm !== 'sigv4') {
+    throw new SigV4Error('invalid_type', 'algorithm', `algorithm must be 'sigv4' or 'sigv4a', got ${JSON.stringify(String(algorithm))}`);
+  }
+  if (signingRegionSet === undefined) return false;
+  if (algorithm === 'sigv4') {
+    throw new SigV4Error('invalid_type', 'signing_region_set', "signing_region_set is for SigV4a: drop it or give algorithm: 'sigv4a'");
+  }
+  return true;
+}
+
+/**
+ * The region part and the algorithm's flag: for SigV4a the region set (`signingRegionSet`, else
+ * `region`: an array of names or a comma-separated string), for SigV4 the region.
+ */
+export function regionAndAlgorithm(options, region) {
+  if (!usesSigV4a(options)) return [text(region, 'region'), 0];
+  const set = options.signingRegionSet;
+  return [set === undefined ? regionSet(region, 'region') : regionSet(set, 'signing_region_set'), SIGV4A];
 }
 
 /** `on` if the option is true, `off` if false, nothing (the service's rule) if undefined. */
@@ -42,14 +69,15 @@ function sign(request, options, expiresIn, explain) {
   const engine = options.engine ?? (shared ??= new Engine());
   engine.setCredentials(options);
   const service = text(options.service, 'service');
+  const [region, algorithm] = regionAndAlgorithm(options, options.region);
   return engine.sign(
     text(request.method ?? 'GET', 'method'),
     urlText(request.url),
     flatHeaders(request.headers),
-    text(options.region, 'region'),
+    region,
     service,
     unixSeconds(options.signingDate),
-    settingsFlags(options),
+    settingsFlags(options) | algorithm,
     payload(request, options),
     expiresIn,
     explain,
@@ -59,7 +87,8 @@ function sign(request, options, expiresIn, explain) {
 /**
  * Signs `request` ({ method, url, headers, body }) for the Authorization header. Returns the
  * headers to set (lower-case names): x-amz-date, x-amz-security-token, x-amz-content-sha256
- * (S3), authorization.
+ * (S3), authorization; with SigV4a (`algorithm: 'sigv4a'` or `signingRegionSet`) x-amz-region-set
+ * too.
  */
 export function signSync(request, options) {
   return sign(request, options, undefined, false);
