@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use serde::Deserialize;
-use sigv4_core::Credentials;
+use sigv4_core::{Algorithm, Credentials};
 use sigv4_credentials::container::{self, ContainerError, TokenSource};
 
 /// The most a presigned URL may live: 7 days, as SigV4 allows.
@@ -33,7 +33,10 @@ const IMDS_AUTHORITY: &str = "169.254.169.254";
 pub struct Config {
     /// The signing name of the service (`s3`, `sts`, `execute-api`, ...).
     pub service: String,
-    /// The credential scope's region.
+    /// SigV4 (`AWS_SIGV4`, the default) or SigV4a (`AWS_SIGV4A`).
+    pub algorithm: Algorithm,
+    /// The credential scope's region; with SigV4a the region set (`us-east-1,us-west-2`, `*`),
+    /// sent and signed as `x-amz-region-set`.
     pub region: String,
     /// The `:authority` sent upstream and signed, instead of the client's.
     pub host_rewrite: Option<String>,
@@ -161,9 +164,13 @@ fn invalid(field: &str, message: impl Into<String>) -> ConfigError {
 #[serde(deny_unknown_fields)]
 struct Raw {
     service_name: String,
-    /// Absent: `AWS_REGION`, then `AWS_DEFAULT_REGION`, of the VM environment.
+    /// Absent: `AWS_REGION`, then `AWS_DEFAULT_REGION`, of the VM environment; with SigV4a,
+    /// `AWS_SIGV4A_SIGNING_REGION_SET`.
     #[serde(default)]
     region: Option<String>,
+    /// `AWS_SIGV4` (default) or `AWS_SIGV4A`: the native filter's enum, by name.
+    #[serde(default)]
+    signing_algorithm: Option<String>,
     #[serde(default)]
     host_rewrite: Option<String>,
     #[serde(default)]
@@ -267,20 +274,17 @@ impl Config {
             let message = redacted(e.inner());
             invalid(&field_of(&e.path().to_string(), &message), message)
         })?;
-        let region = match raw.region {
-            Some(region) => region,
-            None => ["AWS_REGION", "AWS_DEFAULT_REGION"]
-                .into_iter()
-                .find_map(|name| get(env, name))
-                .ok_or_else(|| {
-                    invalid(
-                        "region",
-                        "missing, and the VM environment has neither AWS_REGION nor \
-                         AWS_DEFAULT_REGION (vm_config.environment_variables)",
-                    )
-                })?
-                .to_string(),
+        let algorithm = match raw.signing_algorithm.as_deref() {
+            None | Some("AWS_SIGV4") => Algorithm::SigV4,
+            Some("AWS_SIGV4A") => Algorithm::SigV4a,
+            Some(_) => {
+                return Err(invalid(
+                    "signing_algorithm",
+                    "must be AWS_SIGV4 (the default) or AWS_SIGV4A",
+                ));
+            }
         };
+        let region = region(raw.region, algorithm, env)?;
         sigv4_core::check_scope(&region, &raw.service_name).map_err(|e| {
             let field = match e.field() {
                 sigv4_core::Field::Region => "region",
@@ -324,6 +328,7 @@ impl Config {
         };
         Ok(Config {
             service: raw.service_name,
+            algorithm,
             region,
             host_rewrite,
             unsigned_payload: raw.use_unsigned_payload,
@@ -343,6 +348,51 @@ impl Config {
         ) || name.starts_with("x-envoy-")
             || self.excluded.iter().any(|m| m.matches(name))
     }
+}
+
+/// The region, or SigV4a's region set: configured, else from the VM environment as the native
+/// filter takes it from Envoy's (`AWS_REGION`, then `AWS_DEFAULT_REGION`; for SigV4a
+/// `AWS_SIGV4A_SIGNING_REGION_SET`, never a single region of the environment: a SigV4a signature
+/// is valid exactly in the regions it names). A region set is checked as the core signs it:
+/// names separated by commas, none empty, no spaces (`us-east-1,us-west-2`, `*`, `us-*`).
+fn region(
+    configured: Option<String>,
+    algorithm: Algorithm,
+    env: &HashMap<String, String>,
+) -> Result<String, ConfigError> {
+    let (names, missing): (&[&str], &str) = match algorithm {
+        Algorithm::SigV4 => (
+            &["AWS_REGION", "AWS_DEFAULT_REGION"],
+            "missing, and the VM environment has neither AWS_REGION nor AWS_DEFAULT_REGION \
+             (vm_config.environment_variables)",
+        ),
+        Algorithm::SigV4a => (
+            &["AWS_SIGV4A_SIGNING_REGION_SET"],
+            "missing: with signing_algorithm AWS_SIGV4A it is the region set (such as \
+             \"us-east-1,us-west-2\" or \"*\"), and the VM environment has no \
+             AWS_SIGV4A_SIGNING_REGION_SET (vm_config.environment_variables)",
+        ),
+    };
+    let region = match configured {
+        Some(region) => region,
+        None => names
+            .iter()
+            .find_map(|name| get(env, name))
+            .ok_or_else(|| invalid("region", missing))?
+            .to_string(),
+    };
+    if algorithm == Algorithm::SigV4a {
+        sigv4_core::check_region_set(&region).map_err(|e| {
+            invalid(
+                "region",
+                format!(
+                    "not a SigV4a region set ({e}): region names or patterns separated by \
+                     commas, without spaces, such as \"us-east-1,us-west-2\" or \"*\""
+                ),
+            )
+        })?;
+    }
+    Ok(region)
 }
 
 /// The field a serde error is about: its path (which ends at an unknown field), and for a
@@ -707,6 +757,88 @@ mod tests {
         for (body, field) in cases {
             let error = parse(&body).unwrap_err();
             assert_eq!(error.field, field, "{body}: {error}");
+        }
+    }
+
+    #[test]
+    fn sigv4a_takes_the_region_set_from_region_like_the_native_filter() {
+        let config = parse(&format!(
+            r#""service_name": "s3", "region": "us-east-1,us-west-2", "signing_algorithm": "AWS_SIGV4A", {INLINE}"#
+        ))
+        .unwrap();
+        assert_eq!(config.algorithm, Algorithm::SigV4a);
+        assert_eq!(config.region, "us-east-1,us-west-2");
+        for set in ["*", "us-*", "eu-west-1"] {
+            let body = format!(
+                r#""service_name": "s3", "region": "{set}", "signing_algorithm": "AWS_SIGV4A", {INLINE}"#
+            );
+            assert_eq!(parse(&body).unwrap().region, set);
+        }
+        // The default, and said so.
+        let v4 = format!(r#""service_name": "s3", "region": "r", {INLINE}"#);
+        assert_eq!(parse(&v4).unwrap().algorithm, Algorithm::SigV4);
+        let v4 = format!(
+            r#""service_name": "s3", "region": "r", "signing_algorithm": "AWS_SIGV4", {INLINE}"#
+        );
+        assert_eq!(parse(&v4).unwrap().algorithm, Algorithm::SigV4);
+        // Absent, the region set comes from AWS_SIGV4A_SIGNING_REGION_SET, never AWS_REGION.
+        let body = format!(r#""service_name": "s3", "signing_algorithm": "AWS_SIGV4A", {INLINE}"#);
+        let set = [
+            ("AWS_SIGV4A_SIGNING_REGION_SET", "*"),
+            ("AWS_REGION", "eu-west-3"),
+        ];
+        assert_eq!(parse_in(&body, &set).unwrap().region, "*");
+        let error = parse_in(&body, &[("AWS_REGION", "eu-west-3")]).unwrap_err();
+        assert_eq!(error.field, "region");
+        assert!(
+            error.message.contains("AWS_SIGV4A_SIGNING_REGION_SET"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn bad_sigv4a_settings_name_their_field() {
+        for (extra, field, says) in [
+            (
+                r#""region": "r", "signing_algorithm": "SIGV4A","#,
+                "signing_algorithm",
+                "AWS_SIGV4A",
+            ),
+            (
+                r#""region": "r", "signing_algorithm": 1,"#,
+                "signing_algorithm",
+                "invalid type",
+            ),
+            (
+                r#""region": "us-east-1, us-west-2", "signing_algorithm": "AWS_SIGV4A","#,
+                "region",
+                "without spaces",
+            ),
+            (
+                r#""region": "us-east-1,", "signing_algorithm": "AWS_SIGV4A","#,
+                "region",
+                "region set",
+            ),
+            (
+                r#""region": ",us-east-1", "signing_algorithm": "AWS_SIGV4A","#,
+                "region",
+                "region set",
+            ),
+            (
+                r#""region": "", "signing_algorithm": "AWS_SIGV4A","#,
+                "region",
+                "region set",
+            ),
+            (
+                r#""region": "us/east", "signing_algorithm": "AWS_SIGV4A","#,
+                "region",
+                "region set",
+            ),
+        ] {
+            let body = format!(r#""service_name": "s3", {extra} {INLINE}"#);
+            let error = parse(&body).unwrap_err();
+            assert_eq!(error.field, field, "{body}: {error}");
+            assert!(error.to_string().contains(says), "{body}: {error}");
         }
     }
 

@@ -76,8 +76,12 @@ pub fn sign(
         service: &config.service,
         time: sigv4_core::Timestamp::from_unix_seconds(now)?,
         // The core's rules for the service: S3's sign keys as sent (encoding them again breaks
-        // keys with `%`, envoy#35023).
-        settings: Settings::for_service(&config.service),
+        // keys with `%`, envoy#35023). With SigV4a the region is the region set: the scope
+        // leaves it out and `x-amz-region-set` (or `X-Amz-Region-Set`) carries it, signed.
+        settings: Settings {
+            algorithm: config.algorithm,
+            ..Settings::for_service(&config.service)
+        },
     };
     let location = match config.presign_secs {
         Some(expires_in) => Location::Query { expires_in },
@@ -256,6 +260,73 @@ mod tests {
             ]
         );
         assert!(edits[0].1.contains("X-Amz-Expires=60"));
+    }
+
+    #[test]
+    fn sigv4a_signs_for_the_region_set_with_a_scope_without_region() {
+        let mut config = config(r#""signing_algorithm": "AWS_SIGV4A","#);
+        config.region = "us-east-1,us-west-2".into();
+        let request = envoy_headers("/key");
+        let mut signer = Signer::new();
+        let signed = sign(
+            &config,
+            &mut signer,
+            &credentials(),
+            1_440_938_160,
+            &request,
+            Body::Bytes(b""),
+        )
+        .unwrap();
+        let edits = edits(&signed, &config, request.get(":path"));
+        let header = |name: &str| edits.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        assert_eq!(header("x-amz-region-set"), Some("us-east-1,us-west-2"));
+        let authorization = header("authorization").unwrap();
+        assert!(
+            authorization.starts_with(
+                "AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/20150830/s3/aws4_request, \
+                 SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-region-set;x-custom;x-request-id, \
+                 Signature="
+            ),
+            "{authorization}"
+        );
+        // The signature verifies under the key of the credentials, over the string to sign of
+        // the same request.
+        let headers = [
+            ("host", "bucket.s3.amazonaws.com"),
+            ("x-request-id", "5d7e7d1c"),
+            ("x-custom", "v"),
+        ];
+        let params = SigningParams {
+            credentials: &credentials(),
+            region: "us-east-1,us-west-2",
+            service: "s3",
+            time: sigv4_core::Timestamp::from_unix_seconds(1_440_938_160).unwrap(),
+            settings: Settings {
+                algorithm: sigv4_core::Algorithm::SigV4a,
+                ..Settings::s3()
+            },
+        };
+        let request = Request {
+            method: "GET",
+            uri: "/key",
+            headers: &headers,
+            payload: Payload::Bytes(b""),
+        };
+        let explained = Signer::new()
+            .explain(&request, &params, Location::Headers)
+            .unwrap();
+        assert!(
+            explained
+                .string_to_sign
+                .contains("\n20150830/s3/aws4_request\n")
+        );
+        let key = sigv4_core::sigv4a_public_key(&credentials()).unwrap();
+        let signature = authorization.rsplit("Signature=").next().unwrap();
+        assert!(sigv4_core::sigv4a_signature_is_valid(
+            &key,
+            &explained.string_to_sign,
+            signature
+        ));
     }
 
     #[test]
