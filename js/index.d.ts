@@ -31,6 +31,24 @@ export interface SigningSettings {
   appendSessionToken?: boolean;
 }
 
+/** The signature algorithm: SigV4 (`AWS4-HMAC-SHA256`, the default) or SigV4a (`AWS4-ECDSA-P256-SHA256`). */
+export type Algorithm = 'sigv4' | 'sigv4a';
+
+/**
+ * A SigV4a region set: region names or patterns (`['us-east-1', 'us-west-2']`, `['*']`), or them
+ * joined with commas. Signed as the x-amz-region-set header or the X-Amz-Region-Set parameter.
+ */
+export type RegionSet = string | readonly string[];
+
+/**
+ * The region, and the algorithm: SigV4 for `region`; SigV4a with `algorithm: 'sigv4a'` (the region
+ * then being the region set) or with a `signingRegionSet`.
+ */
+export type RegionOptions =
+  | { region: string; algorithm?: 'sigv4'; signingRegionSet?: undefined }
+  | { algorithm: 'sigv4a'; region: RegionSet; signingRegionSet?: undefined }
+  | { signingRegionSet: RegionSet; algorithm?: 'sigv4a'; region?: string };
+
 export interface SyncRequest {
   method?: string;
   url: string | URL;
@@ -38,8 +56,7 @@ export interface SyncRequest {
   body?: string | Uint8Array | ArrayBuffer | ArrayBufferView;
 }
 
-export interface SyncOptions extends Credentials, SigningSettings {
-  region: string;
+export interface SyncSigningOptions extends Credentials, SigningSettings {
   service: string;
   /** The signing time; the clock when omitted. */
   signingDate?: SigningDate;
@@ -49,7 +66,13 @@ export interface SyncOptions extends Credentials, SigningSettings {
   unsignedPayload?: boolean;
 }
 
-/** The headers to set: x-amz-date, x-amz-security-token, x-amz-content-sha256, authorization. */
+/** signSync's options: credentials, service, region (or SigV4a's region set) and settings. */
+export type SyncOptions = SyncSigningOptions & RegionOptions;
+
+/**
+ * The headers to set: x-amz-date, x-amz-security-token, x-amz-content-sha256, authorization;
+ * x-amz-region-set with SigV4a.
+ */
 export function signSync(request: SyncRequest, options: SyncOptions): Record<string, string>;
 /** The presigned URL, valid for `expiresIn` seconds (default 3600, at most 604800). */
 export function presignSync(request: SyncRequest, options: SyncOptions & { expiresIn?: number }): string;
@@ -108,6 +131,10 @@ export function verify(request: SyncRequest, options: VerifyOptions): Verified |
 export interface AwsClientOptions extends Credentials {
   service?: string;
   region?: string;
+  /** 'sigv4a' signs SigV4a (aws4fetch has no SigV4a): for `signingRegionSet`, else the region, else '*'. */
+  algorithm?: Algorithm;
+  /** The SigV4a region set; implies SigV4a. */
+  signingRegionSet?: RegionSet;
   /** Retries of 5xx and 429 answers (default 10). */
   retries?: number;
   /** The first backoff in ms, doubled each retry, with jitter (default 50). */
@@ -118,6 +145,10 @@ export interface AwsRequestInit extends RequestInit {
   aws?: Partial<Credentials> & SigningSettings & {
     service?: string;
     region?: string;
+    /** As AwsClientOptions.algorithm, for this request. */
+    algorithm?: Algorithm;
+    /** As AwsClientOptions.signingRegionSet, for this request. */
+    signingRegionSet?: RegionSet;
     /** Presign: the signature goes into the URL. */
     signQuery?: boolean;
     /** X-Amz-Expires for signQuery (default 86400). */
@@ -175,5 +206,29 @@ export class SignatureV4 {
   presign<T extends HttpRequest>(
     request: T,
     options?: SigningArguments & { expiresIn?: number; unhoistableHeaders?: Set<string>; hoistableHeaders?: Set<string> },
+  ): Promise<T>;
+}
+
+export interface SignatureV4aInit extends Omit<SignatureV4Init, 'region'> {
+  /** The region set (`['us-east-1', 'us-west-2']`, `'*'`, or names joined with commas). */
+  region: Provider<RegionSet>;
+}
+
+export interface SigV4aSigningArguments extends SigningArguments {
+  /** The region set, over `signingRegion` (which the AWS SDK's SigV4a signer passes joined with commas). */
+  signingRegionSet?: readonly string[];
+}
+
+/**
+ * @smithy/signature-v4a's signer (SigV4a, for multi-region endpoints such as S3 Multi-Region
+ * Access Points), which presigns too. Register it for the AWS SDK's multi-region signer with
+ * `signatureV4aContainer.SignatureV4a = SignatureV4a` (from @smithy/signature-v4).
+ */
+export class SignatureV4a extends SignatureV4 {
+  constructor(init: SignatureV4aInit);
+  sign<T extends HttpRequest>(request: T, options?: SigV4aSigningArguments): Promise<T>;
+  presign<T extends HttpRequest>(
+    request: T,
+    options?: SigV4aSigningArguments & { expiresIn?: number; unhoistableHeaders?: Set<string>; hoistableHeaders?: Set<string> },
   ): Promise<T>;
 }

@@ -3,7 +3,7 @@
 
 import { Engine, inferScope, unixSeconds } from './engine.js';
 import { SigV4Error, typeError } from './errors.js';
-import { settingsFlags } from './sign-sync.js';
+import { regionAndAlgorithm, settingsFlags, usesSigV4a } from './sign-sync.js';
 import { payloadFor } from './body.js';
 
 /** aws4fetch's X-Amz-Expires for query signing. */
@@ -23,7 +23,7 @@ export class AwsClient {
   #secretAccessKey;
   #sessionToken;
 
-  constructor({ accessKeyId, secretAccessKey, sessionToken, service, region, retries, initRetryMs } = {}) {
+  constructor({ accessKeyId, secretAccessKey, sessionToken, service, region, algorithm, signingRegionSet, retries, initRetryMs } = {}) {
     this.engine = new Engine();
     // Checked now: bad credentials fail here rather than on the first request.
     this.engine.setCredentials({ accessKeyId, secretAccessKey, sessionToken });
@@ -32,6 +32,10 @@ export class AwsClient {
     this.#sessionToken = sessionToken;
     this.service = service;
     this.region = region;
+    // SigV4a (aws4fetch has none): algorithm 'sigv4a', or a region set, as for signSync.
+    this.algorithm = algorithm;
+    this.signingRegionSet = signingRegionSet;
+    usesSigV4a(this);
     this.retries = retries ?? 10;
     this.initRetryMs = initRetryMs || 50;
   }
@@ -54,8 +58,9 @@ export class AwsClient {
 
   /**
    * A signed Request for fetch(input, init). `init.aws` may override accessKeyId,
-   * secretAccessKey, sessionToken, service, region, and set signQuery (presign), expiresIn,
-   * datetime or signingDate, singleEncode, normalizePath, appendSessionToken.
+   * secretAccessKey, sessionToken, service, region, algorithm, signingRegionSet, and set
+   * signQuery (presign), expiresIn, datetime or signingDate, singleEncode, normalizePath,
+   * appendSessionToken.
    */
   async sign(input, init = {}) {
     const { aws = {}, ...rest } = init;
@@ -80,7 +85,12 @@ export class AwsClient {
     }
     let service = aws.service ?? this.service;
     let region = aws.region ?? this.region;
-    if (!service || !region) {
+    const algorithm = { algorithm: aws.algorithm ?? this.algorithm, signingRegionSet: aws.signingRegionSet ?? this.signingRegionSet };
+    // SigV4a signs for the region set if given, else for the region if given, else for every
+    // region ('*'): never for a region read from the hostname (a multi-region endpoint's names
+    // none).
+    if (usesSigV4a(algorithm) && algorithm.signingRegionSet === undefined) region ||= '*';
+    if (!service || (!region && algorithm.signingRegionSet === undefined)) {
       // The core reads AWS hostnames; a region the hostname leaves open (S3 Transfer
       // Acceleration) is us-east-1, as aws4fetch signs it.
       const scope = inferScope(parsed.href, headers.get('x-amz-target'));
@@ -90,6 +100,7 @@ export class AwsClient {
       service ||= scope?.[0];
       region ||= scope?.[1] || 'us-east-1';
     }
+    const [regionPart, algorithmFlag] = regionAndAlgorithm(algorithm, region);
     const presign = aws.signQuery === true;
     // An S3 presigned URL signs UNSIGNED-PAYLOAD: the core's rule for the service.
     const given = headers.get('x-amz-content-sha256');
@@ -106,10 +117,10 @@ export class AwsClient {
       method,
       parsed.href,
       flat,
-      region,
+      regionPart,
       service,
       signingTime(aws),
-      settingsFlags(aws),
+      settingsFlags(aws) | algorithmFlag,
       payload,
       presign ? (aws.expiresIn ?? DEFAULT_EXPIRES_IN) : undefined,
       false,

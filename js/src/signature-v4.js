@@ -1,7 +1,8 @@
 // SignatureV4: the API of @smithy/signature-v4, so it can be the `signer` of AWS SDK for
-// JavaScript v3 clients; the signing is the wasm core's.
+// JavaScript v3 clients; the signing is the wasm core's. SignatureV4a (signature-v4a.js) is the
+// same class signing SigV4a.
 
-import { Engine, CONTENT_SHA256, DOUBLE_ENCODE, NORMALIZE, NO_CONTENT_SHA256, NO_NORMALIZE, SINGLE_ENCODE, unixSeconds } from './engine.js';
+import { Engine, CONTENT_SHA256, DOUBLE_ENCODE, NORMALIZE, NO_CONTENT_SHA256, NO_NORMALIZE, SIGV4A, SINGLE_ENCODE, regionSet, unixSeconds } from './engine.js';
 import { typeError } from './errors.js';
 import { payloadFor } from './body.js';
 
@@ -90,15 +91,23 @@ function decodeAscii(value) {
 
 /** Headers smithy drops from a request before signing it: the signer generates them. */
 const GENERATED_HEADERS = new Set(['authorization', 'x-amz-date', 'date']);
+/** SigV4a's: the region set too, which the signer sets (smithy's sets it over the request's). */
+const GENERATED_HEADERS_V4A = new Set([...GENERATED_HEADERS, 'x-amz-region-set']);
 
-/** A copy of `headers` without the ones the signer generates, whatever their case. */
-function withoutGenerated(headers) {
+/** A copy of `headers` without the ones the signer generates (`generated`), whatever their case. */
+function withoutGenerated(headers, generated) {
   const out = {};
   for (const key of Object.keys(headers ?? {})) {
-    if (!GENERATED_HEADERS.has(key.toLowerCase())) setOwn(out, key, headers[key]);
+    if (!generated.has(key.toLowerCase())) setOwn(out, key, headers[key]);
   }
   return out;
 }
+
+/**
+ * Marks a subclass that signs SigV4a (`static [V4A] = true`): SignatureV4a. A symbol the package
+ * does not export, so no caller's subclass of SignatureV4 turns into one by accident.
+ */
+export const V4A = Symbol('sigv4a');
 
 function headerValue(headers, name) {
   for (const key of Object.keys(headers)) if (key.toLowerCase() === name) return headers[key];
@@ -112,11 +121,20 @@ export class SignatureV4 {
    */
   #credentials;
 
+  /** SIGV4A for SignatureV4a, else 0. */
+  #algorithm;
+
+  /** The headers the signer generates, dropped from the request's. */
+  #generated;
+
   /**
    * { credentials, region, service, sha256 (ignored: hashing is native or in the wasm),
    *   uriEscapePath = true, applyChecksum = true }; credentials and region may be providers.
    */
   constructor({ credentials, region, service, uriEscapePath = true, applyChecksum = true }) {
+    const v4a = new.target[V4A] === true;
+    this.#algorithm = v4a ? SIGV4A : 0;
+    this.#generated = v4a ? GENERATED_HEADERS_V4A : GENERATED_HEADERS;
     this.#credentials = credentials;
     this.region = region;
     this.service = service;
@@ -134,12 +152,15 @@ export class SignatureV4 {
     let credentials = resolve(this.#credentials);
     if (isPromise(credentials)) credentials = await credentials;
     this.engine.setCredentials(credentials ?? null);
-    let region = options.signingRegion ?? resolve(this.region);
+    // SigV4a: the region set, from signingRegionSet (smithy's SigningArguments), else the
+    // region (the AWS SDK's SigV4a signer passes the set joined with commas as signingRegion).
+    let region = (this.#algorithm !== 0 ? options.signingRegionSet : undefined) ?? options.signingRegion ?? resolve(this.region);
     if (isPromise(region)) region = await region;
+    if (this.#algorithm !== 0) region = regionSet(region, options.signingRegionSet !== undefined ? 'signing_region_set' : 'region');
     const service = options.signingService ?? this.service;
     // Smithy's options are explicit: its callers (the S3 client passes uriEscapePath: false)
     // choose the service's rules, so they override the core's.
-    const flags = extraFlags | (this.uriEscapePath ? DOUBLE_ENCODE | NORMALIZE : SINGLE_ENCODE | NO_NORMALIZE);
+    const flags = extraFlags | this.#algorithm | (this.uriEscapePath ? DOUBLE_ENCODE | NORMALIZE : SINGLE_ENCODE | NO_NORMALIZE);
     const given = headerValue(request.headers ?? {}, 'x-amz-content-sha256');
     let payload = payloadFor(request.body, service, given);
     if (isPromise(payload)) payload = await payload;
@@ -153,7 +174,7 @@ export class SignatureV4 {
 
   /** Signs `request` (a smithy HttpRequest): a copy with the authorization headers added. */
   async sign(request, options = {}) {
-    const headers = withoutGenerated(request.headers);
+    const headers = withoutGenerated(request.headers, this.#generated);
     const p = await this.#prepare(request, headers, options, this.applyChecksum ? CONTENT_SHA256 : NO_CONTENT_SHA256);
     const signed = this.engine.sign(request.method, uriOf(request), p.headers, p.region, p.service, p.seconds, p.flags, p.payload, undefined, false);
     return copy(request, merged(headers, signed), request.query);
@@ -169,7 +190,7 @@ export class SignatureV4 {
     const query = merged(request.query);
     for (const [name, value] of Object.entries(request.headers ?? {})) {
       const lower = name.toLowerCase();
-      if (GENERATED_HEADERS.has(lower)) continue;
+      if (this.#generated.has(lower)) continue;
       const hoist = (lower.startsWith('x-amz-') && !options.unhoistableHeaders?.has(lower)) || options.hoistableHeaders?.has(lower);
       setOwn(hoist ? query : headers, name, value);
     }

@@ -20,6 +20,16 @@ export async function secretHolders(api) {
   const provided = new SignatureV4({ credentials: async () => credentials, region: async () => 'us-east-1', service: 'sts' });
   await provided.presign(request, { signingDate });
   const holders = { AwsClient: client, 'SignatureV4 (credentials object)': fixed, 'SignatureV4 (provider)': provided };
+  if (api.SignatureV4a) {
+    // SigV4a: the signer's engine keeps the P-256 key derived from the secret.
+    const v4a = new api.SignatureV4a({ credentials, region: ['us-east-1', 'us-west-2'], service: 's3', uriEscapePath: false });
+    await v4a.sign(request, { signingDate });
+    await v4a.presign(request, { signingDate });
+    holders['SignatureV4a (after sign and presign)'] = v4a;
+    const v4aClient = new AwsClient({ ...credentials, service: 's3', signingRegionSet: ['*'] });
+    await v4aClient.sign('https://b.mrap.accesspoint.s3-global.amazonaws.com/k', { aws: { signingDate } });
+    holders['AwsClient (SigV4a)'] = v4aClient;
+  }
   if (api.Engine) {
     const engine = new api.Engine();
     engine.setCredentials(credentials);

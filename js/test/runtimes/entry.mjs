@@ -2,7 +2,7 @@
 // application's bundler would): the package's signing API and the suite checker; Chromium also
 // searches the objects that hold credentials for the secrets (test/check-secrets.mjs).
 
-export { signSync, presignSync, explainSync, AwsClient, SignatureV4 } from '../../src/index.js';
+export { signSync, presignSync, explainSync, AwsClient, SignatureV4, SignatureV4a } from '../../src/index.js';
 export { Engine } from '../../src/engine.js';
 export { checkSuite } from '../check-suite.mjs';
 export { checkSecrets } from '../check-secrets.mjs';

@@ -3,7 +3,8 @@
 // SDK's own types), and misuses are refused (each `@ts-expect-error` must meet an error).
 
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { AwsClient, SignatureV4, SigV4Error, explainSync, presignSync, signSync, verify } from 'sigv4-wasm';
+import { signatureV4aContainer } from '@smithy/signature-v4';
+import { AwsClient, SignatureV4, SignatureV4a, SigV4Error, explainSync, presignSync, signSync, verify } from 'sigv4-wasm';
 import type { HttpRequest, SyncOptions } from 'sigv4-wasm';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' };
@@ -67,4 +68,25 @@ export function verified(): string {
   // @ts-expect-error: the secrets are required
   verify(request, {});
   return result.valid ? `${result.accessKeyId} ${result.time.toISOString()}` : `${result.code}: ${result.reason}`;
+}
+
+export async function sigv4a(request: HttpRequest): Promise<string> {
+  const base = { ...credentials, service: 's3' };
+  const headers: Record<string, string> = signSync({ url: 'https://b.mrap.accesspoint.s3-global.amazonaws.com/k' }, { ...base, signingRegionSet: ['*'] });
+  presignSync({ url: 'https://h/' }, { ...base, algorithm: 'sigv4a', region: 'us-east-1,us-west-2', expiresIn: 60 });
+  signSync({ url: 'https://h/' }, { ...base, algorithm: 'sigv4a', region: ['us-east-1', 'us-west-2'] });
+  // @ts-expect-error: a region set is SigV4a's
+  signSync({ url: 'https://h/' }, { ...base, algorithm: 'sigv4', signingRegionSet: ['*'] });
+  // @ts-expect-error: SigV4 takes one region
+  signSync({ url: 'https://h/' }, { ...base, region: ['us-east-1'] });
+  // @ts-expect-error: no such algorithm
+  signSync({ url: 'https://h/' }, { ...base, region: 'us-east-1', algorithm: 'sigv4b' });
+  const client = new AwsClient({ ...credentials, service: 's3', algorithm: 'sigv4a' });
+  await client.sign('https://b.mrap.accesspoint.s3-global.amazonaws.com/k', { aws: { signingRegionSet: ['us-east-1'], signQuery: true } });
+  const signer = new SignatureV4a({ credentials, region: ['us-east-1', 'us-west-2'], service: 's3', uriEscapePath: false });
+  const signed = await signer.sign(request, { signingRegionSet: ['*'], signingDate: new Date() });
+  await signer.presign(signed, { signingRegion: 'us-east-1,us-west-2', expiresIn: 900 });
+  // The AWS SDK's multi-region signer takes it as its SigV4a signer.
+  signatureV4aContainer.SignatureV4a = SignatureV4a;
+  return headers['x-amz-region-set'];
 }
