@@ -2,7 +2,7 @@
 //! S3 computes them over the decoded object: CRC32, CRC32C, SHA-1 or SHA-256, base64 encoded.
 
 use alloc::vec::Vec;
-use crc::{CRC_32_ISCSI, CRC_32_ISO_HDLC, Crc};
+use crc::{CRC_32_ISCSI, CRC_32_ISO_HDLC, Crc, Table};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -29,8 +29,16 @@ const ALGORITHMS: [(ChecksumAlgorithm, &str); 4] = [
     (ChecksumAlgorithm::Sha256, "x-amz-checksum-sha256"),
 ];
 
-static CRC32: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
-static CRC32C: Crc<u32> = Crc::<u32>::new(&CRC_32_ISCSI);
+/// The CRCs computed slice-by-16 (sixteen 256-entry tables, 16 KiB each, built at compile time),
+/// not with the crate's default single table: a 64 MiB upload in 64 KiB chunks with a CRC32C
+/// trailer took 3.14x the time of plain SHA-256 of the same bytes with one table, 1.25x with
+/// sixteen; with an unsigned CRC32 trailer 2.43x, then 0.58x (`cargo bench -p sigv4-core
+/// --bench chunked`, paired ratios, one machine). A hardware CRC32C (SSE 4.2) would be faster
+/// still, at the cost of `unsafe` and per-target code in the core.
+type Crc32 = Crc<u32, Table<16>>;
+
+static CRC32: Crc32 = Crc32::new(&CRC_32_ISO_HDLC);
+static CRC32C: Crc32 = Crc32::new(&CRC_32_ISCSI);
 
 impl ChecksumAlgorithm {
     /// The algorithm a trailing header name stands for (`x-amz-checksum-crc32c`, any case), as
@@ -79,8 +87,8 @@ impl ChecksumAlgorithm {
 /// A checksum being computed over the bytes fed so far.
 #[derive(Clone)]
 pub(crate) enum Checksum {
-    Crc32(crc::Digest<'static, u32>),
-    Crc32c(crc::Digest<'static, u32>),
+    Crc32(crc::Digest<'static, u32, Table<16>>),
+    Crc32c(crc::Digest<'static, u32, Table<16>>),
     Sha1(Sha1),
     Sha256(Sha256),
 }
@@ -217,6 +225,28 @@ mod tests {
             checksum(ChecksumAlgorithm::Crc32c, &[&a[..65536], &a[65536..]]),
             b"sOO8/Q=="
         );
+    }
+
+    #[test]
+    fn slice_by_16_matches_the_single_table_crc() {
+        // The plain implementation beside the fast one: the crate's default (one table, a byte
+        // at a time), over lengths around the 16-byte stride and split at odd places.
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 131 % 251) as u8).collect();
+        for (algorithm, catalog) in [
+            (ChecksumAlgorithm::Crc32, &CRC_32_ISO_HDLC),
+            (ChecksumAlgorithm::Crc32c, &CRC_32_ISCSI),
+        ] {
+            let plain = Crc::<u32>::new(catalog);
+            for length in [0, 1, 15, 16, 17, 31, 33, 1000, 4999, 5000] {
+                let bytes = &data[..length];
+                let split = length / 3;
+                assert_eq!(
+                    checksum(algorithm, &[&bytes[..split], &bytes[split..]]),
+                    base64(&plain.checksum(bytes).to_be_bytes()),
+                    "{algorithm:?} of {length} bytes"
+                );
+            }
+        }
     }
 
     #[test]

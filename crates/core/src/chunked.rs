@@ -529,7 +529,13 @@ impl ChunkSigner {
     /// `HMAC(kSigning, "AWS4-HMAC-SHA256-PAYLOAD" \n amz-date \n scope \n previous \n
     /// SHA256("") \n SHA256(data))`.
     pub fn sign_chunk(&mut self, data: &[u8]) -> &str {
-        let hash = hex::encode32(&Sha256::digest(data).into());
+        self.sign_chunk_digest(&Sha256::digest(data).into())
+    }
+
+    /// Signs the next chunk given the SHA-256 of its data (for a host that hashed it as it
+    /// came), as [`sign_chunk`](ChunkSigner::sign_chunk) does.
+    pub fn sign_chunk_digest(&mut self, sha256: &[u8; 32]) -> &str {
+        let hash = hex::encode32(sha256);
         self.sign_next(b"AWS4-HMAC-SHA256-PAYLOAD", &[EMPTY_SHA256, &hash])
     }
 
@@ -602,7 +608,9 @@ pub struct Finish<'a> {
 
 /// Encodes a body as aws-chunked frames, signing each chunk. It holds at most one chunk of the
 /// body: bytes are taken in until a chunk is full, and that chunk's frame (borrowing the
-/// buffer) is returned to be written before more bytes are fed.
+/// buffer) is returned to be written before more bytes are fed. A whole chunk at the front of
+/// the input, with nothing pending, is not copied: it is hashed where it is and its frame
+/// borrows it from the input.
 ///
 /// ```
 /// # use sigv4_core::*;
@@ -636,8 +644,10 @@ pub struct ChunkEncoder {
     given: u64,
     signer: ChunkSigner,
     checksum: Option<(ChecksumAlgorithm, Checksum)>,
-    /// The pending chunk's data.
+    /// The pending chunk's data, when it came in pieces.
     buffer: Vec<u8>,
+    /// SHA-256 of the pending chunk's data so far (signed forms).
+    chunk_hash: Sha256,
     /// Whether `buffer` was returned in a frame (it is cleared before taking more bytes).
     written: bool,
     /// The last data chunk's header line.
@@ -669,6 +679,7 @@ impl ChunkEncoder {
             signer,
             checksum: upload.checksum.map(|a| (a, Checksum::new(a))),
             buffer: Vec::new(),
+            chunk_hash: Sha256::new(),
             written: false,
             header: Vec::with_capacity(96),
             end: Vec::new(),
@@ -680,8 +691,15 @@ impl ChunkEncoder {
     /// that chunk's frame; None when `input` ran out first (feed more, or [`finish`]).
     /// Bytes beyond the declared length are an error, and nothing is taken.
     ///
+    /// With nothing pending and a whole chunk at the front of `input`, the frame's data is that
+    /// part of `input` (hashed in place, not copied): a host that reads the body a chunk at a
+    /// time into its own buffer, or holds all of it, never has it copied here.
+    ///
     /// [`finish`]: ChunkEncoder::finish
-    pub fn push<'s>(&'s mut self, input: &mut &[u8]) -> Result<Option<Frame<'s>>, ChunkedError> {
+    pub fn push<'s, 'i: 's>(
+        &'s mut self,
+        input: &mut &'i [u8],
+    ) -> Result<Option<Frame<'s>>, ChunkedError> {
         if self.finished {
             return Err(ChunkedError::Finished);
         }
@@ -696,18 +714,53 @@ impl ChunkEncoder {
             self.buffer.clear();
             self.written = false;
         }
+        if self.buffer.is_empty() && input.len() >= self.chunk_size {
+            let (chunk, rest) = input.split_at(self.chunk_size);
+            *input = rest;
+            self.take(chunk, false);
+            self.sign_pending(chunk.len());
+            return Ok(Some(Frame {
+                header: &self.header,
+                data: chunk,
+            }));
+        }
+        if self.buffer.capacity() == 0 {
+            // At most a chunk, and no more than the body has left (a short last chunk).
+            let left = (self.declared - self.given).min(self.chunk_size as u64);
+            self.buffer.reserve_exact(left as usize);
+        }
         let room = self.chunk_size - self.buffer.len();
         let (taken, rest) = input.split_at(room.min(input.len()));
         *input = rest;
-        self.given += taken.len() as u64;
-        if let Some((_, checksum)) = &mut self.checksum {
-            checksum.update(taken);
-        }
-        self.buffer.extend_from_slice(taken);
+        self.take(taken, true);
         if self.buffer.len() < self.chunk_size {
             return Ok(None);
         }
-        Ok(Some(self.frame()))
+        self.sign_pending(self.buffer.len());
+        self.written = true;
+        Ok(Some(Frame {
+            header: &self.header,
+            data: &self.buffer,
+        }))
+    }
+
+    /// Takes `bytes` into the pending chunk (and into the buffer with `gather`): counted,
+    /// checksummed and hashed as they come, so a gathered piece is hashed while it is in the
+    /// cache rather than re-read when the chunk is full. (Hashing in 16 KiB steps, each
+    /// checksummed then hashed while in the L1 cache, measured no better: 1.20x plain SHA-256
+    /// against 1.36x for a CRC32C trailer in 1 MiB chunks, 1.53x against 1.32x for a SHA-256
+    /// trailer in 64 KiB chunks, within the bench's noise.)
+    fn take(&mut self, bytes: &[u8], gather: bool) {
+        self.given += bytes.len() as u64;
+        if gather {
+            self.buffer.extend_from_slice(bytes);
+        }
+        if let Some((_, checksum)) = &mut self.checksum {
+            checksum.update(bytes);
+        }
+        if self.form.signs_chunks() {
+            self.chunk_hash.update(bytes);
+        }
     }
 
     /// Ends the body: the pending short chunk, the final empty chunk and the trailer. An error if
@@ -728,7 +781,7 @@ impl ChunkEncoder {
         }
         let pending = !self.buffer.is_empty();
         if pending {
-            self.sign_buffer();
+            self.sign_pending(self.buffer.len());
         }
         // The final chunk's line, then the trailer part, as HTTP/1.1's last-chunk (RFC 9112).
         let end = &mut self.end;
@@ -768,29 +821,21 @@ impl ChunkEncoder {
         })
     }
 
-    /// Signs the buffered chunk and returns its frame.
-    fn frame(&mut self) -> Frame<'_> {
-        self.sign_buffer();
-        Frame {
-            header: &self.header,
-            data: &self.buffer,
-        }
-    }
-
-    /// Signs the buffered chunk and writes its header line.
-    fn sign_buffer(&mut self) {
-        self.written = true;
+    /// Signs the pending chunk of `size` bytes (its hash taken in [`take`]) and writes its
+    /// header line.
+    ///
+    /// [`take`]: ChunkEncoder::take
+    fn sign_pending(&mut self, size: usize) {
         let signature = self
             .form
             .signs_chunks()
-            .then(|| parse_signature(self.signer.sign_chunk(&self.buffer)))
+            .then(|| {
+                let digest = self.chunk_hash.finalize_reset().into();
+                parse_signature(self.signer.sign_chunk_digest(&digest))
+            })
             .flatten();
         self.header.clear();
-        write_header(
-            &mut self.header,
-            self.buffer.len() as u64,
-            signature.as_ref(),
-        );
+        write_header(&mut self.header, size as u64, signature.as_ref());
     }
 }
 
@@ -1140,6 +1185,51 @@ mod tests {
                 let _ = signed.encoder.push(&mut &body[..]).unwrap();
             }
         }
+    }
+
+    #[test]
+    fn chunks_hashed_in_place_and_gathered_sign_alike() {
+        // Chunks fed whole (hashed in place), in pieces (gathered), and in pieces that straddle
+        // chunks: the same body on the wire, and the signatures of
+        // the plain path (each chunk hashed at once by ChunkSigner::sign_chunk).
+        let credentials = credentials();
+        let params = params(&credentials);
+        let size = 40_000;
+        let length = 3 * size + 99;
+        let body: Vec<u8> = (0..length).map(|i| (i * 13 % 241) as u8).collect();
+        let seed = "0".repeat(64);
+        for (form, checksum) in FORMS_AND_CHECKSUMS {
+            let upload = ChunkedUpload::new(form, length as u64, size, checksum).unwrap();
+            let new = || ChunkEncoder::new(&upload, ChunkSigner::new(&params, &seed).unwrap());
+            let whole = encode(&mut new(), &body, length);
+            for piece in [1000, 16_385, size, size - 1, 2 * size + 1] {
+                assert_eq!(encode(&mut new(), &body, piece), whole, "{form:?} {piece}");
+            }
+            let decoded = decode(&whole);
+            assert_eq!(decoded.data, body);
+            if form.signs_chunks() {
+                let mut check = ChunkSigner::new(&params, &seed).unwrap();
+                let chunks = body.chunks(size).chain([&[][..]]);
+                for (chunk, signature) in chunks.zip(&decoded.signatures) {
+                    assert_eq!(check.sign_chunk(chunk), signature);
+                }
+            }
+        }
+        // A whole chunk given with nothing pending is not copied: the frame borrows the input.
+        let upload = ChunkedUpload::new(StreamingForm::Signed, length as u64, size, None).unwrap();
+        let mut encoder = ChunkEncoder::new(&upload, ChunkSigner::new(&params, &seed).unwrap());
+        let mut input = &body[..];
+        let frame = encoder.push(&mut input).unwrap().unwrap();
+        assert_eq!(frame.data.as_ptr(), body.as_ptr());
+        assert_eq!(frame.data.len(), size);
+        assert_eq!(input.len(), length - size);
+        // Then a piece: gathered (copied) until the chunk is full.
+        let mut piece = &input[..size - 1];
+        assert_eq!(encoder.push(&mut piece).unwrap(), None);
+        let mut rest = &input[size - 1..];
+        let frame = encoder.push(&mut rest).unwrap().unwrap();
+        assert_ne!(frame.data.as_ptr(), input.as_ptr());
+        assert_eq!(frame.data, &input[..size]);
     }
 
     #[test]
