@@ -14,19 +14,31 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { suiteCases, suitePath } from './suite.mjs';
+import { loadSuiteV4a } from './suite-v4a.mjs';
 import { freePort, waitForPort } from './servers.mjs';
 import { signSync, presignSync } from '../src/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const runSuite = join(root, 'test', 'runtimes', 'run-suite.mjs');
+const runSuiteV4a = join(root, 'test', 'runtimes', 'run-suite-v4a.mjs');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const work = mkdtempSync(join(tmpdir(), 'sigv4-runtimes-'));
 after(() => rmSync(work, { recursive: true, force: true }));
+// The v4a suite (SigV4a) as test/suite-v4a.mjs reads it, for the runtimes to load.
+const v4aCases = loadSuiteV4a();
+const v4aPath = join(work, 'suite-v4a.json');
+writeFileSync(v4aPath, JSON.stringify(v4aCases));
 
 /** The suite's results, as each runtime reports them, match every case (and the growth check). */
 function assertSuitePassed(results) {
   assert.equal(results.length, 77);
+  assert.deepEqual(results.filter((r) => r.failures.length > 0), []);
+}
+
+/** The v4a suite's results (signatures checked with the runtime's WebCrypto) match every case. */
+function assertV4aPassed(results) {
+  assert.equal(results.length, 76);
   assert.deepEqual(results.filter((r) => r.failures.length > 0), []);
 }
 
@@ -47,12 +59,14 @@ test('Node loads the package with require() (CommonJS) and signs as the ES modul
   });
 });
 
-test('Deno runs the suite', async () => {
+test('Deno runs the suite, and the v4a suite', async () => {
   assertSuitePassed(await runJson(bin('deno'), ['run', '--quiet', '--no-prompt', `--allow-read=${root},${suitePath}`, runSuite, suitePath]));
+  assertV4aPassed(await runJson(bin('deno'), ['run', '--quiet', '--no-prompt', `--allow-read=${root},${v4aPath}`, runSuiteV4a, v4aPath]));
 });
 
-test('Bun runs the suite', async () => {
+test('Bun runs the suite, and the v4a suite', async () => {
   assertSuitePassed(await runJson(bin('bun'), ['run', runSuite, suitePath]));
+  assertV4aPassed(await runJson(bin('bun'), ['run', runSuiteV4a, v4aPath]));
 });
 
 /** Bundles `entry` (a path under test/runtimes) into `outfile` for `conditions`. */
@@ -67,11 +81,12 @@ async function bundle(entry, outfile, options) {
   });
 }
 
-test('workerd (Cloudflare Workers) runs the suite with the wasm as a module', async () => {
+test('workerd (Cloudflare Workers) runs the suite and the v4a suite with the wasm as a module', async () => {
   const dir = join(work, 'workerd');
-  await bundle('worker.mjs', join(dir, 'worker.js'), { platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], external: ['*.wasm', 'suite.json'] });
+  await bundle('worker.mjs', join(dir, 'worker.js'), { platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], external: ['*.wasm', 'suite.json', 'suite-v4a.json'] });
   copyFileSync(join(root, 'dist', 'sigv4_js_bg.wasm'), join(dir, 'sigv4_js_bg.wasm'));
   copyFileSync(suitePath, join(dir, 'suite.json'));
+  copyFileSync(v4aPath, join(dir, 'suite-v4a.json'));
   const port = await freePort();
   writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
@@ -83,6 +98,7 @@ const worker :Workerd.Worker = (
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "sigv4_js_bg.wasm", wasm = embed "sigv4_js_bg.wasm"),
     (name = "suite.json", json = embed "suite.json"),
+    (name = "suite-v4a.json", json = embed "suite-v4a.json"),
   ],
   compatibilityDate = "2025-09-01",
 );
@@ -92,12 +108,13 @@ const worker :Workerd.Worker = (
     const url = `http://127.0.0.1:${port}/`;
     await waitForPort(port, workerd);
     assertSuitePassed(await (await fetch(url)).json());
+    assertV4aPassed(await (await fetch(`${url}v4a`)).json());
   } finally {
     workerd.kill();
   }
 });
 
-test('headless Chromium runs the suite in a page, and finds no secret in the package\'s objects', async () => {
+test('headless Chromium runs the suite and the v4a suite in a page, and finds no secret in the package\'s objects', async () => {
   const dir = join(work, 'chromium');
   await bundle('entry.mjs', join(dir, 'bundle.js'), { platform: 'browser' });
   const page = '<!doctype html><title>sigv4-wasm</title>';
@@ -126,6 +143,10 @@ test('headless Chromium runs the suite in a page, and finds no secret in the pac
     }, suiteCases);
     assert.deepEqual(errors, []);
     assertSuitePassed(results);
+    assertV4aPassed(await tab.evaluate(async (cases) => {
+      const api = await import('/bundle.js');
+      return api.checkSuiteV4a(cases, api);
+    }, v4aCases));
     // No object that holds credentials shows a secret in its own properties or its JSON.
     assert.deepEqual(await tab.evaluate(async () => (await import('/bundle.js')).checkSecrets(await import('/bundle.js'))), {});
   } finally {

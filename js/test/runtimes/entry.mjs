@@ -5,4 +5,5 @@
 export { signSync, presignSync, explainSync, AwsClient, SignatureV4, SignatureV4a } from '../../src/index.js';
 export { Engine } from '../../src/engine.js';
 export { checkSuite } from '../check-suite.mjs';
+export { checkSuiteV4a } from '../check-suite-v4a.mjs';
 export { checkSecrets } from '../check-secrets.mjs';

@@ -1,11 +1,15 @@
-// A Cloudflare Worker for workerd: answers every request with the suite's results, signed by the
+// A Cloudflare Worker for workerd: answers every request with the suite's results (/v4a: the v4a
+// suite's, signatures checked with WebCrypto), signed by the
 // package with the wasm imported as a WebAssembly.Module (the "workerd" condition of #wasm).
 
 import cases from 'suite.json';
-import { signSync, presignSync, explainSync, checkSuite } from './entry.mjs';
+import v4aCases from 'suite-v4a.json';
+import { signSync, presignSync, explainSync, checkSuite, checkSuiteV4a } from './entry.mjs';
 
 export default {
-  async fetch() {
-    return Response.json(checkSuite(cases, { signSync, presignSync, explainSync }));
+  async fetch(request) {
+    const api = { signSync, presignSync, explainSync };
+    if (new URL(request.url).pathname === '/v4a') return Response.json(await checkSuiteV4a(v4aCases, api));
+    return Response.json(checkSuite(cases, api));
   },
 };
