@@ -46,8 +46,11 @@ pub struct Config {
     pub excluded: Vec<HeaderMatcher>,
     /// Presign (the signature in the query string) with this lifetime, instead of headers.
     pub presign_secs: Option<u64>,
-    /// Bodies larger than this get 413 when they must be hashed.
+    /// Bodies larger than this get 413 when they must be hashed (unless streamed).
     pub max_request_bytes: usize,
+    /// S3 uploads with a `content-length` over `max_request_bytes` are sent as signed
+    /// aws-chunked bodies, encoded chunk by chunk as they arrive, instead of answered 413.
+    pub stream_large_bodies: bool,
     /// Where credentials come from.
     pub credentials: CredentialSource,
 }
@@ -181,6 +184,8 @@ struct Raw {
     query_string: Option<RawQueryString>,
     #[serde(default)]
     max_request_bytes: Option<usize>,
+    #[serde(default)]
+    stream_large_bodies: bool,
     /// Absent: the default chain, on the VM environment.
     #[serde(default)]
     credential_provider: Option<RawProvider>,
@@ -322,6 +327,20 @@ impl Config {
             }),
         };
         let max_request_bytes = raw.max_request_bytes.unwrap_or(DEFAULT_MAX_REQUEST_BYTES);
+        if raw.stream_large_bodies {
+            let why = if !sigv4_core::uses_s3_rules(&raw.service_name) {
+                Some("aws-chunked uploads are S3's: service_name must be s3 (or s3express, ...)")
+            } else if algorithm != Algorithm::SigV4 {
+                Some("aws-chunked uploads are signed with AWS_SIGV4 only")
+            } else if raw.use_unsigned_payload || presign_secs.is_some() {
+                Some("the body already streams with use_unsigned_payload or query_string")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(invalid("stream_large_bodies", why));
+            }
+        }
         let credentials = match raw.credential_provider {
             Some(provider) => provider.checked(env)?,
             None => default_chain(env)?,
@@ -335,6 +354,7 @@ impl Config {
             excluded,
             presign_secs,
             max_request_bytes,
+            stream_large_bodies: raw.stream_large_bodies,
             credentials,
         })
     }
@@ -839,6 +859,39 @@ mod tests {
             let error = parse(&body).unwrap_err();
             assert_eq!(error.field, field, "{body}: {error}");
             assert!(error.to_string().contains(says), "{body}: {error}");
+        }
+    }
+
+    #[test]
+    fn streaming_large_bodies_is_for_s3_with_sigv4_and_signed_payloads() {
+        let body = format!(
+            r#""service_name": "s3", "region": "r", "stream_large_bodies": true, {INLINE}"#
+        );
+        assert!(parse(&body).unwrap().stream_large_bodies);
+        assert!(
+            !parse(&format!(r#""service_name": "s3", "region": "r", {INLINE}"#))
+                .unwrap()
+                .stream_large_bodies
+        );
+        for (extra, says) in [
+            (r#""service_name": "sts", "region": "r","#, "S3's"),
+            (
+                r#""service_name": "s3", "region": "r", "signing_algorithm": "AWS_SIGV4A","#,
+                "AWS_SIGV4 only",
+            ),
+            (
+                r#""service_name": "s3", "region": "r", "use_unsigned_payload": true,"#,
+                "already streams",
+            ),
+            (
+                r#""service_name": "s3", "region": "r", "query_string": {},"#,
+                "already streams",
+            ),
+        ] {
+            let body = format!(r#"{extra} "stream_large_bodies": true, {INLINE}"#);
+            let error = parse(&body).unwrap_err();
+            assert_eq!(error.field, "stream_large_bodies", "{body}");
+            assert!(error.message.contains(says), "{error}");
         }
     }
 

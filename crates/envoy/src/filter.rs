@@ -10,12 +10,12 @@ use std::time::{Duration, UNIX_EPOCH};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType};
-use sigv4_core::Signer;
+use sigv4_core::{ChunkEncoder, Signer};
 
 use crate::config::{Config, CredentialSource};
 use crate::credentials::{Cache, Fetch, Step};
 use crate::header_map::HeaderMap;
-use crate::sign::{Body, Edit, edits, plan, sign};
+use crate::sign::{Body, Edit, chunked_edits, edits, plan, sign, sign_chunked};
 
 fn log(level: LogLevel, message: &str) {
     let _ = hostcalls::log(level, &format!("sigv4: {message}"));
@@ -66,6 +66,24 @@ fn respond(status: u32, message: &str) {
     }
 }
 
+/// Sets the signed headers on the current stream's request; false (and answered 500) when Envoy
+/// refused one.
+fn apply(headers: &HeaderMap, edits: &[(&str, &str)]) -> bool {
+    let applied = plan(headers, edits).all(|edit| {
+        let map = MapType::HttpRequestHeaders;
+        match edit {
+            Edit::Replace(name, value) => hostcalls::set_map_value(map, name, Some(value)),
+            Edit::Add(name, value) => hostcalls::add_map_value(map, name, value),
+        }
+        .is_ok()
+    });
+    if !applied {
+        log(LogLevel::Error, "could not set the signed headers");
+        respond(500, "could not set the signature on the request");
+    }
+    applied
+}
+
 /// What the root context and the HTTP contexts of one worker share.
 struct Shared {
     config: Config,
@@ -102,20 +120,34 @@ impl Shared {
             }
         };
         let edits = edits(&signed, config, headers.get(":path"));
-        let applied = plan(headers, &edits).all(|edit| {
-            let map = MapType::HttpRequestHeaders;
-            match edit {
-                Edit::Replace(name, value) => hostcalls::set_map_value(map, name, Some(value)),
-                Edit::Add(name, value) => hostcalls::add_map_value(map, name, value),
+        apply(headers, &edits)
+    }
+
+    /// Signs the current stream's request for an aws-chunked upload of its body and sets the
+    /// headers: the encoder of the body, or None when it was answered locally instead.
+    fn sign_streaming(
+        &mut self,
+        headers: &HeaderMap,
+        decoded_length: u64,
+        now: u64,
+    ) -> Option<ChunkEncoder> {
+        // The headers go upstream now, before the body: no waiting for credentials here.
+        let Some(credentials) = self.cache.usable(now * 1000) else {
+            respond(503, "no credentials yet to sign a streamed upload with");
+            return None;
+        };
+        let config = &self.config;
+        let signer = &mut self.signer;
+        let chunked = match sign_chunked(config, signer, credentials, now, headers, decoded_length)
+        {
+            Ok(chunked) => chunked,
+            Err(e) => {
+                respond(400, &format!("cannot sign this upload: {e}"));
+                return None;
             }
-            .is_ok()
-        });
-        if !applied {
-            log(LogLevel::Error, "could not set the signed headers");
-            respond(500, "could not set the signature on the request");
-            return false;
-        }
-        true
+        };
+        let edits = chunked_edits(&chunked, config, headers.get(":path"));
+        apply(headers, &edits).then_some(chunked.encoder)
     }
 
     /// Starts a credential fetch if one is due.
@@ -255,6 +287,7 @@ impl RootContext for Root {
             shared: self.shared.clone()?,
             buffering: None,
             body_size: 0,
+            streaming: None,
         }))
     }
 
@@ -271,6 +304,9 @@ struct Stream {
     buffering: Option<HeaderMap>,
     /// The body bytes buffered so far.
     body_size: usize,
+    /// The encoder of an aws-chunked upload: the headers went upstream signed, and each piece
+    /// of the body is replaced with its frames as it passes.
+    streaming: Option<ChunkEncoder>,
 }
 
 impl Stream {
@@ -327,12 +363,25 @@ impl HttpContext for Stream {
         if end_of_stream {
             return self.sign_or_wait(headers, Some(Vec::new()));
         }
+        if let Some(length) = self.streams(&headers) {
+            let mut shared = self.shared.borrow_mut();
+            return match shared.sign_streaming(&headers, length, now()) {
+                Some(encoder) => {
+                    self.streaming = Some(encoder);
+                    Action::Continue
+                }
+                None => Action::Pause,
+            };
+        }
         // Hash the body first: hold the headers until its end (Envoy buffers it).
         self.buffering = Some(headers);
         Action::Pause
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.streaming.is_some() {
+            return self.encode(body_size, end_of_stream);
+        }
         if self.buffering.is_none() {
             // Signed already (the body streams), or waiting for credentials: then hold the body
             // too, or Envoy would send the request on unsigned.
@@ -367,6 +416,16 @@ impl HttpContext for Stream {
 
     /// A body followed by trailers ends here, not with an end-of-stream body.
     fn on_http_request_trailers(&mut self, _trailers: usize) -> Action {
+        if self.streaming.take().is_some() {
+            // The final chunk would have to follow the last data, which has gone: a body with
+            // trailers (HTTP/2) has no Content-Length to stream with anyway.
+            log(
+                LogLevel::Error,
+                "trailers after a streamed upload: the body ends unsigned",
+            );
+            respond(400, "a streamed upload cannot end with trailers");
+            return Action::Pause;
+        }
         if self.buffering.is_none() {
             return Action::Continue;
         }
@@ -375,6 +434,68 @@ impl HttpContext for Stream {
 }
 
 impl Stream {
+    /// The decoded length to stream the body with: when configured, for a `content-length` over
+    /// the buffer limit (smaller bodies are hashed whole: one signature, no framing).
+    fn streams(&self, headers: &HeaderMap) -> Option<u64> {
+        let config = &self.shared.borrow().config;
+        if !config.stream_large_bodies {
+            return None;
+        }
+        let length: u64 = headers.get("content-length").parse().ok()?;
+        (length > config.max_request_bytes as u64).then_some(length)
+    }
+
+    /// A piece of a streamed body: replaced with the frames it completes (none while a chunk
+    /// fills), and at the end with the last chunk, the final empty one and the trailer.
+    fn encode(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let Some(encoder) = &mut self.streaming else {
+            return Action::Continue;
+        };
+        let data = hostcalls::get_buffer(BufferType::HttpRequestBody, 0, body_size)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let mut frames = Vec::with_capacity(data.len() + 256);
+        let mut input = &data[..];
+        let mut failed = None;
+        while !input.is_empty() {
+            match encoder.push(&mut input) {
+                Ok(Some(frame)) => frame.parts().iter().for_each(|p| frames.extend(*p)),
+                Ok(None) => {}
+                Err(e) => {
+                    failed = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        if end_of_stream && failed.is_none() {
+            match encoder.finish() {
+                Ok(finish) => {
+                    if let Some(frame) = finish.last {
+                        frame.parts().iter().for_each(|p| frames.extend(*p));
+                    }
+                    frames.extend(finish.end);
+                }
+                Err(e) => failed = Some(e.to_string()),
+            }
+        }
+        if failed.is_none()
+            && hostcalls::set_buffer(BufferType::HttpRequestBody, 0, body_size, &frames).is_err()
+        {
+            failed = Some("Envoy refused the encoded body".into());
+        }
+        if let Some(why) = failed {
+            self.streaming = None;
+            log(LogLevel::Warn, &format!("streamed upload stopped: {why}"));
+            respond(400, &format!("cannot stream this upload: {why}"));
+            return Action::Pause;
+        }
+        if end_of_stream {
+            self.streaming = None;
+        }
+        Action::Continue
+    }
+
     /// The whole body is buffered: sign with its hash.
     fn body_complete(&mut self, body_size: usize) -> Action {
         let body = hostcalls::get_buffer(BufferType::HttpRequestBody, 0, body_size)

@@ -2,7 +2,8 @@
 //! needs no proxy, so it is tested natively.
 
 use sigv4_core::{
-    Credentials, Location, Payload, Request, Settings, Signed, Signer, SigningParams,
+    ChunkedError, ChunkedSigned, ChunkedUpload, Credentials, Location, Payload, Request, Settings,
+    Signed, Signer, SigningParams, StreamingForm,
 };
 
 use crate::config::Config;
@@ -40,37 +41,33 @@ pub enum Body<'a> {
     Unsigned,
 }
 
-/// Signs the request as configured: in headers, or presigned with `query_string`.
-pub fn sign(
-    config: &Config,
-    signer: &mut Signer,
-    credentials: &Credentials,
-    now: u64,
-    request: &HeaderMap,
-    body: Body<'_>,
-) -> Result<Signed, sigv4_core::Error> {
+/// The chunk size of streamed uploads: 64 KiB, the size the AWS SDKs use.
+pub const CHUNK_SIZE: usize = 64 * 1024;
+
+/// The headers signed from what Envoy holds: `host` from `:authority` (or `host_rewrite`), then
+/// the request's own but for pseudo-headers and the excluded ones (a presigned URL signs `host`
+/// only, as the SDKs' presigners do: the URL stands alone).
+fn signed_headers<'a>(config: &'a Config, request: &'a HeaderMap) -> Vec<(&'a str, &'a str)> {
     let authority = match &config.host_rewrite {
         Some(host) => host.as_str(),
         None => request.get(":authority"),
     };
     let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.len());
     headers.push(("host", authority));
-    // A presigned URL signs `host` only, as the SDKs' presigners do: the URL stands alone.
     if config.presign_secs.is_none() {
         // `host` is `:authority` in Envoy; pseudo-headers are not sent as headers.
         let signed = |n: &str| !n.starts_with(':') && n != "host" && !config.excludes(n);
         headers.extend(request.iter().filter(|(n, _)| signed(n)));
     }
-    let request = Request {
-        method: request.get(":method"),
-        uri: request.get(":path"),
-        headers: &headers,
-        payload: match body {
-            Body::Bytes(bytes) => Payload::Bytes(bytes),
-            Body::Unsigned => Payload::Unsigned,
-        },
-    };
-    let params = SigningParams {
+    headers
+}
+
+fn params<'a>(
+    config: &'a Config,
+    credentials: &'a Credentials,
+    now: u64,
+) -> Result<SigningParams<'a>, sigv4_core::Error> {
+    Ok(SigningParams {
         credentials,
         region: &config.region,
         service: &config.service,
@@ -82,12 +79,68 @@ pub fn sign(
             algorithm: config.algorithm,
             ..Settings::for_service(&config.service)
         },
+    })
+}
+
+/// Signs the request for an aws-chunked upload of its body of `decoded_length` bytes (its
+/// `content-length`), in chunks of [`CHUNK_SIZE`], each signed (`STREAMING-AWS4-HMAC-SHA256-
+/// PAYLOAD`): the seed signature and the upload's headers, and the encoder of the body.
+pub fn sign_chunked(
+    config: &Config,
+    signer: &mut Signer,
+    credentials: &Credentials,
+    now: u64,
+    request: &HeaderMap,
+    decoded_length: u64,
+) -> Result<ChunkedSigned, ChunkedError> {
+    let headers = signed_headers(config, request);
+    let request = Request {
+        method: request.get(":method"),
+        uri: request.get(":path"),
+        headers: &headers,
+        payload: Payload::Unsigned,
+    };
+    let upload = ChunkedUpload::new(StreamingForm::Signed, decoded_length, CHUNK_SIZE, None)?;
+    signer.sign_chunked(&request, &params(config, credentials, now)?, &upload)
+}
+
+/// The header edits of an aws-chunked upload: the seed signature's (as [`edits`]) and the
+/// upload's (`content-encoding`, `content-length` of the encoded body,
+/// `x-amz-decoded-content-length`).
+pub fn chunked_edits<'a>(
+    chunked: &'a ChunkedSigned,
+    config: &'a Config,
+    request_path: &str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut edits = edits(&chunked.signed, config, request_path);
+    edits.extend(chunked.headers.iter().map(|(n, v)| (*n, v.as_str())));
+    edits
+}
+
+/// Signs the request as configured: in headers, or presigned with `query_string`.
+pub fn sign(
+    config: &Config,
+    signer: &mut Signer,
+    credentials: &Credentials,
+    now: u64,
+    request: &HeaderMap,
+    body: Body<'_>,
+) -> Result<Signed, sigv4_core::Error> {
+    let headers = signed_headers(config, request);
+    let request = Request {
+        method: request.get(":method"),
+        uri: request.get(":path"),
+        headers: &headers,
+        payload: match body {
+            Body::Bytes(bytes) => Payload::Bytes(bytes),
+            Body::Unsigned => Payload::Unsigned,
+        },
     };
     let location = match config.presign_secs {
         Some(expires_in) => Location::Query { expires_in },
         None => Location::Headers,
     };
-    signer.sign(&request, &params, location)
+    signer.sign(&request, &params(config, credentials, now)?, location)
 }
 
 /// The header edits that carry `signed`: the headers to set (replacing any of the same name), or
@@ -327,6 +380,48 @@ mod tests {
             &explained.string_to_sign,
             signature
         ));
+    }
+
+    #[test]
+    fn a_streamed_upload_replaces_the_length_and_signs_the_streaming_payload() {
+        let config = config(r#""stream_large_bodies": true,"#);
+        let request: HeaderMap = envoy_headers("/bucket/key")
+            .iter()
+            .chain([("content-length", "3000000")])
+            .collect();
+        let chunked = sign_chunked(
+            &config,
+            &mut Signer::new(),
+            &credentials(),
+            1_440_938_160,
+            &request,
+            3_000_000,
+        )
+        .unwrap();
+        let edits = chunked_edits(&chunked, &config, "/bucket/key");
+        let header = |name: &str| edits.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        let upload =
+            ChunkedUpload::new(StreamingForm::Signed, 3_000_000, CHUNK_SIZE, None).unwrap();
+        assert_eq!(
+            header("content-length"),
+            Some(upload.content_length().to_string().as_str())
+        );
+        assert_eq!(header("x-amz-decoded-content-length"), Some("3000000"));
+        assert_eq!(header("content-encoding"), Some("aws-chunked"));
+        assert_eq!(
+            header("x-amz-content-sha256"),
+            Some("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+        );
+        let authorization = header("authorization").unwrap();
+        assert!(
+            authorization.contains("content-encoding;content-length;host;"),
+            "{authorization}"
+        );
+        // content-length is the request's: replaced, not added twice.
+        assert!(
+            plan(&request, &edits)
+                .any(|e| e == Edit::Replace("content-length", header("content-length").unwrap()))
+        );
     }
 
     #[test]
