@@ -3,7 +3,7 @@
 // request is refused, in the words of sigv4-core's Rejection.
 
 import { Engine, text, unixSeconds } from './engine.js';
-import { coreError, typeError } from './errors.js';
+import { coreError, typeError, SigV4Error } from './errors.js';
 import { flatHeaders, urlText, bodyData } from './request.js';
 import { sha256HexSync } from './hash.js';
 
@@ -15,7 +15,8 @@ let shared;
  * - `credentials`: `{ ACCESS_KEY_ID: 'SECRET', ... }` (own properties only) or a function from an
  *   access key id to its secret (undefined when unknown);
  * - `now` (a Date, milliseconds or an ISO string; the clock if undefined), `maxSkew` (seconds,
- *   900), `region` and `service` (what the credential scope must name; any if undefined);
+ *   900), `region` and `service` (what the credential scope must name; any if undefined; for
+ *   SigV4a the region set must name the region or be `*`);
  * - `payloadHash`: the body's hex SHA-256 instead of the body.
  * Returns `{ valid: true, accessKeyId, region, service, time, sessionToken, payloadVerified }`
  * or `{ valid: false, code, reason, accessKeyId }`; throws a SigV4Error for input of the wrong
@@ -36,8 +37,8 @@ export function verify(request, options) {
     text(request.method ?? 'GET', 'method'),
     urlText(request.url),
     flatHeaders(request.headers),
-    options.region === undefined ? '' : text(options.region, 'region'),
-    options.service === undefined ? '' : text(options.service, 'service'),
+    expected(options.region, 'region'),
+    expected(options.service, 'service'),
     unixSeconds(options.now),
     maxSkew,
     payload,
@@ -52,6 +53,16 @@ function received(body) {
   const data = bodyData(body);
   const hash = sha256HexSync(data);
   return hash === undefined ? data : { hash };
+}
+
+/**
+ * The region or service the scope must name: '' (any) when undefined; an empty one names none,
+ * so it is refused (an unset variable must not accept every scope).
+ */
+function expected(value, field) {
+  if (value === undefined) return '';
+  if (text(value, field) === '') throw new SigV4Error('empty', field, `${field} must not be empty`);
+  return value;
 }
 
 /** A function from an access key id to its secret, from the `credentials` option. */
@@ -118,7 +129,7 @@ function reason(code, detail) {
   switch (code) {
     case 'not_signed': return 'the request has no Authorization header or presigning parameters';
     case 'malformed': return `malformed ${detail}`;
-    case 'unsupported_algorithm': return 'the algorithm is not AWS4-HMAC-SHA256';
+    case 'unsupported_algorithm': return 'the algorithm is neither AWS4-HMAC-SHA256 nor AWS4-ECDSA-P256-SHA256';
     case 'unknown_access_key': return `unknown access key id ${detail}`;
     case 'scope_date_mismatch': return "the credential scope's date is not the date of X-Amz-Date";
     case 'wrong_region': return `the credential scope names region ${detail}, not the one expected`;

@@ -137,6 +137,9 @@ test('bad input is a SigV4Error naming the field, and a throwing lookup leaves t
   assert.throws(() => verify({ ...request, headers: { a: 1 } }, { credentials: {} }), (e) => e instanceof SigV4Error && e.field === 'headers[0].value');
   assert.throws(() => verify({ ...request, url: 5 }, { credentials: {} }), (e) => e instanceof SigV4Error && e.field === 'uri');
   assert.throws(() => verify(request, { credentials: {}, now: 'never' }), (e) => e instanceof SigV4Error && e.field === 'timestamp');
+  // An empty region or service names none: refused, not read as "any" (an unset variable).
+  assert.throws(() => verify(request, { credentials: {}, region: '' }), (e) => e instanceof SigV4Error && e.field === 'region' && e.code === 'empty');
+  assert.throws(() => verify(request, { credentials: {}, service: '' }), (e) => e instanceof SigV4Error && e.field === 'service');
   const options = { accessKeyId: 'AKID', secretAccessKey: 'SECRET', region: 'us-east-1', service: 'service', signingDate: new Date(TIME) };
   const signed = { ...request, headers: signSync(request, options) };
   assert.throws(() => verify(signed, { credentials: () => { throw new Error('store down'); }, now: TIME }), /store down/);

@@ -313,6 +313,17 @@ impl Signer {
         self.ecdsa_keys = EcdsaKeyCache::default();
     }
 
+    /// The string to sign of the last signature, and the SigV4a key of these credentials (from
+    /// the cache): what the verifier checks a SigV4a signature against.
+    pub(crate) fn last_string_to_sign_and_ecdsa_key(
+        &mut self,
+        access_key_id: &str,
+        secret_access_key: &str,
+    ) -> Result<(&[u8], &crate::sigv4a::EcdsaKey), Error> {
+        let key = self.ecdsa_keys.get(access_key_id, secret_access_key)?;
+        Ok((&self.scratch.string_to_sign, key))
+    }
+
     /// Signs like [`Signer::sign`] and also returns the canonical request and the string to sign.
     pub fn explain(
         &mut self,

@@ -76,6 +76,12 @@ impl EcdsaKey {
         Ok(Signature::from_bytes(signature.as_bytes()))
     }
 
+    /// Whether `signature` (hex of its DER encoding) is this key's signature of the string to
+    /// sign: what a verifier checks, as SigV4a signatures are randomized by most signers.
+    pub(crate) fn verifies(&self, string_to_sign: &[u8], signature: &str) -> bool {
+        is_valid(self.key.verifying_key(), string_to_sign, signature)
+    }
+
     /// The public key, as an uncompressed SEC1 point: `0x04 || X || Y`.
     pub(crate) fn public_key(&self) -> [u8; 65] {
         let point = self.key.verifying_key().to_sec1_point(false);
@@ -179,16 +185,18 @@ pub fn sigv4a_public_key(credentials: &Credentials) -> Result<[u8; 65], Error> {
 /// signature of `string_to_sign` under `public_key` (a SEC1 P-256 point). SigV4a signatures are
 /// randomized by most signers, so they are checked this way, never compared.
 pub fn sigv4a_signature_is_valid(public_key: &[u8], string_to_sign: &str, signature: &str) -> bool {
-    let Ok(key) = VerifyingKey::from_sec1_bytes(public_key) else {
-        return false;
-    };
+    VerifyingKey::from_sec1_bytes(public_key)
+        .is_ok_and(|key| is_valid(&key, string_to_sign.as_bytes(), signature))
+}
+
+fn is_valid(key: &VerifyingKey, string_to_sign: &[u8], signature: &str) -> bool {
     let Some(der) = decode_hex(signature) else {
         return false;
     };
     let Ok(signature) = p256::ecdsa::Signature::from_der(&der) else {
         return false;
     };
-    key.verify_prehash(&Sha256::digest(string_to_sign.as_bytes()), &signature)
+    key.verify_prehash(&Sha256::digest(string_to_sign), &signature)
         .is_ok()
 }
 

@@ -14,12 +14,13 @@ use subtle::ConstantTimeEq;
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::payload::Payload;
+use crate::settings::Algorithm;
 use crate::settings::{Location, SessionTokenMode, Settings};
 use crate::sign::{Request, Signature, Signer, SigningParams};
 use crate::timestamp::Timestamp;
 use crate::uri::Uri;
 use crate::uri_encode::decode_into;
-use crate::{ALGORITHM, MAX_EXPIRES_IN, UNSIGNED_PAYLOAD};
+use crate::{ALGORITHM, ALGORITHM_V4A, MAX_EXPIRES_IN, UNSIGNED_PAYLOAD};
 
 /// What a verifier checks a request against, besides its signature.
 #[derive(Clone, Copy, Debug)]
@@ -78,7 +79,7 @@ pub enum Rejection {
     NotSigned,
     /// The `Authorization` header or a presigning parameter is malformed: which part.
     Malformed(&'static str),
-    /// An algorithm other than `AWS4-HMAC-SHA256`.
+    /// An algorithm other than `AWS4-HMAC-SHA256` and `AWS4-ECDSA-P256-SHA256`.
     UnsupportedAlgorithm,
     /// The caller knows no secret for this access key id.
     UnknownAccessKey(String),
@@ -116,6 +117,35 @@ pub enum Rejection {
     UnsupportedPayload,
 }
 
+impl Rejection {
+    /// A stable name for the reason, in snake case (the npm package's `code`, the WIT's
+    /// `rejection-code` in kebab case).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::NotSigned => "not_signed",
+            Rejection::Malformed(_) => "malformed",
+            Rejection::UnsupportedAlgorithm => "unsupported_algorithm",
+            Rejection::UnknownAccessKey(_) => "unknown_access_key",
+            Rejection::ScopeDateMismatch => "scope_date_mismatch",
+            Rejection::WrongRegion(_) => "wrong_region",
+            Rejection::WrongService(_) => "wrong_service",
+            Rejection::HostNotSigned => "host_not_signed",
+            Rejection::DateNotSigned => "date_not_signed",
+            Rejection::SignedHeaderMissing(_) => "signed_header_missing",
+            Rejection::ContentSha256Mismatch => "content_sha256_mismatch",
+            Rejection::OutsideSkew => "outside_skew",
+            Rejection::NotYetValid => "not_yet_valid",
+            Rejection::Expired => "expired",
+            Rejection::ExpiresOutOfRange => "expires_out_of_range",
+            Rejection::Invalid(_) => "invalid",
+            Rejection::SignatureMismatch => "signature_mismatch",
+            Rejection::HostMismatch => "host_mismatch",
+            Rejection::TokenNotSigned => "token_not_signed",
+            Rejection::UnsupportedPayload => "unsupported_payload",
+        }
+    }
+}
+
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -123,7 +153,9 @@ impl fmt::Display for Rejection {
                 f.write_str("the request has no Authorization header or presigning parameters")
             }
             Rejection::Malformed(part) => write!(f, "malformed {part}"),
-            Rejection::UnsupportedAlgorithm => f.write_str("the algorithm is not AWS4-HMAC-SHA256"),
+            Rejection::UnsupportedAlgorithm => {
+                f.write_str("the algorithm is neither AWS4-HMAC-SHA256 nor AWS4-ECDSA-P256-SHA256")
+            }
             Rejection::UnknownAccessKey(id) => write!(f, "unknown access key id {id}"),
             Rejection::ScopeDateMismatch => {
                 f.write_str("the credential scope's date is not the date of X-Amz-Date")
@@ -169,8 +201,10 @@ impl core::error::Error for Rejection {}
 
 /// What a request claims: who signed it, for which scope, which headers, and the signature.
 struct Claim<'a> {
+    algorithm: Algorithm,
     access_key_id: &'a str,
     date: &'a str,
+    /// SigV4's region, or SigV4a's region set (`X-Amz-Region-Set`).
     region: &'a str,
     service: &'a str,
     /// The signed header names, as listed: lowercase, sorted, each once (checked).
@@ -186,7 +220,7 @@ impl Claim<'_> {
         if self.amz_date.get(..8) != Some(self.date) {
             return Err(Rejection::ScopeDateMismatch);
         }
-        if params.region.is_some_and(|r| r != self.region) {
+        if params.region.is_some_and(|r| !self.covers(r)) {
             return Err(Rejection::WrongRegion(self.region.into()));
         }
         if params.service.is_some_and(|s| s != self.service) {
@@ -196,6 +230,15 @@ impl Claim<'_> {
             return Err(Rejection::HostNotSigned);
         }
         Ok(())
+    }
+
+    /// Whether the scope is for `region`: SigV4's region, or a SigV4a region set that names it or
+    /// is `*`.
+    fn covers(&self, region: &str) -> bool {
+        match self.algorithm {
+            Algorithm::SigV4 => self.region == region,
+            Algorithm::SigV4a => self.region.split(',').any(|r| r == region || r == "*"),
+        }
     }
 
     /// Whether a header (lowercase) is among the signed ones.
@@ -227,6 +270,13 @@ impl Signer {
         params: &VerifyParams<'_>,
         secret_for: impl FnOnce(&str) -> Option<S>,
     ) -> Result<Verified, Rejection> {
+        // A hash the caller computed is one: a payload name in its place (`STREAMING-...`) would
+        // stand for a body nobody hashed.
+        if let Payload::Sha256Hex(hash) = request.payload
+            && (hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(Rejection::Invalid(Error::InvalidPayloadHash));
+        }
         let uri = Uri::parse(request.uri).map_err(Rejection::Invalid)?;
         let read = ReadHeaders::of(request.headers);
         // What is routed by its authority must be what was signed for its Host.
@@ -259,9 +309,7 @@ impl Signer {
         let (algorithm, fields) = authorization
             .split_once(' ')
             .ok_or(Rejection::Malformed("Authorization"))?;
-        if algorithm != ALGORITHM {
-            return Err(Rejection::UnsupportedAlgorithm);
-        }
+        let algorithm = algorithm_named(algorithm)?;
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
         for field in fields.split(',') {
             let field = field.trim();
@@ -288,16 +336,25 @@ impl Signer {
             (&read.date, "X-Amz-Date"),
             (&read.token, "X-Amz-Security-Token"),
             (&read.content_sha256, "X-Amz-Content-Sha256"),
+            (&read.region_set, "X-Amz-Region-Set"),
         ] {
             if header.count > 1 {
                 return Err(Rejection::Malformed(part));
             }
         }
         let amz_date = read.date.first.ok_or(Rejection::Malformed("X-Amz-Date"))?;
-        let claim = claim(credential, signed_headers, signature, amz_date)?;
+        let scope = Scope {
+            algorithm,
+            credential,
+            region_set: read.region_set.first,
+        };
+        let claim = claim(scope, signed_headers, signature, amz_date)?;
         claim.check_scope(params)?;
         if !claim.signs("x-amz-date") {
             return Err(Rejection::DateNotSigned);
+        }
+        if algorithm == Algorithm::SigV4a && !claim.signs("x-amz-region-set") {
+            return Err(Rejection::Malformed("X-Amz-Region-Set"));
         }
         let skew = claim
             .time
@@ -324,7 +381,7 @@ impl Signer {
             host_in_uri: uri.authority.is_some(),
             token,
         };
-        let expected = self.sign_again(
+        let valid = self.sign_again(
             request,
             &again,
             &claim,
@@ -333,7 +390,7 @@ impl Signer {
             Location::Headers,
             secret_for,
         )?;
-        if matches(&expected, claim.signature) {
+        if valid {
             Ok(claim.verified(token, payload_verified))
         } else {
             Err(Rejection::SignatureMismatch)
@@ -347,7 +404,7 @@ impl Signer {
         params: &VerifyParams<'_>,
         secret_for: impl FnOnce(&str) -> Option<S>,
     ) -> Result<Verified, Rejection> {
-        let mut found: [Option<Cow<'_, str>>; 6] = Default::default();
+        let mut found: [Option<Cow<'_, str>>; 7] = Default::default();
         // The URI without the parameters the signer appends (it appends them again), built as
         // the query is read.
         let before_query = uri.without_fragment.len() - uri.query.len();
@@ -392,11 +449,10 @@ impl Signer {
             expires,
             signed_headers,
             signature,
+            region_set,
         ] = found;
         let missing = |what| move || Rejection::Malformed(what);
-        if algorithm.ok_or_else(missing("X-Amz-Algorithm"))? != ALGORITHM {
-            return Err(Rejection::UnsupportedAlgorithm);
-        }
+        let algorithm = algorithm_named(&algorithm.ok_or_else(missing("X-Amz-Algorithm"))?)?;
         let credential = credential.ok_or_else(missing("X-Amz-Credential"))?;
         let date = date.ok_or_else(missing("X-Amz-Date"))?;
         let signed_headers = signed_headers.ok_or_else(missing("X-Amz-SignedHeaders"))?;
@@ -408,7 +464,12 @@ impl Signer {
         if !(1..=MAX_EXPIRES_IN).contains(&expires) {
             return Err(Rejection::ExpiresOutOfRange);
         }
-        let claim = claim(&credential, &signed_headers, &signature, &date)?;
+        let scope = Scope {
+            algorithm,
+            credential: &credential,
+            region_set: region_set.as_deref(),
+        };
+        let claim = claim(scope, &signed_headers, &signature, &date)?;
         claim.check_scope(params)?;
         let (signed_at, now) = (claim.time.unix_seconds(), params.now.unix_seconds());
         if now.saturating_add(params.max_skew_secs) < signed_at {
@@ -463,19 +524,21 @@ impl Signer {
         .into_iter()
         .flatten()
         {
-            let expected =
+            let valid =
                 self.sign_again(request, &again, &claim, payload, settings, location, |_| {
                     Some(secret)
                 })?;
-            if matches(&expected, claim.signature) {
+            if valid {
                 return Ok(claim.verified(token.as_deref(), payload_verified));
             }
         }
         Err(Rejection::SignatureMismatch)
     }
 
-    /// Signs the request again as the claim says: its signed headers only, at its time, with
-    /// the secret of its access key id.
+    /// Signs the request again as the claim says (its signed headers only, at its time, with the
+    /// secret of its access key id) and checks the claimed signature: SigV4's is compared in
+    /// constant time; SigV4a's (randomized by most signers) is verified with the public key of
+    /// the credentials against the string to sign.
     #[allow(clippy::too_many_arguments)]
     fn sign_again<S: AsRef<str>>(
         &mut self,
@@ -486,7 +549,7 @@ impl Signer {
         settings: Settings<'_>,
         location: Location,
         secret_for: impl FnOnce(&str) -> Option<S>,
-    ) -> Result<Signature, Rejection> {
+    ) -> Result<bool, Rejection> {
         let secret = secret_for(claim.access_key_id)
             .ok_or_else(|| Rejection::UnknownAccessKey(claim.access_key_id.into()))?;
         let names = claim.names.as_slice();
@@ -532,7 +595,17 @@ impl Signer {
         let signed = self
             .sign(&request, &params, location)
             .map_err(Rejection::Invalid)?;
-        Ok(signed.signature)
+        match claim.algorithm {
+            Algorithm::SigV4 => Ok(matches(&signed.signature, claim.signature)),
+            // The signature just made is not used (follow-up: a path that stops at the string to
+            // sign).
+            Algorithm::SigV4a => {
+                let (string_to_sign, key) = self
+                    .last_string_to_sign_and_ecdsa_key(claim.access_key_id, secret.as_ref())
+                    .map_err(Rejection::Invalid)?;
+                Ok(key.verifies(string_to_sign, claim.signature))
+            }
+        }
     }
 }
 
@@ -542,10 +615,28 @@ fn rules<'a>(params: &VerifyParams<'a>, claim: &'a Claim<'_>) -> Settings<'a> {
         .settings
         .unwrap_or_else(|| Settings::for_service(claim.service));
     Settings {
+        algorithm: claim.algorithm,
         excluded_headers: &[],
         forced_headers: &[],
         ..rules
     }
+}
+
+/// The algorithm an `Authorization` header or `X-Amz-Algorithm` names.
+fn algorithm_named(name: &str) -> Result<Algorithm, Rejection> {
+    match name {
+        ALGORITHM => Ok(Algorithm::SigV4),
+        ALGORITHM_V4A => Ok(Algorithm::SigV4a),
+        _ => Err(Rejection::UnsupportedAlgorithm),
+    }
+}
+
+/// What a request says its credential scope is: the algorithm, the `Credential` value, and
+/// SigV4a's region set (`X-Amz-Region-Set`).
+struct Scope<'a> {
+    algorithm: Algorithm,
+    credential: &'a str,
+    region_set: Option<&'a str>,
 }
 
 /// The URI to sign again and what the verifier read of it already.
@@ -580,6 +671,7 @@ struct ReadHeaders<'a> {
     date: Named<'a>,
     token: Named<'a>,
     content_sha256: Named<'a>,
+    region_set: Named<'a>,
 }
 
 impl<'a> ReadHeaders<'a> {
@@ -592,6 +684,7 @@ impl<'a> ReadHeaders<'a> {
                 n if n.eq_ignore_ascii_case("x-amz-date") => &mut read.date,
                 n if n.eq_ignore_ascii_case("x-amz-security-token") => &mut read.token,
                 n if n.eq_ignore_ascii_case("x-amz-content-sha256") => &mut read.content_sha256,
+                n if n.eq_ignore_ascii_case("x-amz-region-set") => &mut read.region_set,
                 _ => continue,
             };
             slot.add(value.trim_matches([' ', '\t']));
@@ -602,31 +695,35 @@ impl<'a> ReadHeaders<'a> {
 
 /// The presigning parameters the signer appends, in `[algorithm, credential, date, expires,
 /// signed headers, signature]` order.
-const PRESIGN_PARAMS: [&str; 6] = [
+const PRESIGN_PARAMS: [&str; 7] = [
     "X-Amz-Algorithm",
     "X-Amz-Credential",
     "X-Amz-Date",
     "X-Amz-Expires",
     "X-Amz-SignedHeaders",
     "X-Amz-Signature",
+    "X-Amz-Region-Set",
 ];
 
-/// `Credential=AKID/DATE/REGION/SERVICE/aws4_request`, the signed headers, the signature and
-/// `X-Amz-Date`, checked for form.
+/// `Credential=AKID/DATE/REGION/SERVICE/aws4_request` (SigV4a: `AKID/DATE/SERVICE/aws4_request`
+/// and the region set), the signed headers, the signature and `X-Amz-Date`, checked for form.
 fn claim<'a>(
-    credential: &'a str,
+    scope: Scope<'a>,
     signed_headers: &'a str,
     signature: &'a str,
     amz_date: &'a str,
 ) -> Result<Claim<'a>, Rejection> {
-    let mut parts = credential.rsplitn(5, '/');
-    let (Some("aws4_request"), Some(service), Some(region), Some(date), Some(id)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let v4a = scope.algorithm == Algorithm::SigV4a;
+    let mut parts = scope.credential.rsplitn(if v4a { 4 } else { 5 }, '/');
+    let (Some("aws4_request"), Some(service)) = (parts.next(), parts.next()) else {
+        return Err(Rejection::Malformed("Credential"));
+    };
+    let region = match (v4a, scope.region_set) {
+        (false, _) => parts.next(),
+        (true, None) => return Err(Rejection::Malformed("X-Amz-Region-Set")),
+        (true, region_set) => region_set,
+    };
+    let (Some(region), Some(date), Some(id)) = (region, parts.next(), parts.next()) else {
         return Err(Rejection::Malformed("Credential"));
     };
     if id.is_empty() || date.len() != 8 || region.is_empty() || service.is_empty() {
@@ -650,7 +747,14 @@ fn claim<'a>(
     if !well_formed {
         return Err(Rejection::Malformed("SignedHeaders"));
     }
-    if signature.len() != 64
+    // SigV4: 64 hex digits; SigV4a: the hex of a DER signature (at most 72 bytes).
+    let length_ok = match scope.algorithm {
+        Algorithm::SigV4 => signature.len() == 64,
+        Algorithm::SigV4a => {
+            signature.len().is_multiple_of(2) && (16..=144).contains(&signature.len())
+        }
+    };
+    if !length_ok
         || !signature
             .bytes()
             .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -667,6 +771,7 @@ fn claim<'a>(
         return Err(Rejection::Malformed("X-Amz-Date"));
     }
     Ok(Claim {
+        algorithm: scope.algorithm,
         access_key_id: id,
         date,
         region,
@@ -837,6 +942,176 @@ mod tests {
         })
     }
 
+    /// A request signed with SigV4a at `T` for `region_set`, as (uri, headers).
+    fn signed_v4a(region_set: &str, token: Option<&str>, location: Location) -> (String, Headers) {
+        let credentials = credentials(token);
+        let params = SigningParams {
+            credentials: &credentials,
+            region: region_set,
+            service: "s3",
+            time: Timestamp::from_unix_seconds(T).unwrap(),
+            settings: Settings {
+                algorithm: Algorithm::SigV4a,
+                ..Settings::for_service("s3")
+            },
+        };
+        let uri = "https://mrap.accesspoint.s3-global.amazonaws.com/key?a=1";
+        let request = Request {
+            method: "GET",
+            uri,
+            headers: &[],
+            payload: Payload::Bytes(b""),
+        };
+        let out = Signer::new().sign(&request, &params, location).unwrap();
+        let headers = out
+            .headers()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        (out.url().map_or(uri.to_string(), String::from), headers)
+    }
+
+    #[test]
+    fn sigv4a_header_and_presigned_requests_verify_with_the_derived_public_key() {
+        let presign = Location::Query { expires_in: 300 };
+        for location in [Location::Headers, presign] {
+            for token in [None, Some("TOKEN")] {
+                let (uri, headers) = signed_v4a("us-east-1,eu-west-1", token, location);
+                let who = check(&uri, &headers, b"", T, (Some("eu-west-1"), Some("s3")))
+                    .unwrap_or_else(|r| panic!("{location:?} {token:?}: {r}"));
+                assert_eq!(who.region, "us-east-1,eu-west-1");
+                assert_eq!(who.session_token.as_deref(), token);
+                // A region outside the set, a changed signature, a removed region set.
+                assert_eq!(
+                    check(&uri, &headers, b"", T, (Some("ap-south-1"), None)),
+                    Err(Rejection::WrongRegion("us-east-1,eu-west-1".into()))
+                );
+                let flip = |text: &str| {
+                    let at = text.find("Signature=").unwrap() + 20;
+                    let mut bytes = text.as_bytes().to_vec();
+                    bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+                    String::from_utf8(bytes).unwrap()
+                };
+                let (bad_uri, bad_headers) = match location {
+                    Location::Headers => {
+                        let mut h = headers.clone();
+                        let auth = h.iter_mut().find(|(n, _)| n == "authorization").unwrap();
+                        auth.1 = flip(&auth.1);
+                        (uri.clone(), h)
+                    }
+                    Location::Query { .. } => (flip(&uri), headers.clone()),
+                };
+                assert_eq!(
+                    check(&bad_uri, &bad_headers, b"", T, (None, None)),
+                    Err(Rejection::SignatureMismatch),
+                    "{location:?}"
+                );
+                let (no_set_uri, no_set_headers) = match location {
+                    Location::Headers => (
+                        uri.clone(),
+                        headers
+                            .iter()
+                            .filter(|(n, _)| n != "x-amz-region-set")
+                            .cloned()
+                            .collect(),
+                    ),
+                    Location::Query { .. } => (
+                        uri.replace("X-Amz-Region-Set=us-east-1%2Ceu-west-1&", ""),
+                        headers.clone(),
+                    ),
+                };
+                assert!(no_set_uri != uri || no_set_headers != headers);
+                assert_eq!(
+                    check(&no_set_uri, &no_set_headers, b"", T, (None, None)),
+                    Err(Rejection::Malformed("X-Amz-Region-Set")),
+                    "{location:?}"
+                );
+            }
+        }
+        // Any region is covered by `*`.
+        let (uri, headers) = signed_v4a("*", None, Location::Headers);
+        assert!(check(&uri, &headers, b"", T, (Some("ap-south-1"), None)).is_ok());
+    }
+
+    #[test]
+    fn a_scope_of_the_other_algorithm_is_malformed_and_the_callers_algorithm_is_not_used() {
+        let (uri, headers) = signed_v4a("us-east-1", None, Location::Headers);
+        let relabel = |from: &str, to: &str| -> Headers {
+            headers
+                .iter()
+                .map(|(n, v)| (n.clone(), v.replace(from, to)))
+                .collect()
+        };
+        // A SigV4 scope (with a region) under the SigV4a name, and the reverse.
+        let v4_scope = relabel("/20150830/s3/", "/20150830/us-east-1/s3/");
+        assert_eq!(
+            check(&uri, &v4_scope, b"", T, (None, None)),
+            Err(Rejection::Malformed("Credential"))
+        );
+        let v4_name = relabel("AWS4-ECDSA-P256-SHA256", "AWS4-HMAC-SHA256");
+        assert!(check(&uri, &v4_name, b"", T, (None, None)).is_err());
+        // A SigV4 request verifies whatever algorithm the caller's settings name.
+        let (uri, headers) = signed(
+            "https://example.amazonaws.com/",
+            &[],
+            b"",
+            "service",
+            None,
+            Location::Headers,
+        );
+        let borrowed: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let request = Request {
+            method: "GET",
+            uri: &uri,
+            headers: &borrowed,
+            payload: Payload::Bytes(b""),
+        };
+        let params = VerifyParams {
+            settings: Some(Settings {
+                algorithm: Algorithm::SigV4a,
+                ..Settings::default()
+            }),
+            ..VerifyParams::new(Timestamp::from_unix_seconds(T).unwrap())
+        };
+        assert!(
+            Signer::new()
+                .verify(&request, &params, |_| Some(SECRET))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_payload_name_given_as_the_body_hash_is_not_a_hash() {
+        // Payload::Sha256Hex takes the streaming names for the signer (aws-chunked seeds); given
+        // to the verifier as the body's hash, the request would verify with the body unchecked.
+        let streaming = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+        let (uri, headers) = signed(
+            "https://example.amazonaws.com/",
+            &[],
+            b"",
+            "service",
+            None,
+            Location::Headers,
+        );
+        let borrowed: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let request = Request {
+            method: "GET",
+            uri: &uri,
+            headers: &borrowed,
+            payload: Payload::Sha256Hex(streaming),
+        };
+        let params = VerifyParams::new(Timestamp::from_unix_seconds(T).unwrap());
+        assert_eq!(
+            Signer::new().verify(&request, &params, |_| Some(SECRET)),
+            Err(Rejection::Invalid(Error::InvalidPayloadHash))
+        );
+    }
+
     #[test]
     fn what_the_signer_signs_verifies() {
         let presign = Location::Query { expires_in: 300 };
@@ -908,9 +1183,17 @@ mod tests {
             (
                 with(&set(
                     "authorization",
-                    auth.replace("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256"),
+                    auth.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA512"),
                 )),
                 Rejection::UnsupportedAlgorithm,
+            ),
+            (
+                // SigV4a's name on a SigV4 request: no region set to sign for.
+                with(&set(
+                    "authorization",
+                    auth.replace("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256"),
+                )),
+                Rejection::Malformed("X-Amz-Region-Set"),
             ),
             (
                 with(&set(

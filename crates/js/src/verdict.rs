@@ -29,7 +29,7 @@ pub(crate) fn write(verdict: &Result<Verified, Rejection>, asked: Option<&str>, 
         }
         Err(r) => {
             line("0");
-            line(code(r));
+            line(r.code());
             // An id with a line break (never a valid one) would cut the lines wrongly.
             line(asked.filter(|id| !id.contains('\n')).unwrap_or_default());
             match r {
@@ -42,32 +42,5 @@ pub(crate) fn write(verdict: &Result<Verified, Rejection>, asked: Option<&str>, 
                 _ => {}
             }
         }
-    }
-}
-
-/// The rejection's code: its name in snake case, as the WIT's `rejection-code` in kebab case.
-fn code(r: &Rejection) -> &'static str {
-    match r {
-        Rejection::NotSigned => "not_signed",
-        Rejection::Malformed(_) => "malformed",
-        Rejection::UnsupportedAlgorithm => "unsupported_algorithm",
-        Rejection::UnknownAccessKey(_) => "unknown_access_key",
-        Rejection::ScopeDateMismatch => "scope_date_mismatch",
-        Rejection::WrongRegion(_) => "wrong_region",
-        Rejection::WrongService(_) => "wrong_service",
-        Rejection::HostNotSigned => "host_not_signed",
-        Rejection::DateNotSigned => "date_not_signed",
-        Rejection::SignedHeaderMissing(_) => "signed_header_missing",
-        Rejection::ContentSha256Mismatch => "content_sha256_mismatch",
-        Rejection::OutsideSkew => "outside_skew",
-        Rejection::NotYetValid => "not_yet_valid",
-        Rejection::Expired => "expired",
-        Rejection::ExpiresOutOfRange => "expires_out_of_range",
-        Rejection::Invalid(_) => "invalid",
-        Rejection::SignatureMismatch => "signature_mismatch",
-        Rejection::HostMismatch => "host_mismatch",
-        Rejection::TokenNotSigned => "token_not_signed",
-        Rejection::UnsupportedPayload => "unsupported_payload",
-        _ => "malformed",
     }
 }
