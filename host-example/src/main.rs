@@ -49,6 +49,7 @@ fn caller_arn() -> Result<String, String> {
     let config = ClientConfig {
         region,
         service: "sts".into(),
+        algorithm: None,
         settings: None,
         timeouts: Timeouts {
             connect_ms: 0,

@@ -70,6 +70,7 @@ fn iam(moto: &Moto, id: &str, secret: &str, form: &str) -> String {
     let config = ClientConfig {
         region: "us-east-1".into(),
         service: "iam".into(),
+        algorithm: None,
         settings: None,
         timeouts: Timeouts {
             connect_ms: 0,

@@ -85,6 +85,7 @@ impl Client {
             credentials: credentials.to_wit(),
             region,
             service,
+            algorithm: None,
             settings,
         };
         SignerComponent::shared()
@@ -108,6 +109,7 @@ impl Client {
         let config = ClientConfig {
             region,
             service,
+            algorithm: None,
             settings,
             timeouts: Timeouts {
                 connect_ms: 0,

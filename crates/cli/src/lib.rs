@@ -8,8 +8,8 @@ pub mod verify;
 
 use sigv4_case::{Case, RawRequest, SignatureLocation};
 use sigv4_host::{
-    CallError, Credentials, Explained, Header, Location, Payload, Request, SessionTokenMode,
-    Settings, SignerComponent, SignerConfig, SignerInstance, UriEncoding,
+    Algorithm, CallError, Credentials, Explained, Header, Location, Payload, Request,
+    SessionTokenMode, Settings, SignerComponent, SignerConfig, SignerInstance, UriEncoding,
 };
 
 /// Signs a case through the component, with a signer made for it.
@@ -54,7 +54,8 @@ pub fn component_request(raw: &RawRequest) -> Request {
     }
 }
 
-/// The signer configuration a case's context describes.
+/// The signer configuration a case's context describes: SigV4a when it says `"sigv4a": true`
+/// (its region is then the region set), else SigV4.
 pub fn case_config(case: &Case) -> SignerConfig {
     let ctx = &case.context;
     let wanted = case.settings();
@@ -66,6 +67,11 @@ pub fn case_config(case: &Case) -> SignerConfig {
         },
         region: ctx.region.clone(),
         service: ctx.service.clone(),
+        algorithm: match wanted.algorithm {
+            sigv4_core::Algorithm::SigV4a => Some(Algorithm::Sigv4a),
+            // None is SigV4.
+            _ => None,
+        },
         settings: Some(Settings {
             uri_encoding: match wanted.uri_encoding {
                 sigv4_core::UriEncoding::Single => UriEncoding::Single,

@@ -110,6 +110,11 @@ struct SignArgs {
     /// Where the signature goes: an Authorization header or a presigned URL.
     #[arg(long, value_enum, default_value = "header")]
     location: LocationArg,
+    /// With --case: the signature algorithm; the case's region is SigV4a's region set
+    /// (`us-east-1,us-west-2`, `*`). Default: SigV4a if context.json says `"sigv4a": true`,
+    /// else SigV4.
+    #[arg(long, value_enum, requires = "case", conflicts_with = "chunk_size")]
+    algorithm: Option<AlgorithmArg>,
     /// The presigned URL's lifetime in seconds (1..=604800), with `--location query` and a URL.
     #[arg(long, default_value_t = 3600)]
     expires: u64,
@@ -193,6 +198,14 @@ struct StsArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum AlgorithmArg {
+    /// AWS4-HMAC-SHA256.
+    Sigv4,
+    /// AWS4-ECDSA-P256-SHA256 (multi-region).
+    Sigv4a,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum LocationArg {
     /// An Authorization header.
     Header,
@@ -262,7 +275,7 @@ fn sign_command(args: &SignArgs, env: HashMap<String, String>) -> Result<(), Str
             println!("{json}");
             return Ok(());
         }
-        return sign_case_command(case, args.location, args.json, args.explain);
+        return sign_case_command(case, args);
     };
     let location = match args.location {
         LocationArg::Header => Location::Headers,
@@ -352,22 +365,26 @@ fn shell_quote(word: &str) -> String {
     }
 }
 
-fn sign_case_command(
-    case: &Path,
-    location: LocationArg,
-    json: bool,
-    explain: bool,
-) -> Result<(), String> {
-    let location = match location {
+fn sign_case_command(case: &Path, args: &SignArgs) -> Result<(), String> {
+    let location = match args.location {
         LocationArg::Header => SignatureLocation::Header,
         LocationArg::Query => SignatureLocation::Query,
     };
     let out = Case::load(case)
-        .and_then(|c| sign_in_component(&c, location))
+        .and_then(|mut c| {
+            match args.algorithm {
+                Some(AlgorithmArg::Sigv4a) => c.context.sigv4a = true,
+                Some(AlgorithmArg::Sigv4) if c.context.sigv4a => {
+                    return Err("--algorithm sigv4, but context.json says \"sigv4a\": true".into());
+                }
+                _ => {}
+            }
+            sign_in_component(&c, location)
+        })
         .map_err(|message| format!("{}: {message}", case.display()))?;
-    if json {
+    if args.json {
         println!("{}", to_json(&out));
-    } else if explain {
+    } else if args.explain {
         print!("{}", to_text(&out));
     } else {
         println!(

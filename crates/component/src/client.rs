@@ -39,6 +39,7 @@ impl GuestClient for Client {
             credentials: unchecked(),
             region: config.region,
             service: config.service,
+            algorithm: config.algorithm,
             settings: config.settings,
         })
         .map_err(ClientError::Invalid)?;

@@ -51,7 +51,7 @@ static ALLOCATOR: heap::SizeClasses<talc::wasm::WasmDynamicTalc> =
     heap::SizeClasses::new(talc::wasm::new_wasm_dynamic_allocator());
 
 use bindings::exports::sigv4::core::signing::{
-    Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Request,
+    Algorithm, Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Request,
     SessionTokenMode, Settings, Signed, SignerConfig, UriEncoding,
 };
 use bindings::exports::sigv4::core::signing::{Guest, GuestSigner};
@@ -72,8 +72,10 @@ struct Signer(RefCell<State>);
 /// A checked configuration and the core signer that signs with it.
 struct State {
     credentials: sigv4_core::Credentials,
+    /// SigV4's region, or SigV4a's region set.
     region: String,
     service: String,
+    algorithm: sigv4_core::Algorithm,
     /// The caller's settings; none for the service's rules (`Settings::for_service`).
     settings: Option<Settings>,
     signer: sigv4_core::Signer,
@@ -136,11 +138,21 @@ pub(crate) fn credentials(c: &Credentials) -> Result<sigv4_core::Credentials, Er
 
 impl State {
     fn new(config: SignerConfig) -> Result<State, Error> {
+        let algorithm = match config.algorithm {
+            None | Some(Algorithm::Sigv4) => sigv4_core::Algorithm::SigV4,
+            Some(Algorithm::Sigv4a) => sigv4_core::Algorithm::SigV4a,
+        };
+        if algorithm == sigv4_core::Algorithm::SigV4a {
+            // The region set's own rules first (no empty name); a valid set passes the scope's
+            // check below, which then checks only the service.
+            sigv4_core::check_region_set(&config.region).map_err(error)?;
+        }
         sigv4_core::check_scope(&config.region, &config.service).map_err(error)?;
         Ok(State {
             credentials: credentials(&config.credentials)?,
             region: config.region,
             service: config.service,
+            algorithm,
             settings: config.settings,
             signer: sigv4_core::Signer::new(),
         })
@@ -170,8 +182,11 @@ impl State {
         let headers = Headers::of(request);
         let names = Names::of(self.settings.as_ref());
         let settings = match &self.settings {
-            None => sigv4_core::Settings::for_service(&self.service),
-            Some(settings) => core_settings(settings, &names),
+            None => sigv4_core::Settings {
+                algorithm: self.algorithm,
+                ..sigv4_core::Settings::for_service(&self.service)
+            },
+            Some(settings) => core_settings(settings, self.algorithm, &names),
         };
         let core_request = core_request(request, headers.get());
         let params = sigv4_core::SigningParams {
@@ -187,6 +202,9 @@ impl State {
 
 /// A request's headers as the core's pairs. Most requests have a few: they are borrowed without
 /// allocating.
+// The large variant is the point: it lives on the stack for one call, where boxing it would
+// allocate what it exists to avoid.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Headers<'a> {
     Few([(&'a str, &'a str); 16], usize),
     Many(Vec<(&'a str, &'a str)>),
@@ -234,13 +252,14 @@ impl<'a> Names<'a> {
     }
 }
 
-/// The caller's settings as the core's.
+/// The caller's settings as the core's, for `algorithm`.
 pub(crate) fn core_settings<'a>(
     settings: &Settings,
+    algorithm: sigv4_core::Algorithm,
     names: &'a Names<'a>,
 ) -> sigv4_core::Settings<'a> {
     sigv4_core::Settings {
-        algorithm: sigv4_core::Algorithm::SigV4,
+        algorithm,
         uri_encoding: match settings.uri_encoding {
             UriEncoding::Double => sigv4_core::UriEncoding::Double,
             UriEncoding::Single => sigv4_core::UriEncoding::Single,
@@ -319,6 +338,7 @@ pub(crate) fn error(e: sigv4_core::Error) -> Error {
         sigv4_core::Error::InvalidTimestamp => ErrorCode::InvalidTimestamp,
         sigv4_core::Error::DuplicateHost(_) => ErrorCode::DuplicateHost,
         sigv4_core::Error::UnknownEndpoint => ErrorCode::UnknownEndpoint,
+        sigv4_core::Error::SigV4aKey => ErrorCode::Sigv4aKey,
         // The core's error is non-exhaustive; a variant added there gets a code here.
         _ => ErrorCode::InvalidUri,
     };

@@ -30,7 +30,11 @@ impl GuestVerifier for Verifier {
             max_skew_secs: params.max_skew,
             region: params.region.as_deref(),
             service: params.service.as_deref(),
-            settings: params.settings.as_ref().map(|s| core_settings(s, &names)),
+            // The verifier reads the algorithm from the request.
+            settings: params
+                .settings
+                .as_ref()
+                .map(|s| core_settings(s, sigv4_core::Algorithm::SigV4, &names)),
         };
         let mut asked = None;
         let verdict = self.0.borrow_mut().verify(

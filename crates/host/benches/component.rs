@@ -29,6 +29,7 @@ fn post_json() -> (SignerConfig, Request) {
         },
         region: "us-east-1".into(),
         service: "dynamodb".into(),
+        algorithm: None,
         settings: None,
     };
     let header = |name: &str, value: &str| Header {

@@ -38,9 +38,9 @@ pub mod agent;
 use bindings::exports::sigv4::core::signing::{Guest as SigningExports, GuestIndices};
 
 pub use bindings::exports::sigv4::core::signing::{
-    Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload, Rejection,
-    RejectionCode, Request, SessionTokenMode, Settings, Signed, SignerConfig, UriEncoding,
-    Verified, VerifyParams,
+    Algorithm, Credentials, Error, ErrorCode, Explained, Field, Header, Location, Payload,
+    Rejection, RejectionCode, Request, SessionTokenMode, Settings, Signed, SignerConfig,
+    UriEncoding, Verified, VerifyParams,
 };
 
 /// The signer component, built from `crates/component` and embedded at compile time.

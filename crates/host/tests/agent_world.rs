@@ -86,6 +86,7 @@ fn config(timeouts: Timeouts) -> ClientConfig {
     ClientConfig {
         region: "us-east-1".into(),
         service: "execute-api".into(),
+        algorithm: None,
         settings: None,
         timeouts,
     }
@@ -329,5 +330,70 @@ fn refused_connections_missing_credentials_and_bad_input_are_typed_errors() {
         }
         Err(other) => panic!("expected a typed error, got {other}"),
         Ok(_) => panic!("a bad region was accepted"),
+    }
+}
+
+#[test]
+fn signs_and_sends_sigv4a_for_a_region_set_like_the_native_core() {
+    let (base, received) = serve(false);
+    let url = format!("{base}/prod/items");
+    let agent = AgentComponent::new().unwrap();
+    let v4a = ClientConfig {
+        region: "us-east-1,us-west-2".into(),
+        algorithm: Some(sigv4_host::Algorithm::Sigv4a),
+        ..config(no_timeouts())
+    };
+    let mut client = agent
+        .client(&v4a, host(static_credentials(), HostTimeouts::default()))
+        .unwrap();
+    // The native core's SigV4a signature: deterministic (RFC 6979), so the same to the byte.
+    let credentials = sigv4_core::Credentials::new("AKIDEXAMPLE", SECRET, Some("TOKEN")).unwrap();
+    let request = sigv4_core::Request {
+        method: "POST",
+        uri: &url,
+        headers: &[("content-type", "application/json")],
+        payload: sigv4_core::Payload::Bytes(br#"{"hello":"world"}"#),
+    };
+    let params = sigv4_core::SigningParams {
+        credentials: &credentials,
+        region: "us-east-1,us-west-2",
+        service: "execute-api",
+        time: sigv4_core::Timestamp::from_unix_seconds(TIME).unwrap(),
+        settings: sigv4_core::Settings {
+            algorithm: sigv4_core::Algorithm::SigV4a,
+            ..sigv4_core::Settings::default()
+        },
+    };
+    let native = sigv4_core::Signer::new()
+        .sign(&request, &params, sigv4_core::Location::Headers)
+        .unwrap();
+    let authorization = native.authorization().unwrap();
+    assert!(authorization.starts_with("AWS4-ECDSA-P256-SHA256 "));
+    let signed = client.sign(&post(&url)).unwrap();
+    assert_eq!(signed.signature, native.signature.as_str());
+    assert!(signed.signature.len() > 64, "{}", signed.signature);
+    let response = client.send(&post(&url), None).unwrap();
+    assert_eq!(response.status, 200);
+    let (head, _) = received.lock().unwrap().remove(0);
+    assert!(
+        head.contains(&format!("authorization: {authorization}")),
+        "{head:?}"
+    );
+    assert!(
+        head.contains(&"x-amz-region-set: us-east-1,us-west-2".to_string()),
+        "{head:?}"
+    );
+
+    // A region set with an empty name (a SigV4 region would pass): refused at create.
+    let bad = ClientConfig {
+        region: "us-east-1,,us-west-2".into(),
+        ..v4a
+    };
+    match agent.client(&bad, host(static_credentials(), HostTimeouts::default())) {
+        Err(AgentError::Client(ClientError::Invalid(e))) => {
+            assert_eq!(e.field, sigv4_host::Field::Region)
+        }
+        Err(other) => panic!("expected a typed error, got {other}"),
+        Ok(_) => panic!("a bad region set was accepted"),
     }
 }

@@ -39,6 +39,7 @@ fn signs_the_aws_documentation_example_inside_the_component() {
         },
         region: "us-east-1".into(),
         service: "service".into(),
+        algorithm: None,
         settings: None,
     };
     let mut signer = SignerComponent::new().unwrap().signer(&config).unwrap();
@@ -82,6 +83,7 @@ fn a_bad_configuration_is_refused_when_the_signer_is_made() {
         },
         region: "us-east-1".into(),
         service: "sts".into(),
+        algorithm: None,
         settings: None,
     };
     let mut empty_secret = good.clone();
@@ -151,6 +153,7 @@ fn many_requests_of_every_size_match_the_native_core() {
         },
         region: "eu-west-3".into(),
         service: "s3".into(),
+        algorithm: None,
         settings: None,
     };
     let mut signer = SignerComponent::new().unwrap().signer(&config).unwrap();

@@ -68,6 +68,7 @@ impl StsEndpoint {
                 credentials: credentials.to_wit(),
                 region: self.region.clone(),
                 service: "sts".into(),
+                algorithm: None,
                 settings: None,
             };
             // Signed by the component, like every other request.
