@@ -144,7 +144,9 @@ fn scope_of<'h>(host: &'h str, path: &str, target: &str) -> Option<(&'h str, Opt
         region = labels.peek().copied().filter(|l| is_region(l));
     }
     let service = match label {
-        "s3" | "s3-accelerate" | "s3-control" | "s3-accesspoint" => "s3",
+        // s3-global: Multi-Region Access Points (NAME.mrap.accesspoint.s3-global), signed with
+        // SigV4a for a region set, not for a region: none is inferred.
+        "s3" | "s3-accelerate" | "s3-control" | "s3-accesspoint" | "s3-global" => "s3",
         "s3-external-1" => {
             region = region.or(Some("us-east-1"));
             "s3"
@@ -172,7 +174,7 @@ fn scope_of<'h>(host: &'h str, path: &str, target: &str) -> Option<(&'h str, Opt
                 .map_or(label, |(_, name)| name),
         },
     };
-    if region.is_none() && label != "s3-accelerate" {
+    if region.is_none() && label != "s3-accelerate" && label != "s3-global" {
         // Global endpoints sign for their partition's first region; globalaccelerator's is
         // us-west-2.
         region = Some(match (china, label) {
@@ -312,6 +314,11 @@ mod tests {
                 "us-east-2",
             ),
             ("https://s3-accelerate.amazonaws.com/b/k", "s3", ""),
+            (
+                "https://mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com/k",
+                "s3",
+                "",
+            ),
             (
                 "https://bucket.s3-accelerate.dualstack.amazonaws.com/k",
                 "s3",
