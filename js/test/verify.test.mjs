@@ -130,6 +130,23 @@ test('what signSync and presignSync sign verifies, with the body checked', () =>
   assert.deepEqual(asked, ['AKIDEXAMPLE']);
 });
 
+test('SigV4a requests (header and presigned) verify with the key the verifier derives', () => {
+  const keys = { AKIDEXAMPLE: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+  const options = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: keys.AKIDEXAMPLE, service: 's3', signingRegionSet: ['us-east-1', 'eu-west-1'], signingDate: new Date(TIME) };
+  const request = { method: 'GET', url: 'https://mrap.accesspoint.s3-global.amazonaws.com/key?a=1' };
+  const headers = signSync(request, options);
+  assert.match(headers.authorization, /^AWS4-ECDSA-P256-SHA256 /);
+  const ok = verify({ ...request, headers }, { credentials: keys, now: TIME, region: 'eu-west-1' });
+  assert.equal(ok.valid, true, ok.reason);
+  assert.equal(ok.region, 'us-east-1,eu-west-1');
+  assert.equal(verify({ ...request, headers }, { credentials: keys, now: TIME, region: 'ap-south-1' }).code, 'wrong_region');
+  assert.equal(verify(flipSignature({ ...request, headers }), { credentials: keys, now: TIME }).code, 'signature_mismatch');
+  const url = presignSync(request, { ...options, expiresIn: 60 });
+  assert.match(url, /X-Amz-Region-Set=us-east-1%2Ceu-west-1/);
+  assert.equal(verify({ method: 'GET', url }, { credentials: keys, now: TIME }).valid, true);
+  assert.equal(verify({ method: 'GET', url: url.replace('X-Amz-Region-Set=us-east-1%2C', 'X-Amz-Region-Set=') }, { credentials: keys, now: TIME }).code, 'signature_mismatch');
+});
+
 test('bad input is a SigV4Error naming the field, and a throwing lookup leaves the verifier usable', () => {
   const request = { method: 'GET', url: 'https://example.amazonaws.com/', headers: {} };
   assert.throws(() => verify(request, { now: TIME }), (e) => e instanceof SigV4Error && e.field === 'credentials');
