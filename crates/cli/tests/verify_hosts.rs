@@ -1,5 +1,5 @@
 //! Verification gives the same verdict natively and through the WebAssembly component: over the
-//! AWS suite's signed requests, mutations of each that produce the rejection reasons, and random
+//! AWS suite's signed requests (v4 and v4a), mutations of each that produce the rejection reasons, and random
 //! requests signed by botocore (the AWS SDK for Python), all of which verify.
 //! (`js/test/verify.test.mjs` holds npm to the same verdicts as the native `sigv4 verify`.)
 
@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use base64::Engine as _;
-use sigv4_case::suite::suite_cases;
+use sigv4_case::suite::{suite_cases, suite_v4a_cases};
 use sigv4_case::{Case, RawRequest};
 use sigv4_cli::component_request;
 use sigv4_cli::verify::verify as verify_native;
@@ -109,7 +109,7 @@ fn native_and_component_give_the_same_verdicts() {
     let mut hosts = Hosts::new();
     let (mut compared, mut valid, mut originals) = (0, 0, 0);
     let mut reasons = BTreeSet::new();
-    for case in suite_cases() {
+    for case in suite_cases().iter().chain(suite_v4a_cases()) {
         let loaded = Case::load(&case.case_dir).unwrap();
         let credentials = &loaded.context.credentials;
         let (id, secret) = (&credentials.access_key_id, &credentials.secret_access_key);
@@ -145,13 +145,14 @@ fn native_and_component_give_the_same_verdicts() {
         "native and component: {compared} verdicts identical ({valid} valid, {originals} of the suite's requests as signed), {} distinct reasons",
         reasons.len()
     );
-    assert!(compared > 1_900, "{compared}");
+    assert!(compared > 3_800, "{compared}");
     // Verified under the scope's service rules (what `sigv4 verify` applies): the suite's
     // requests signed with those rules, at their time. The others are signed with settings of
     // their own (no normalization, single encoding, the token added after signing, two of the
-    // old format at other times): tests/tests/verify_suite.rs verifies all 78 with them.
+    // old format at other times): tests/tests/verify_suite.rs verifies all 78 + 76 with them.
+    // 57 of v4's, 56 of v4a's.
     assert_eq!(
-        originals, 57,
+        originals, 113,
         "suite requests that verify under the service's rules"
     );
     assert!(reasons.len() >= 12, "{reasons:#?}");
