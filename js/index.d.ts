@@ -156,6 +156,15 @@ export interface AwsRequestInit extends RequestInit {
     /** aws4fetch's YYYYMMDDTHHMMSSZ signing time. */
     datetime?: string;
     signingDate?: SigningDate;
+    /**
+     * The length in bytes of a ReadableStream body (else its content-length header): with it, a
+     * stream to a service with S3's rules is sent as signed aws-chunked, chunk by chunk.
+     */
+    contentLength?: number;
+    /** The aws-chunked chunk size in bytes (default 65536, at least 8192). */
+    chunkSize?: number;
+    /** A trailing checksum of the aws-chunked body, signed (x-amz-checksum-crc32c and the like). */
+    checksum?: 'crc32' | 'crc32c' | 'sha1' | 'sha256';
   };
 }
 

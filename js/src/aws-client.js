@@ -1,13 +1,36 @@
 // AwsClient: aws4fetch's API (sign a fetch Request, or sign and fetch with retries), signed by the
 // wasm core.
 
-import { Engine, inferScope, unixSeconds } from './engine.js';
+import { Engine, inferScope, unixSeconds, usesS3Rules } from './engine.js';
 import { SigV4Error, typeError } from './errors.js';
 import { regionAndAlgorithm, settingsFlags, usesSigV4a } from './sign-sync.js';
 import { payloadFor } from './body.js';
+import { DEFAULT_CHUNK_SIZE, chunkedStream } from './chunked.js';
 
 /** aws4fetch's X-Amz-Expires for query signing. */
 const DEFAULT_EXPIRES_IN = 86400;
+
+/**
+ * The decoded length of a ReadableStream body sent as S3 aws-chunked: aws.contentLength, else
+ * the request's content-length header; undefined when neither says (the stream is then sent as
+ * UNSIGNED-PAYLOAD).
+ */
+function declaredLength(aws, headers) {
+  const given = aws.contentLength ?? headers.get('content-length') ?? undefined;
+  if (given === undefined) return undefined;
+  const length = typeof given === 'string' && /^[0-9]+$/.test(given.trim()) ? Number(given.trim()) : given;
+  if (!Number.isSafeInteger(length) || length < 0) {
+    throw typeError('content_length', 'a non-negative integer of bytes (aws.contentLength or the content-length header)');
+  }
+  return length;
+}
+
+/** The trailing checksum header of aws.checksum ('crc32c' and the like; the core checks the name). */
+function trailerName(checksum) {
+  if (checksum === undefined) return '';
+  if (typeof checksum !== 'string') throw typeError('checksum', "a checksum name: 'crc32', 'crc32c', 'sha1' or 'sha256'");
+  return `x-amz-checksum-${checksum.toLowerCase()}`;
+}
 
 /** Unix seconds from aws4fetch's `datetime` (YYYYMMDDTHHMMSSZ) or a `signingDate`. */
 function signingTime(aws) {
@@ -104,7 +127,6 @@ export class AwsClient {
     const presign = aws.signQuery === true;
     // An S3 presigned URL signs UNSIGNED-PAYLOAD: the core's rule for the service.
     const given = headers.get('x-amz-content-sha256');
-    const payload = await payloadFor(body, service, given);
     const engine = this.engine;
     engine.setCredentials({
       accessKeyId: aws.accessKeyId ?? this.accessKeyId,
@@ -113,6 +135,21 @@ export class AwsClient {
     });
     const flat = [];
     for (const [name, value] of headers) flat.push(name, value);
+    // A stream of known length to a service with S3's rules: signed chunk by chunk (aws-chunked,
+    // STREAMING-AWS4-HMAC-SHA256-PAYLOAD), unless the caller set x-amz-content-sha256 or the
+    // request is presigned or SigV4a (whose streaming the core does not sign yet).
+    const decodedLength = typeof ReadableStream !== 'undefined' && body instanceof ReadableStream && !given && !presign
+      && !algorithmFlag && usesS3Rules(service) ? declaredLength(aws, headers) : undefined;
+    if (decodedLength !== undefined) {
+      const chunkSize = aws.chunkSize ?? DEFAULT_CHUNK_SIZE;
+      const checksum = trailerName(aws.checksum);
+      const { headers: signed, chunks } = engine.signChunked(method, parsed.href, flat, regionPart, service, signingTime(aws),
+        settingsFlags(aws), decodedLength, chunkSize, checksum);
+      for (const name in signed) headers.set(name, signed[name]);
+      const encoded = chunkedStream(body, chunks, decodedLength, chunkSize, checksum !== '');
+      return new Request(parsed.origin + engine.target, { ...rest, method, headers, body: encoded, duplex: 'half' });
+    }
+    const payload = await payloadFor(body, service, given);
     const signed = engine.sign(
       method,
       parsed.href,
@@ -137,9 +174,11 @@ export class AwsClient {
 
   /** Signs and fetches; retries 5xx and 429 answers with exponential backoff and jitter. */
   async fetch(input, init) {
+    // A stream is read once: its request is not retried.
+    const once = typeof ReadableStream !== 'undefined' && init?.body instanceof ReadableStream;
     for (let i = 0; ; i++) {
       const fetched = fetch(await this.sign(input, init));
-      if (i >= this.retries) return fetched;
+      if (once || i >= this.retries) return fetched;
       const res = await fetched;
       if (res.status < 500 && res.status !== 429) return res;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * this.initRetryMs * 2 ** i));

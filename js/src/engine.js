@@ -230,6 +230,29 @@ export class Engine {
   }
 
   /**
+   * Signs the headers of an S3 aws-chunked upload of `decodedLength` bytes in chunks of
+   * `chunkSize` (STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or -TRAILER with the trailing `checksum`
+   * header named, e.g. 'x-amz-checksum-crc32c'; '' for none). Returns { headers, chunks }: the
+   * headers to set (the seed signature's, then content-encoding, content-length of the encoded
+   * body, x-amz-decoded-content-length, x-amz-trailer) and the wasm's chunk signer (see
+   * crates/js/src/chunked.rs), which holds the signing key; `this.target` is set as by `sign`.
+   */
+  signChunked(method, url, headers, region, service, seconds, flags, decodedLength, chunkSize, checksum) {
+    if (!Number.isSafeInteger(decodedLength) || decodedLength < 0) throw typeError('decoded_content_length', 'a non-negative integer (the body\'s length in bytes)');
+    if (!Number.isSafeInteger(chunkSize) || chunkSize < 0 || chunkSize > 2 ** 31) throw typeError('chunk_size', 'a positive integer of bytes (at least 8192)');
+    const core = this.core;
+    const [parts, text] = write(core, method, url, headers, region, service, undefined);
+    const length = core.sign_chunked(parts, text, seconds, flags, decodedLength, chunkSize, checksum);
+    if (length < 0) throw coreError(core.error());
+    views();
+    const out = core.output();
+    const result = decoder.decode(bytes.subarray(out, out + length));
+    const end = result.indexOf('\n');
+    this.target = result.slice(0, end);
+    return { headers: headerObject(result, end + 1), chunks: core.chunks() };
+  }
+
+  /**
    * Verifies a request at `seconds` (Unix) within `maxSkew` seconds, for the region and service
    * expected ('' accepts any); `keys.secretFor(accessKeyId)` answers with a secret or undefined
    * and never throws (a throw inside the wasm's call would leave the signer borrowed).

@@ -40,6 +40,18 @@ function coreMessage(code, field, byte, position, detail) {
       return `${field}: a second Host header (a request has one host)`;
     case 'unknown_endpoint':
       return 'host is not an AWS endpoint whose service and region can be inferred: give the service and region';
+    case 'chunk_size_too_small':
+      return `chunk_size must be at least 8192 bytes (S3's minimum but for the last chunk), got ${detail}`;
+    case 'length_mismatch': {
+      const [declared, given] = detail.split(' ').map(Number);
+      return given > declared
+        ? `decoded_content_length: the body is longer than the ${declared} bytes declared (at least ${given})`
+        : `decoded_content_length: the body ended after ${given} of the ${declared} bytes declared`;
+    }
+    case 'unknown_checksum':
+      return 'checksum: names no checksum S3 knows (x-amz-checksum-crc32, -crc32c, -sha1, -sha256)';
+    case 'sigv4a_unsupported':
+      return 'algorithm: aws-chunked uploads are signed with SigV4 only (SigV4a streaming is not implemented)';
     default:
       return `${field}: ${code}`;
   }

@@ -2,7 +2,7 @@
 //! `js/src/errors.js` turns into a `SigV4Error` and its message.
 
 use alloc::string::String;
-use sigv4_core::{Error, Field};
+use sigv4_core::{ChunkedError, Error, Field};
 
 /// `code\nfield\nindex\nbyte\nposition\ndetail`; `index`, `byte` and `position` are decimal or
 /// empty, `detail` is the reason of an invalid URI or the rejected expiry.
@@ -26,6 +26,40 @@ pub(crate) fn encode(error: &Error) -> String {
     match error {
         Error::InvalidUri(reason) => out.push_str(reason),
         Error::ExpiresInOutOfRange(secs) => out.push_str(decimal(*secs, &mut digits)),
+        _ => {}
+    }
+    out
+}
+
+/// An aws-chunked upload's error in the same lines: a failed seed signature as [`encode`], else
+/// the code, the field (`chunk_size`, `decoded_content_length`, `checksum`, `algorithm`), empty
+/// index, byte and position, and as detail the chunk size given or the declared and given
+/// lengths (`declared given`).
+pub(crate) fn encode_chunked(error: &ChunkedError) -> String {
+    if let ChunkedError::Signing(error) = error {
+        return encode(error);
+    }
+    let field = match error {
+        ChunkedError::ChunkSizeTooSmall { .. } => "chunk_size",
+        ChunkedError::UnknownChecksum | ChunkedError::ChecksumMismatchesForm(_) => "checksum",
+        ChunkedError::SigV4aUnsupported => "algorithm",
+        _ => "decoded_content_length",
+    };
+    let mut out = String::with_capacity(64);
+    out.push_str(error.code());
+    out.push('\n');
+    out.push_str(field);
+    out.push_str("\n\n\n\n");
+    let mut digits = [0u8; 20];
+    match error {
+        ChunkedError::ChunkSizeTooSmall { chunk_size } => {
+            out.push_str(decimal(*chunk_size as u64, &mut digits));
+        }
+        ChunkedError::LengthMismatch { declared, given } => {
+            out.push_str(decimal(*declared, &mut digits));
+            out.push(' ');
+            out.push_str(decimal(*given, &mut digits));
+        }
         _ => {}
     }
     out
@@ -83,6 +117,21 @@ mod tests {
         );
         assert_eq!(
             encode(&Error::Empty(Field::Region)),
+            "empty\nregion\n\n\n\n"
+        );
+        assert_eq!(
+            encode_chunked(&ChunkedError::ChunkSizeTooSmall { chunk_size: 100 }),
+            "chunk_size_too_small\nchunk_size\n\n\n\n100"
+        );
+        assert_eq!(
+            encode_chunked(&ChunkedError::LengthMismatch {
+                declared: 10,
+                given: 12
+            }),
+            "length_mismatch\ndecoded_content_length\n\n\n\n10 12"
+        );
+        assert_eq!(
+            encode_chunked(&ChunkedError::Signing(Error::Empty(Field::Region))),
             "empty\nregion\n\n\n\n"
         );
     }

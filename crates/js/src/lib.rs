@@ -20,6 +20,7 @@
 
 extern crate alloc;
 
+mod chunked;
 mod error_text;
 mod parts;
 mod verdict;
@@ -95,12 +96,20 @@ mod flag {
 pub struct Signer {
     signer: sigv4_core::Signer,
     credentials: Option<Credentials>,
-    error: Option<Error>,
+    error: Option<Failure>,
     explained: Option<(String, String)>,
     /// The request of the next [`Signer::sign`], written by JavaScript (see [`Signer::buffer`]).
     input: Vec<u8>,
     /// The result of the last [`Signer::sign`].
     output: String,
+    /// The chunk signer of the last [`Signer::sign_chunked`], until JavaScript takes it.
+    chunks: Option<chunked::Chunks>,
+}
+
+/// The last error: the core's, or an aws-chunked upload's.
+enum Failure {
+    Core(Error),
+    Chunked(sigv4_core::ChunkedError),
 }
 
 impl Default for Signer {
@@ -121,6 +130,7 @@ impl Signer {
             explained: None,
             input: Vec::new(),
             output: String::new(),
+            chunks: None,
         }
     }
 
@@ -290,7 +300,10 @@ impl Signer {
 
     /// The last error, as `code\nfield\nindex\nbyte\nposition\ndetail` for `js/src/errors.js`.
     pub fn error(&self) -> Option<String> {
-        self.error.as_ref().map(error_text::encode)
+        self.error.as_ref().map(|failure| match failure {
+            Failure::Core(e) => error_text::encode(e),
+            Failure::Chunked(e) => error_text::encode_chunked(e),
+        })
     }
 }
 
@@ -347,7 +360,7 @@ const ALIGN: usize = 4;
 
 impl Signer {
     fn fail(&mut self, e: Error) -> bool {
-        self.error = Some(e);
+        self.error = Some(Failure::Core(e));
         false
     }
 

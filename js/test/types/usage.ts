@@ -17,6 +17,11 @@ export async function awsClient(): Promise<string> {
     body: '{}',
   });
   const signed: Request = await aws.sign(new URL('https://bucket.s3.us-east-1.amazonaws.com/key'), { aws: { signQuery: true, expiresIn: 600 } });
+  // A stream uploaded as signed aws-chunked.
+  const stream = new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  await aws.sign('https://bucket.s3.us-east-1.amazonaws.com/key', { method: 'PUT', body: stream, aws: { contentLength: 0, chunkSize: 65536, checksum: 'crc32c' } });
+  // @ts-expect-error: checksum names one S3 knows
+  await aws.sign('https://bucket.s3.us-east-1.amazonaws.com/key', { method: 'PUT', body: stream, aws: { contentLength: 0, checksum: 'md5' } });
   // @ts-expect-error: retries is a number
   new AwsClient({ ...credentials, retries: 'many' });
   return `${res.status} ${signed.url}`;
