@@ -1,13 +1,16 @@
 //! S3 aws-chunked uploads checked by a real verifier: s3s-fs (streaming signatures, trailers)
 //! accepts what `sigv4 sign --case DIR --chunk-size N` signs and encodes, refuses it with a chunk
 //! altered, and serves back the object byte for byte. One upload streams through the core's
-//! encoder directly (the body read in pieces, never whole), as a host does.
+//! encoder directly (the body read in pieces, never whole), as a host does; `sigv4 send
+//! --upload-file` streams a 64 MiB file in bounded memory (its peak RSS measured), and a file with
+//! a CRC32C trailer.
 
 mod support;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use sigv4_core::{
@@ -320,6 +323,166 @@ fn a_file_streams_through_the_encoder_to_s3s_fs() {
     // Never more than a chunk's frame pending (and the encoder's one chunk).
     assert!(reader.peak <= 2 * chunk_size, "{}", reader.peak);
     assert_eq!(get(&server, &keys, "streamed"), (200, body));
+    drop(server);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// The body of an uploaded file: `length` bytes of a pattern that does not repeat at any chunk
+/// size here.
+fn file_body(length: usize) -> Vec<u8> {
+    (0..length)
+        .map(|i| ((i * 7 + i / 65_521) % 251) as u8)
+        .collect()
+}
+
+/// Runs `sigv4` with `args` as `support::sigv4` does, polling its peak resident set (VmHWM in
+/// /proc/PID/status) until it exits; killed after `limit`. The output and the peak in bytes.
+fn sigv4_peak_rss(keys: &Keys, args: &[&str], limit: Duration) -> (std::process::Output, u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sigv4"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir().join("sigv4-e2e-home"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(keys.env())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sigv4");
+    let status = format!("/proc/{}/status", child.id());
+    let started = Instant::now();
+    let mut peak = 0u64;
+    loop {
+        // VmHWM only grows; read while the process lives (a zombie has no memory lines).
+        if let Ok(text) = std::fs::read_to_string(&status) {
+            let kib = text
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak = peak.max(kib.unwrap_or(0) * 1024);
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (child.wait_with_output().unwrap(), peak)
+}
+
+#[test]
+fn sigv4_send_uploads_a_64_mib_file_in_bounded_memory() {
+    let root = root("send-file");
+    let keys = keys();
+    let server = s3s_fs(&root.join("store"), &keys);
+    std::fs::create_dir_all(&root).unwrap();
+    let length = 64 * 1024 * 1024;
+    let body = file_body(length);
+    let file = root.join("big.bin");
+    std::fs::File::create(&file)
+        .and_then(|mut f| f.write_all(&body))
+        .unwrap();
+    let small = root.join("small.bin");
+    std::fs::write(&small, b"x").unwrap();
+    let send = |file: &Path, key: &str| {
+        let url = format!("{}/bucket/{key}", server.url);
+        let args = [
+            "send",
+            "--service",
+            "s3",
+            "--region",
+            "us-east-1",
+            "--upload-file",
+            file.to_str().unwrap(),
+            &url,
+        ];
+        let (out, peak) = sigv4_peak_rss(&keys, &args, Duration::from_secs(300));
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(peak > 0, "no VmHWM read");
+        peak
+    };
+    // The same command with a 1-byte file: the process's own footprint.
+    let baseline = send(&small, "small");
+    let peak = send(&file, "big");
+    // The file is 64 MiB; the process holds a 64 KiB chunk and the HTTP client's buffers.
+    eprintln!(
+        "sigv4 send --upload-file, 64 KiB chunks: peak RSS {peak} bytes for 64 MiB, \
+         {baseline} bytes for 1 byte"
+    );
+    assert!(peak < 48 * 1024 * 1024, "peak RSS {peak} bytes");
+    assert!(
+        peak < baseline + 8 * 1024 * 1024,
+        "peak RSS {peak} bytes, {baseline} for a 1-byte file"
+    );
+    let (status, stored) = get(&server, &keys, "big");
+    assert_eq!(status, 200);
+    assert!(stored == body, "the object read back differs");
+    drop(server);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn sigv4_send_uploads_a_file_with_a_checksum_trailer() {
+    let root = root("send-trailer");
+    let keys = keys();
+    let server = s3s_fs(&root.join("store"), &keys);
+    std::fs::create_dir_all(&root).unwrap();
+    // (key, length, chunk size, checksum, unsigned chunks)
+    let uploads = [
+        ("crc32c", 3 * 1024 * 1024 + 3, "1048576", "crc32c", false),
+        ("sha256-exact", 4 * 8192, "8192", "sha256", false),
+        ("empty", 0, "8192", "crc32c", false),
+        ("unsigned-crc32", 100_000, "65536", "crc32", true),
+    ];
+    for (key, length, chunk_size, checksum, unsigned) in uploads {
+        let body = file_body(length);
+        let file = root.join(key);
+        std::fs::write(&file, &body).unwrap();
+        let url = format!("{}/bucket/{key}", server.url);
+        let mut args = vec![
+            "send",
+            "-X",
+            "PUT",
+            "--service",
+            "s3",
+            "--region",
+            "us-east-1",
+            "-T",
+            file.to_str().unwrap(),
+            "--chunk-size",
+            chunk_size,
+            "--checksum",
+            checksum,
+            "-i",
+        ];
+        if unsigned {
+            args.push("--unsigned-payload");
+        }
+        args.push(&url);
+        let out = sigv4(&keys.env(), &args);
+        assert!(out.status.success(), "{key}: {}", text(&out));
+        assert!(
+            text(&out).starts_with("HTTP/1.1 200"),
+            "{key}: {}",
+            text(&out)
+        );
+        assert_eq!(get(&server, &keys, key), (200, body), "{key}");
+    }
+    // A chunk size under S3's minimum, and --unsigned-payload without a checksum: refused
+    // before anything is sent.
+    let file = root.join("crc32c");
+    for extra in [&["--chunk-size", "100"][..], &["--unsigned-payload"]] {
+        let url = format!("{}/bucket/refused", server.url);
+        let mut args = vec!["send", "--service", "s3", "-T", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(&url);
+        let out = sigv4(&keys.env(), &args);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    }
+    assert_eq!(get(&server, &keys, "refused").0, 404);
     drop(server);
     std::fs::remove_dir_all(&root).unwrap();
 }

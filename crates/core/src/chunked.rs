@@ -687,6 +687,12 @@ impl ChunkEncoder {
         }
     }
 
+    /// The size of every chunk but the last: a host reading the body into its own buffer of
+    /// this size and pushing it whole has nothing copied.
+    pub fn chunk_size(&self) -> usize {
+        self.chunk_size
+    }
+
     /// Takes bytes from the front of `input` (advancing it) until a chunk is full, and returns
     /// that chunk's frame; None when `input` ran out first (feed more, or [`finish`]).
     /// Bytes beyond the declared length are an error, and nothing is taken.

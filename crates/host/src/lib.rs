@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod credentials;
+pub mod upload;
 
 use std::sync::OnceLock;
 use wasmtime::component::{Component, InstancePre, Linker, ResourceAny};
