@@ -7,17 +7,19 @@
 use base64::Engine;
 use sigv4_case::Case;
 use sigv4_core::{
-    ChecksumAlgorithm, ChunkedUpload, Credentials, Payload, Request, Signer, SigningParams,
-    StreamingForm,
+    Algorithm, ChecksumAlgorithm, ChunkedUpload, Credentials, Payload, Request, Signer,
+    SigningParams, StreamingForm,
 };
 
 /// The case's request (its body the object) signed for an aws-chunked upload in chunks of
 /// `chunk_size`: a request with an `x-amz-trailer` header is signed with a trailer carrying
 /// that checksum of the body (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`, or
 /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER` when its `x-amz-content-sha256` says so), any other
-/// with `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`.
+/// with `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`; a SigV4a case (`"sigv4a": true`) with the SigV4a
+/// forms (`STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD[-TRAILER]`).
 ///
-/// The JSON: `seed_signature`, `chunk_signatures` (one a chunk, the final empty one included),
+/// The JSON: `seed_signature`, `chunk_signatures` (one a chunk, the final empty one included;
+/// SigV4a's without the frames' `*` padding),
 /// `headers` (`[name, value]` pairs to set on the request: the upload's and the signed ones),
 /// `authorization`, `content_length` and `body_b64` (the encoded body).
 pub fn sign_case_chunked(case: &Case, chunk_size: usize) -> Result<serde_json::Value, String> {
@@ -34,10 +36,13 @@ pub fn sign_case_chunked(case: &Case, chunk_size: usize) -> Result<serde_json::V
         .map_err(|e| e.to_string())?;
     let unsigned = header("x-amz-content-sha256")
         .is_some_and(|v| v == StreamingForm::UnsignedWithTrailer.as_str());
-    let form = match (checksum, unsigned) {
-        (None, _) => StreamingForm::Signed,
-        (Some(_), false) => StreamingForm::SignedWithTrailer,
-        (Some(_), true) => StreamingForm::UnsignedWithTrailer,
+    let v4a = case.settings().algorithm == Algorithm::SigV4a;
+    let form = match (checksum, unsigned, v4a) {
+        (None, _, false) => StreamingForm::Signed,
+        (None, _, true) => StreamingForm::SigV4aSigned,
+        (Some(_), true, _) => StreamingForm::UnsignedWithTrailer,
+        (Some(_), false, false) => StreamingForm::SignedWithTrailer,
+        (Some(_), false, true) => StreamingForm::SigV4aSignedWithTrailer,
     };
     let body = &case.request.body;
     let upload = ChunkedUpload::new(form, body.len() as u64, chunk_size, checksum)
@@ -119,5 +124,5 @@ fn chunk_signature(header: &[u8]) -> Option<String> {
     let line = header.split(|&b| b == b'\r').next()?;
     let line = std::str::from_utf8(line).ok()?;
     line.split_once(";chunk-signature=")
-        .map(|(_, signature)| signature.to_string())
+        .map(|(_, signature)| signature.trim_end_matches('*').to_string())
 }

@@ -37,10 +37,12 @@
 //! [`ChunkEncoder`]; the host feeds it the body's bytes as they come and writes the frames it
 //! returns. The encoder holds at most one chunk of the body.
 //!
-//! Not here yet: SigV4a streaming (`STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD`, chunks signed
-//! with ECDSA P-256 and their signatures padded to 144 characters with `*`). It fits as another
-//! [`StreamingForm`] and a second kind of chunk key in [`ChunkSigner`]; the framing and lengths
-//! already take the signature's length from the form.
+//! SigV4a streaming (`STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD[-TRAILER]`, with SigV4a
+//! settings) frames the same way: each chunk's signature is the ECDSA P-256 signature (hex of its
+//! DER encoding) of the same string to sign after `AWS4-ECDSA-P256-SHA256-PAYLOAD` (the trailer's
+//! after `AWS4-ECDSA-P256-SHA256-TRAILER`), the scope without region (`date/service/aws4_request`)
+//! and the previous signature unpadded; in the frames it is right-padded to 144 characters with
+//! `*`, so the encoded length is known before the body is read (as the AWS CRT signs them).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -54,6 +56,8 @@ use crate::payload::Payload;
 use crate::settings::{Algorithm, Location};
 use crate::sign::{Request, Signed, Signer, SigningParams};
 use crate::signing_key::SigningKey;
+use crate::sigv4a::EcdsaKey;
+use alloc::boxed::Box;
 
 /// The smallest chunk S3 accepts, but for the last one: 8 KiB.
 pub const MIN_CHUNK_SIZE: usize = 8 * 1024;
@@ -63,6 +67,10 @@ pub const MIN_CHUNK_SIZE: usize = 8 * 1024;
 const EMPTY_SHA256: &[u8; 64] = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 const CHUNK_SIGNATURE: &[u8] = b";chunk-signature=";
+
+/// A SigV4a chunk or trailer signature's length in the frames: the hex of an ECDSA P-256
+/// signature's DER encoding (at most 72 bytes), right-padded with `*`.
+const PADDED_V4A_SIGNATURE: usize = 144;
 const TRAILER_SIGNATURE: &[u8] = b"x-amz-trailer-signature:";
 const CRLF: &[u8] = b"\r\n";
 
@@ -78,9 +86,14 @@ pub enum StreamingForm {
     /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: chunks unsigned, then a trailer carrying the body's
     /// checksum (S3 over TLS).
     UnsignedWithTrailer,
+    /// `STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD`: every chunk signed with SigV4a (ECDSA P-256),
+    /// its signature padded to 144 characters with `*` in the frame.
+    SigV4aSigned,
+    /// `STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER`: SigV4a chunks, then a signed trailer.
+    SigV4aSignedWithTrailer,
 }
 
-const FORMS: [(StreamingForm, &str); 3] = [
+const FORMS: [(StreamingForm, &str); 5] = [
     (StreamingForm::Signed, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
     (
         StreamingForm::SignedWithTrailer,
@@ -89,6 +102,14 @@ const FORMS: [(StreamingForm, &str); 3] = [
     (
         StreamingForm::UnsignedWithTrailer,
         "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    ),
+    (
+        StreamingForm::SigV4aSigned,
+        "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+    ),
+    (
+        StreamingForm::SigV4aSignedWithTrailer,
+        "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
     ),
 ];
 
@@ -116,12 +137,28 @@ impl StreamingForm {
 
     /// Whether a trailer with the body's checksum follows the final chunk.
     pub fn has_trailer(self) -> bool {
-        !matches!(self, StreamingForm::Signed)
+        !matches!(self, StreamingForm::Signed | StreamingForm::SigV4aSigned)
     }
 
-    /// The length of a chunk signature in the frames (64 hex digits for HMAC-SHA256).
+    /// The algorithm the chunks are signed with (None: unsigned, any seed).
+    pub fn algorithm(self) -> Option<Algorithm> {
+        match self {
+            StreamingForm::Signed | StreamingForm::SignedWithTrailer => Some(Algorithm::SigV4),
+            StreamingForm::SigV4aSigned | StreamingForm::SigV4aSignedWithTrailer => {
+                Some(Algorithm::SigV4a)
+            }
+            StreamingForm::UnsignedWithTrailer => None,
+        }
+    }
+
+    /// The length of a chunk signature in the frames: 64 hex digits for HMAC-SHA256, 144 for
+    /// ECDSA (the DER encoding's hex, at most 144 digits, padded with `*`).
     fn signature_len(self) -> usize {
-        if self.signs_chunks() { 64 } else { 0 }
+        match self.algorithm() {
+            Some(Algorithm::SigV4) => 64,
+            Some(Algorithm::SigV4a) => PADDED_V4A_SIGNATURE,
+            None => 0,
+        }
     }
 }
 
@@ -178,8 +215,11 @@ pub enum ChunkedError {
     TooLong,
     /// Bytes fed after [`ChunkEncoder::finish`].
     Finished,
-    /// SigV4a streaming (`STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD`) is not implemented yet.
+    /// No longer returned: SigV4a uploads use the SigV4a forms (kept for callers that match it).
     SigV4aUnsupported,
+    /// The form's chunks are signed with another algorithm than the settings' (a SigV4 form
+    /// with SigV4a settings, or the other way round).
+    AlgorithmMismatchesForm(StreamingForm),
     /// Signing the seed (the request's headers) failed.
     Signing(Error),
 }
@@ -196,7 +236,9 @@ impl ChunkedError {
                 ChunkedField::Checksum
             }
             ChunkedError::Signing(error) => ChunkedField::Request(error.field()),
-            ChunkedError::SigV4aUnsupported => ChunkedField::Algorithm,
+            ChunkedError::SigV4aUnsupported | ChunkedError::AlgorithmMismatchesForm(_) => {
+                ChunkedField::Algorithm
+            }
         }
     }
 
@@ -211,6 +253,7 @@ impl ChunkedError {
             ChunkedError::Finished => "finished",
             ChunkedError::Signing(error) => error.code(),
             ChunkedError::SigV4aUnsupported => "sigv4a_unsupported",
+            ChunkedError::AlgorithmMismatchesForm(_) => "algorithm_mismatches_form",
         }
     }
 }
@@ -251,7 +294,17 @@ impl fmt::Display for ChunkedError {
             }
             ChunkedError::Signing(error) => error.fmt(f),
             ChunkedError::SigV4aUnsupported => f.write_str(
-                "settings.algorithm: aws-chunked uploads are signed with SigV4 only (SigV4a streaming is not implemented)",
+                "settings.algorithm: SigV4a uploads take a SigV4a form (STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD)",
+            ),
+            ChunkedError::AlgorithmMismatchesForm(form) => write!(
+                f,
+                "settings.algorithm: {} is signed with {}, the settings say otherwise",
+                form.as_str(),
+                if form.algorithm() == Some(Algorithm::SigV4a) {
+                    "SigV4a (AWS4-ECDSA-P256-SHA256)"
+                } else {
+                    "SigV4 (AWS4-HMAC-SHA256)"
+                }
             ),
         }
     }
@@ -453,8 +506,12 @@ impl Signer {
             payload: Payload::Sha256Hex(upload.form.as_str()),
             ..*request
         };
-        if params.settings.algorithm != Algorithm::SigV4 {
-            return Err(ChunkedError::SigV4aUnsupported);
+        if upload
+            .form
+            .algorithm()
+            .is_some_and(|algorithm| algorithm != params.settings.algorithm)
+        {
+            return Err(ChunkedError::AlgorithmMismatchesForm(upload.form));
         }
         let mut params = *params;
         params.settings.content_sha256_header = true;
@@ -471,63 +528,87 @@ impl Signer {
 /// Signs chunks and trailers, each chained from the signature before it (the seed's first).
 /// [`ChunkEncoder`] drives it; hosts that frame the body themselves (variable chunk sizes) may
 /// use it directly.
-#[derive(Clone)]
 pub struct ChunkSigner {
-    key: SigningKey,
+    key: ChunkKey,
     /// `"\n" amz-date "\n" scope "\n"`: the string to sign after the algorithm line.
     scope: Vec<u8>,
-    previous: [u8; 64],
+    /// The last signature, lowercase hex (64 digits, or up to 144 for SigV4a; never padded).
+    previous: [u8; PADDED_V4A_SIGNATURE],
+    previous_len: usize,
     string_to_sign: Vec<u8>,
 }
 
+/// The chunk signing key: SigV4's derived HMAC key, or SigV4a's ECDSA P-256 key.
+enum ChunkKey {
+    Hmac(SigningKey),
+    Ecdsa(Box<EcdsaKey>),
+}
+
 impl ChunkSigner {
-    /// A chunk signer for a seed signature made with `params` (the same credentials, region,
-    /// service and time), given as its 64 hex digits.
+    /// A chunk signer for a seed signature made with `params` (the same credentials, region or
+    /// region set, service, time and algorithm), given as its hex digits (64, or up to 144 for
+    /// SigV4a).
     pub fn new(params: &SigningParams<'_>, seed_signature: &str) -> Result<Self, ChunkedError> {
-        if params.settings.algorithm != Algorithm::SigV4 {
-            return Err(ChunkedError::SigV4aUnsupported);
-        }
-        crate::signing_key::check_scope(params.region, params.service)?;
-        let previous = parse_signature(seed_signature).ok_or(Error::InvalidPayloadHash)?;
+        let v4a = params.settings.algorithm == Algorithm::SigV4a;
+        let secret = params.credentials.secret_access_key();
         let amz_date = params.time.amz_date();
         let date = params.time.date();
-        let key = SigningKey::derive(
-            params.credentials.secret_access_key(),
-            &date,
-            params.region,
-            params.service,
-        );
-        // Scope = Date/Region/Service/aws4_request
+        let key = if v4a {
+            crate::sigv4a::check_region_set(params.region)?;
+            crate::signing_key::check_service(params.service)?;
+            let akid = params.credentials.access_key_id();
+            ChunkKey::Ecdsa(Box::new(EcdsaKey::derive(akid, secret)?))
+        } else {
+            crate::signing_key::check_scope(params.region, params.service)?;
+            ChunkKey::Hmac(SigningKey::derive(
+                secret,
+                &date,
+                params.region,
+                params.service,
+            ))
+        };
+        let seed = seed_signature.as_bytes();
+        let valid = if v4a {
+            !seed.is_empty() && seed.len() <= PADDED_V4A_SIGNATURE && seed.len().is_multiple_of(2)
+        } else {
+            seed.len() == 64
+        };
+        if !valid || !seed.iter().all(u8::is_ascii_hexdigit) {
+            return Err(Error::InvalidPayloadHash.into());
+        }
+        let mut previous = [0u8; PADDED_V4A_SIGNATURE];
+        previous[..seed.len()].copy_from_slice(seed);
+        previous.make_ascii_lowercase();
+        // Scope = Date/Region/Service/aws4_request (SigV4a: Date/Service/aws4_request)
         let mut scope = Vec::with_capacity(64);
-        for part in [
-            &b"\n"[..],
-            &amz_date,
-            b"\n",
-            &date,
-            b"/",
-            params.region.as_bytes(),
-            b"/",
-            params.service.as_bytes(),
-            b"/aws4_request\n",
-        ] {
+        for part in [&b"\n"[..], &amz_date, b"\n", &date, b"/"] {
             scope.extend_from_slice(part);
         }
+        if !v4a {
+            scope.extend_from_slice(params.region.as_bytes());
+            scope.push(b'/');
+        }
+        scope.extend_from_slice(params.service.as_bytes());
+        scope.extend_from_slice(b"/aws4_request\n");
         Ok(ChunkSigner {
             key,
             scope,
             previous,
+            previous_len: seed.len(),
             string_to_sign: Vec::new(),
         })
     }
 
-    /// The last signature made (the seed's before the first chunk).
+    /// The last signature made (the seed's before the first chunk), unpadded.
     pub fn previous(&self) -> &str {
-        hex::as_str(&self.previous)
+        core::str::from_utf8(&self.previous[..self.previous_len]).unwrap_or_default()
     }
 
     /// Signs the next chunk (the final one is empty) and returns its signature:
     /// `HMAC(kSigning, "AWS4-HMAC-SHA256-PAYLOAD" \n amz-date \n scope \n previous \n
-    /// SHA256("") \n SHA256(data))`.
+    /// SHA256("") \n SHA256(data))`; for SigV4a, the ECDSA signature (hex of its DER encoding,
+    /// unpadded) of the same lines after `"AWS4-ECDSA-P256-SHA256-PAYLOAD"`, the scope without
+    /// region.
     pub fn sign_chunk(&mut self, data: &[u8]) -> &str {
         self.sign_chunk_digest(&Sha256::digest(data).into())
     }
@@ -536,29 +617,53 @@ impl ChunkSigner {
     /// came), as [`sign_chunk`](ChunkSigner::sign_chunk) does.
     pub fn sign_chunk_digest(&mut self, sha256: &[u8; 32]) -> &str {
         let hash = hex::encode32(sha256);
-        self.sign_next(b"AWS4-HMAC-SHA256-PAYLOAD", &[EMPTY_SHA256, &hash])
+        self.sign_next("PAYLOAD", &[EMPTY_SHA256, &hash])
     }
 
     /// Signs the trailing headers, given canonical (`name:value\n` each, sorted by name), and
     /// returns the `x-amz-trailer-signature`: `HMAC(kSigning, "AWS4-HMAC-SHA256-TRAILER" \n
-    /// amz-date \n scope \n previous \n SHA256(trailers))`.
+    /// amz-date \n scope \n previous \n SHA256(trailers))` (SigV4a: the ECDSA signature after
+    /// `"AWS4-ECDSA-P256-SHA256-TRAILER"`).
     pub fn sign_trailer(&mut self, canonical_trailers: &[u8]) -> &str {
         let hash = hex::encode32(&Sha256::digest(canonical_trailers).into());
-        self.sign_next(b"AWS4-HMAC-SHA256-TRAILER", &[&hash])
+        self.sign_next("TRAILER", &[&hash])
     }
 
-    fn sign_next(&mut self, algorithm: &[u8], hashes: &[&[u8; 64]]) -> &str {
+    /// Signs `algorithm-kind \n scope-lines previous (\n hash)*` and keeps the signature as
+    /// the next one's previous.
+    ///
+    /// An ECDSA signature cannot fail in practice (p256 refuses only an r or s of zero, with a
+    /// probability of about 2^-256); if one did, the signature would be empty, the frame
+    /// malformed, and the service would refuse the upload.
+    fn sign_next(&mut self, kind: &str, hashes: &[&[u8; 64]]) -> &str {
         let text = &mut self.string_to_sign;
         text.clear();
-        text.extend_from_slice(algorithm);
+        let algorithm = match self.key {
+            ChunkKey::Hmac(_) => crate::ALGORITHM,
+            ChunkKey::Ecdsa(_) => crate::ALGORITHM_V4A,
+        };
+        text.extend_from_slice(algorithm.as_bytes());
+        text.push(b'-');
+        text.extend_from_slice(kind.as_bytes());
         text.extend_from_slice(&self.scope);
-        text.extend_from_slice(&self.previous);
+        text.extend_from_slice(&self.previous[..self.previous_len]);
         for hash in hashes {
             text.push(b'\n');
             text.extend_from_slice(&hash[..]);
         }
-        self.previous = hex::encode32(&self.key.sign(text));
-        hex::as_str(&self.previous)
+        match &self.key {
+            ChunkKey::Hmac(key) => {
+                self.previous[..64].copy_from_slice(&hex::encode32(&key.sign(text)));
+                self.previous_len = 64;
+            }
+            ChunkKey::Ecdsa(key) => {
+                let signature = key.sign(text).ok();
+                let digits = signature.as_ref().map_or("", |s| s.as_str()).as_bytes();
+                self.previous[..digits.len()].copy_from_slice(digits);
+                self.previous_len = digits.len();
+            }
+        }
+        self.previous()
     }
 }
 
@@ -791,12 +896,10 @@ impl ChunkEncoder {
         }
         // The final chunk's line, then the trailer part, as HTTP/1.1's last-chunk (RFC 9112).
         let end = &mut self.end;
-        let signature = self
-            .form
-            .signs_chunks()
-            .then(|| parse_signature(self.signer.sign_chunk(&[])))
-            .flatten();
-        write_header(end, 0, signature.as_ref());
+        let width = self.form.signature_len();
+        let signs = self.form.signs_chunks();
+        let signature = signs.then(|| self.signer.sign_chunk(&[]));
+        write_header(end, 0, signature, width);
         if let Some((algorithm, checksum)) = self.checksum.take() {
             let start = end.len();
             end.extend_from_slice(algorithm.header_name().as_bytes());
@@ -804,18 +907,16 @@ impl ChunkEncoder {
             checksum.finish_into(end);
             // Signed canonical: `name:value\n`; sent: `name:value\r\n`.
             end.push(b'\n');
-            let signature = self
-                .form
-                .signs_chunks()
-                .then(|| parse_signature(self.signer.sign_trailer(&end[start..])))
-                .flatten();
-            end.pop();
-            end.extend_from_slice(CRLF);
-            if let Some(signature) = signature {
-                end.extend_from_slice(TRAILER_SIGNATURE);
-                end.extend_from_slice(&signature);
+            if signs {
+                let signature = self.signer.sign_trailer(&end[start..]);
+                end.pop();
                 end.extend_from_slice(CRLF);
+                end.extend_from_slice(TRAILER_SIGNATURE);
+                write_padded(end, signature, width);
+            } else {
+                end.pop();
             }
+            end.extend_from_slice(CRLF);
         }
         end.extend_from_slice(CRLF);
         Ok(Finish {
@@ -832,30 +933,39 @@ impl ChunkEncoder {
     ///
     /// [`take`]: ChunkEncoder::take
     fn sign_pending(&mut self, size: usize) {
-        let signature = self
-            .form
-            .signs_chunks()
-            .then(|| {
-                let digest = self.chunk_hash.finalize_reset().into();
-                parse_signature(self.signer.sign_chunk_digest(&digest))
-            })
-            .flatten();
+        let signature = self.form.signs_chunks().then(|| {
+            let digest = self.chunk_hash.finalize_reset().into();
+            self.signer.sign_chunk_digest(&digest)
+        });
         self.header.clear();
-        write_header(&mut self.header, size as u64, signature.as_ref());
+        write_header(
+            &mut self.header,
+            size as u64,
+            signature,
+            self.form.signature_len(),
+        );
     }
 }
 
-/// Appends a chunk's header line: `hex(size) [";chunk-signature=" signature] "\r\n"`.
-fn write_header(out: &mut Vec<u8>, size: u64, signature: Option<&[u8; 64]>) {
+/// Appends a chunk's header line: `hex(size) [";chunk-signature=" signature] "\r\n"`, the
+/// signature padded to `width`.
+fn write_header(out: &mut Vec<u8>, size: u64, signature: Option<&str>, width: usize) {
     let n = hex_digits(size);
     for i in (0..n).rev() {
         out.push(b"0123456789abcdef"[((size >> (4 * i)) & 0xf) as usize]);
     }
     if let Some(signature) = signature {
         out.extend_from_slice(CHUNK_SIGNATURE);
-        out.extend_from_slice(signature);
+        write_padded(out, signature, width);
     }
     out.extend_from_slice(CRLF);
+}
+
+/// Appends `signature` right-padded with `*` to `width` (SigV4a's fixed 144 characters; a
+/// SigV4 signature is 64 digits, its width).
+fn write_padded(out: &mut Vec<u8>, signature: &str, width: usize) {
+    out.extend_from_slice(signature.as_bytes());
+    out.resize(out.len() + width.saturating_sub(signature.len()), b'*');
 }
 
 /// The number of hex digits of `n` (1 for 0).
@@ -868,18 +978,6 @@ fn decimal(n: u64) -> String {
     let mut text = String::new();
     let _ = write!(text, "{n}");
     text
-}
-
-/// 64 hex digits, lowercased.
-fn parse_signature(text: &str) -> Option<[u8; 64]> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 64 || !bytes.iter().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let mut out = [0u8; 64];
-    out.copy_from_slice(bytes);
-    out.make_ascii_lowercase();
-    Some(out)
 }
 
 #[cfg(test)]
@@ -1239,6 +1337,110 @@ mod tests {
     }
 
     #[test]
+    fn sigv4a_chunk_and_trailer_signatures_verify() {
+        use crate::{sigv4a_public_key, sigv4a_signature_is_valid};
+        let credentials = credentials();
+        let params = SigningParams {
+            region: "us-east-1,us-west-2",
+            settings: Settings {
+                algorithm: Algorithm::SigV4a,
+                ..Settings::for_service("s3")
+            },
+            ..params(&credentials)
+        };
+        let public_key = sigv4a_public_key(&credentials).unwrap();
+        let size = MIN_CHUNK_SIZE;
+        let length = 2 * size + 100;
+        let body: Vec<u8> = (0..length).map(|i| (i * 3 % 251) as u8).collect();
+        let scope = "20130524T000000Z\n20130524/s3/aws4_request";
+        for (form, checksum) in [
+            (StreamingForm::SigV4aSigned, None),
+            (
+                StreamingForm::SigV4aSignedWithTrailer,
+                Some(ChecksumAlgorithm::Crc32c),
+            ),
+        ] {
+            let upload = ChunkedUpload::new(form, length as u64, size, checksum).unwrap();
+            let request = Request {
+                method: "PUT",
+                uri: "https://bucket.s3.amazonaws.com/key",
+                headers: &[],
+                payload: Payload::Unsigned,
+            };
+            let mut signed = Signer::new()
+                .sign_chunked(&request, &params, &upload)
+                .unwrap();
+            assert!(
+                signed
+                    .signed
+                    .authorization()
+                    .unwrap()
+                    .starts_with("AWS4-ECDSA-P256-SHA256 ")
+            );
+            assert!(
+                signed
+                    .signed
+                    .headers()
+                    .any(|h| h == ("x-amz-content-sha256", form.as_str()))
+            );
+            assert!(
+                signed
+                    .signed
+                    .headers()
+                    .any(|h| h == ("x-amz-region-set", "us-east-1,us-west-2"))
+            );
+            let wire = encode(&mut signed.encoder, &body, 5000);
+            assert_eq!(wire.len() as u64, upload.content_length(), "{form:?}");
+            let decoded = decode(&wire);
+            assert_eq!(decoded.data, body);
+            assert_eq!(decoded.signatures.len(), 4);
+            // Each chunk's signature: padded to 144 with '*' in the frame, an ECDSA signature of
+            // the chunk's string to sign (the previous signature unpadded) under the key of the
+            // credentials.
+            let mut previous = String::from(signed.signed.signature.as_str());
+            let chunks = body.chunks(size).chain([&[][..]]);
+            for (chunk, padded) in chunks.zip(&decoded.signatures) {
+                assert_eq!(padded.len(), 144);
+                let signature = padded.trim_end_matches('*');
+                let string_to_sign = alloc::format!(
+                    "AWS4-ECDSA-P256-SHA256-PAYLOAD\n{scope}\n{previous}\n{}\n{}",
+                    text(EMPTY_SHA256),
+                    text(&hex::encode32(&Sha256::digest(chunk).into()))
+                );
+                assert!(
+                    sigv4a_signature_is_valid(&public_key, &string_to_sign, signature),
+                    "{form:?}: {string_to_sign}"
+                );
+                assert!(!sigv4a_signature_is_valid(
+                    &public_key,
+                    &string_to_sign.replace("PAYLOAD", "TRAILER"),
+                    signature
+                ));
+                previous = String::from(signature);
+            }
+            if let Some(algorithm) = checksum {
+                let (line, padded) = (&decoded.trailer[0], &decoded.trailer[1]);
+                assert!(line.starts_with(algorithm.header_name()));
+                let padded = padded.strip_prefix("x-amz-trailer-signature:").unwrap();
+                assert_eq!(padded.len(), 144);
+                let signature = padded.trim_end_matches('*');
+                let canonical = alloc::format!("{line}\n");
+                let string_to_sign = alloc::format!(
+                    "AWS4-ECDSA-P256-SHA256-TRAILER\n{scope}\n{previous}\n{}",
+                    text(&hex::encode32(&Sha256::digest(canonical.as_bytes()).into()))
+                );
+                assert!(sigv4a_signature_is_valid(
+                    &public_key,
+                    &string_to_sign,
+                    signature
+                ));
+            } else {
+                assert!(decoded.trailer.is_empty());
+            }
+        }
+    }
+
+    #[test]
     fn the_unsigned_form_frames_as_the_sdks_do() {
         let credentials = credentials();
         let params = params(&credentials);
@@ -1322,7 +1524,7 @@ mod tests {
         encoder.finish().unwrap();
         assert_eq!(encoder.finish(), Err(ChunkedError::Finished));
         assert_eq!(encoder.push(&mut &[][..]), Err(ChunkedError::Finished));
-        // SigV4a settings: not for chunked uploads yet.
+        // SigV4a settings with a SigV4 form, and the other way round.
         let v4a = SigningParams {
             settings: Settings {
                 algorithm: Algorithm::SigV4a,
@@ -1330,9 +1532,26 @@ mod tests {
             },
             ..params
         };
+        let v4a_upload =
+            ChunkedUpload::new(StreamingForm::SigV4aSigned, 10, MIN_CHUNK_SIZE, None).unwrap();
         assert_eq!(
-            ChunkSigner::new(&v4a, &"a".repeat(64)).unwrap_err(),
-            ChunkedError::SigV4aUnsupported
+            Signer::new()
+                .sign_chunked(
+                    &Request {
+                        method: "PUT",
+                        uri: "https://b.s3.amazonaws.com/k",
+                        headers: &[],
+                        payload: Payload::Unsigned
+                    },
+                    &params,
+                    &v4a_upload
+                )
+                .unwrap_err(),
+            ChunkedError::AlgorithmMismatchesForm(StreamingForm::SigV4aSigned)
+        );
+        assert_eq!(
+            ChunkSigner::new(&v4a, &"a".repeat(145)).unwrap_err().code(),
+            "invalid_payload_hash"
         );
         assert_eq!(
             Signer::new()
@@ -1347,7 +1566,7 @@ mod tests {
                     &upload
                 )
                 .unwrap_err(),
-            ChunkedError::SigV4aUnsupported
+            ChunkedError::AlgorithmMismatchesForm(StreamingForm::Signed)
         );
         // A seed that is no signature, a bad scope.
         assert!(ChunkSigner::new(&params, "xyz").is_err());
