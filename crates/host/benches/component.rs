@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
-use sigv4_host::{Credentials, Header, Payload, Request, SignerComponent, SignerConfig};
+use sigv4_host::{Algorithm, Credentials, Header, Payload, Request, SignerComponent, SignerConfig};
 
 const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -48,9 +48,36 @@ fn post_json() -> (SignerConfig, Request) {
     (config, request)
 }
 
+/// The same POST signed with SigV4a for a region set (ECDSA P-256: the signing dominates).
+fn post_json_v4a() -> (SignerConfig, Request) {
+    let (config, request) = post_json();
+    let config = SignerConfig {
+        region: V4A_REGION_SET.into(),
+        algorithm: Some(Algorithm::Sigv4a),
+        ..config
+    };
+    (config, request)
+}
+
+const V4A_REGION_SET: &str = "us-east-1,us-west-2";
+
 fn sign_native(
     signer: &mut sigv4_core::Signer,
     credentials: &sigv4_core::Credentials,
+) -> sigv4_core::Signed {
+    sign_native_with(
+        signer,
+        credentials,
+        sigv4_core::Algorithm::SigV4,
+        "us-east-1",
+    )
+}
+
+fn sign_native_with(
+    signer: &mut sigv4_core::Signer,
+    credentials: &sigv4_core::Credentials,
+    algorithm: sigv4_core::Algorithm,
+    region: &str,
 ) -> sigv4_core::Signed {
     let headers = [
         ("content-type", "application/x-amz-json-1.0"),
@@ -64,10 +91,13 @@ fn sign_native(
     };
     let params = sigv4_core::SigningParams {
         credentials,
-        region: "us-east-1",
+        region,
         service: "dynamodb",
         time: sigv4_core::Timestamp::from_unix_seconds(TIME).unwrap(),
-        settings: sigv4_core::Settings::default(),
+        settings: sigv4_core::Settings {
+            algorithm,
+            ..sigv4_core::Settings::default()
+        },
     };
     signer
         .sign(&request, &params, sigv4_core::Location::Headers)
@@ -102,6 +132,29 @@ fn bench(c: &mut Criterion) {
     };
     group.bench_function("component_call_overhead", |b| {
         b.iter(|| instance.sign(black_box(&empty_method), TIME))
+    });
+    // SigV4a: deterministic (RFC 6979), so the component's signature is the native core's.
+    let (v4a_config, v4a_request) = post_json_v4a();
+    let mut v4a_instance = component.signer(&v4a_config).unwrap();
+    let v4a = sigv4_core::Algorithm::SigV4a;
+    assert_eq!(
+        v4a_instance.sign(&v4a_request, TIME).unwrap().signature,
+        sign_native_with(&mut native, &native_credentials, v4a, V4A_REGION_SET)
+            .signature
+            .as_str()
+    );
+    group.bench_function("native_sign_v4a", |b| {
+        b.iter(|| {
+            sign_native_with(
+                &mut native,
+                black_box(&native_credentials),
+                v4a,
+                V4A_REGION_SET,
+            )
+        })
+    });
+    group.bench_function("component_sign_v4a", |b| {
+        b.iter(|| v4a_instance.sign(black_box(&v4a_request), TIME))
     });
     // A new instance and its signer resource (the `create` call checks the configuration).
     group.bench_function("instantiate_from_instance_pre", |b| {
@@ -157,6 +210,14 @@ fn report() {
         "  instantiate from InstancePre (with the signer's create call): {:.1} us",
         instantiate / 1000.0
     );
+    if let [Some(native), Some(wasm)] = ["native_sign_v4a", "component_sign_v4a"].map(median_ns) {
+        println!(
+            "  SigV4a (cached key): native {:.1} us, component {:.1} us = {:.2}x native",
+            native / 1000.0,
+            wasm / 1000.0,
+            wasm / native
+        );
+    }
 }
 
 criterion_group! {
