@@ -34,8 +34,14 @@ const ALGORITHMS: [(ChecksumAlgorithm, &str); 4] = [
 /// trailer took 3.14x the time of plain SHA-256 of the same bytes with one table, 1.25x with
 /// sixteen; with an unsigned CRC32 trailer 2.43x, then 0.58x (`cargo bench -p sigv4-core
 /// --bench chunked`, paired ratios, one machine). A hardware CRC32C (SSE 4.2) would be faster
-/// still, at the cost of `unsafe` and per-target code in the core.
-type Crc32 = Crc<u32, Table<16>>;
+/// still, at the cost of `unsafe` and per-target code in the core. The WebAssembly builds keep
+/// one table: sixteen for two CRCs are 32 KiB of data in every module (the npm wasm, the
+/// component, the Envoy filter), where large bodies are hashed by the host anyway.
+#[cfg(not(target_family = "wasm"))]
+type CrcTable = Table<16>;
+#[cfg(target_family = "wasm")]
+type CrcTable = Table<1>;
+type Crc32 = Crc<u32, CrcTable>;
 
 static CRC32: Crc32 = Crc32::new(&CRC_32_ISO_HDLC);
 static CRC32C: Crc32 = Crc32::new(&CRC_32_ISCSI);
@@ -87,8 +93,8 @@ impl ChecksumAlgorithm {
 /// A checksum being computed over the bytes fed so far.
 #[derive(Clone)]
 pub(crate) enum Checksum {
-    Crc32(crc::Digest<'static, u32, Table<16>>),
-    Crc32c(crc::Digest<'static, u32, Table<16>>),
+    Crc32(crc::Digest<'static, u32, CrcTable>),
+    Crc32c(crc::Digest<'static, u32, CrcTable>),
     Sha1(Sha1),
     Sha256(Sha256),
 }

@@ -973,11 +973,9 @@ fn hex_digits(n: u64) -> usize {
     (64 - n.leading_zeros() as usize).div_ceil(4).max(1)
 }
 
+/// `n` in decimal, without `core::fmt` (which `write!` would link into the wasm builds).
 fn decimal(n: u64) -> String {
-    use core::fmt::Write;
-    let mut text = String::new();
-    let _ = write!(text, "{n}");
-    text
+    crate::sign::decimal(n, &mut [0u8; 20]).into()
 }
 
 #[cfg(test)]

@@ -787,7 +787,7 @@ enum Key<'k> {
 }
 
 /// Formats `value` in decimal into `buf`.
-fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &str {
+pub(crate) fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &str {
     let mut start = buf.len();
     loop {
         start -= 1;
