@@ -17,6 +17,10 @@
 //! (criterion's medians, taken seconds apart on a shared machine, drift with the load).
 //! `cargo bench -p sigv4-core --bench chunked`.
 
+mod paired;
+
+use paired::{Rounds, paired_ratio};
+
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
 use sha2::{Digest, Sha256};
 use sigv4_core::{
@@ -25,7 +29,7 @@ use sigv4_core::{
 };
 use std::hint::black_box;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const MIB: usize = 1024 * 1024;
 const BODY: usize = 64 * MIB;
@@ -142,6 +146,7 @@ fn bench(c: &mut Criterion) {
         // Profiling (criterion's --profile-time, under callgrind) wants only the benchmark named.
         if !profiling {
             let ratios = paired_ratio(
+                &ROUNDS,
                 || {
                     black_box(Sha256::digest(black_box(&body[..])));
                 },
@@ -155,36 +160,12 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-/// The ratio of `b`'s time to `a`'s, timed in alternating rounds (which goes first alternates
-/// too): the first quartile, the median and the third over the rounds.
-fn paired_ratio(mut a: impl FnMut(), mut b: impl FnMut()) -> [f64; 3] {
-    const ROUNDS: usize = 21;
-    let time = |f: &mut dyn FnMut()| {
-        let start = Instant::now();
-        f();
-        start.elapsed().as_secs_f64()
-    };
-    time(&mut a);
-    time(&mut b);
-    let mut ratios: Vec<f64> = (0..ROUNDS)
-        .map(|round| {
-            let (ta, tb) = if round % 2 == 0 {
-                let ta = time(&mut a);
-                (ta, time(&mut b))
-            } else {
-                let tb = time(&mut b);
-                (time(&mut a), tb)
-            };
-            tb / ta
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    [
-        ratios[ROUNDS / 4],
-        ratios[ROUNDS / 2],
-        ratios[3 * ROUNDS / 4],
-    ]
-}
+/// One 64 MiB upload per side and round.
+const ROUNDS: Rounds = Rounds {
+    calls: 1,
+    warmup: 1,
+    rounds: 21,
+};
 
 criterion_group! {
     name = benches;

@@ -10,9 +10,13 @@
 //! code. The paired ratio sees the same load on both sides of each round (and rounds that short
 //! are seldom cut by another process: with rounds of a millisecond, a quarter were).
 
+mod paired;
+
+use paired::{Rounds, median_ns, paired_ratio};
+
 use std::hint::black_box;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials as AwsCredentials;
 use aws_sigv4::http_request::{
@@ -215,6 +219,7 @@ fn bench_signers(c: &mut Criterion) {
             continue;
         }
         let ratios = paired_ratio(
+            &ROUNDS,
             || drop(black_box(sign_core(black_box(s), &ours, &mut signer))),
             || {
                 drop(black_box(verifier.verify(
@@ -230,58 +235,14 @@ fn bench_signers(c: &mut Criterion) {
 
 /// How many calls each side of a paired round times.
 const PAIRED_CALLS: u32 = 100;
+const ROUNDS: Rounds = Rounds {
+    calls: PAIRED_CALLS,
+    warmup: 100,
+    rounds: 2001,
+};
 
 /// Each scenario's verify/cached time ratio, paired: its quartiles over the rounds.
 static PAIRED: Mutex<Vec<(&str, [f64; 3])>> = Mutex::new(Vec::new());
-
-/// The ratio of `b`'s time to `a`'s, timed in alternating rounds (which goes first alternates
-/// too): the first quartile, the median and the third over the rounds.
-fn paired_ratio(mut a: impl FnMut(), mut b: impl FnMut()) -> [f64; 3] {
-    const ROUNDS: usize = 2001;
-    let time = |f: &mut dyn FnMut()| {
-        let start = Instant::now();
-        for _ in 0..PAIRED_CALLS {
-            f();
-        }
-        start.elapsed().as_secs_f64()
-    };
-    for _ in 0..100 {
-        time(&mut a);
-        time(&mut b);
-    }
-    let mut ratios: Vec<f64> = (0..ROUNDS)
-        .map(|round| {
-            let (ta, tb) = if round % 2 == 0 {
-                let ta = time(&mut a);
-                (ta, time(&mut b))
-            } else {
-                let tb = time(&mut b);
-                (time(&mut a), tb)
-            };
-            tb / ta
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    [ROUNDS / 4, ROUNDS / 2, 3 * ROUNDS / 4].map(|i| ratios[i])
-}
-
-/// Reads criterion's median estimate (ns) for one benchmark of this run (`started`): an estimate
-/// left by an earlier run (one with a filter skips benchmarks) would be compared with today's.
-fn median_ns(group: &str, bench: &str, started: SystemTime) -> Option<f64> {
-    let dir = std::env::var("CARGO_TARGET_DIR")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").to_string());
-    let path = format!("{dir}/criterion/{group}/{bench}/new/estimates.json");
-    if std::fs::metadata(&path).ok()?.modified().ok()? < started {
-        return None;
-    }
-    let text = std::fs::read_to_string(path).ok()?;
-    let key = "\"median\":{\"confidence_interval\":";
-    let at = text.find(key)?;
-    let rest = &text[at..];
-    let point = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    let end = rest[point..].find([',', '}'])?;
-    rest[point..point + end].trim().parse().ok()
-}
 
 fn report(started: SystemTime) {
     println!("\nsigv4-core vs aws-sigv4 (median time per signature, same run):");
