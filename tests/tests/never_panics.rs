@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use sigv4_core::{
-    Algorithm, Credentials, Location, Payload, Request, SessionTokenMode, Settings, Signer,
-    SigningParams, Timestamp, UriEncoding,
+    Algorithm, ChecksumAlgorithm, ChunkedUpload, Credentials, Location, Payload, Request,
+    SessionTokenMode, Settings, Signer, SigningParams, StreamingForm, Timestamp, UriEncoding,
 };
 
 /// Any text, biased towards the bytes and shapes that parsers trip on.
@@ -115,6 +115,84 @@ proptest! {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn chunked_uploads_of_any_shape_return_values(
+        form in prop::sample::select(&[
+            StreamingForm::Signed,
+            StreamingForm::SignedWithTrailer,
+            StreamingForm::UnsignedWithTrailer,
+            StreamingForm::SigV4aSigned,
+            StreamingForm::SigV4aSignedWithTrailer,
+        ][..]),
+        checksum in prop::option::of(prop::sample::select(&[
+            ChecksumAlgorithm::Crc32,
+            ChecksumAlgorithm::Crc32c,
+            ChecksumAlgorithm::Sha1,
+            ChecksumAlgorithm::Sha256,
+        ][..])),
+        (v4a, chunk_size) in (any::<bool>(), prop_oneof![0usize..20_000, Just(8192usize), Just(usize::MAX)]),
+        (declared, body_len) in (0u64..40_000, 0usize..40_000),
+        pieces in prop::collection::vec(0usize..12_000, 1..8),
+        region in or_valid("us-east-1"),
+    ) {
+        let Ok(upload) = ChunkedUpload::new(form, declared, chunk_size, checksum) else {
+            return Ok(());
+        };
+        prop_assert_eq!(upload.headers().len() >= 3, true);
+        let credentials = Credentials::new("AKIDEXAMPLE", "SECRETMARKER/secret", None).unwrap();
+        let params = SigningParams {
+            credentials: &credentials,
+            region: &region,
+            service: "s3",
+            time: Timestamp::from_unix_seconds(1_440_938_160).unwrap(),
+            settings: Settings {
+                algorithm: if v4a { Algorithm::SigV4a } else { Algorithm::SigV4 },
+                ..Settings::for_service("s3")
+            },
+        };
+        let request = Request {
+            method: "PUT",
+            uri: "https://bucket.s3.amazonaws.com/key",
+            headers: &[],
+            payload: Payload::Unsigned,
+        };
+        let mut signer = Signer::new();
+        let signed = match signer.sign_chunked(&request, &params, &upload) {
+            Ok(signed) => signed,
+            Err(error) => {
+                let shown = format!("{error} {error:?}");
+                prop_assert!(!shown.contains("SECRETMARKER"), "{}", shown);
+                return Ok(());
+            }
+        };
+        // The body in pieces of any size, then the end: as many bytes as frames declare, or a
+        // typed error for a body longer or shorter than declared.
+        let body = vec![b'a'; body_len];
+        let mut encoder = signed.encoder;
+        let mut written = 0u64;
+        let mut rest = &body[..];
+        'feed: for piece in pieces.iter().cycle().take(64) {
+            let mut input = &rest[..(*piece).min(rest.len())];
+            let taken_from = input.len();
+            loop {
+                match encoder.push(&mut input) {
+                    Ok(Some(frame)) => written += frame.len() as u64,
+                    Ok(None) => break,
+                    Err(_) => break 'feed,
+                }
+            }
+            rest = &rest[taken_from - input.len()..];
+            if rest.is_empty() {
+                break;
+            }
+        }
+        if let Ok(end) = encoder.finish() {
+            written += end.last.map_or(0, |f| f.len() as u64) + end.end.len() as u64;
+            prop_assert_eq!(body_len as u64, declared);
+            prop_assert_eq!(written, upload.content_length());
         }
     }
 
