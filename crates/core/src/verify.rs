@@ -232,12 +232,18 @@ impl Claim<'_> {
         Ok(())
     }
 
-    /// Whether the scope is for `region`: SigV4's region, or a SigV4a region set that names it or
-    /// is `*`.
+    /// Whether the scope is for `region`: SigV4's region, or a SigV4a region set with a name
+    /// that is the region or a pattern covering it (`*`, `eu-*`).
     fn covers(&self, region: &str) -> bool {
         match self.algorithm {
             Algorithm::SigV4 => self.region == region,
-            Algorithm::SigV4a => self.region.split(',').any(|r| r == region || r == "*"),
+            Algorithm::SigV4a => self
+                .region
+                .split(',')
+                .any(|name| match name.strip_suffix('*') {
+                    Some(prefix) => region.starts_with(prefix),
+                    None => name == region,
+                }),
         }
     }
 
@@ -453,6 +459,11 @@ impl Signer {
         ] = found;
         let missing = |what| move || Rejection::Malformed(what);
         let algorithm = algorithm_named(&algorithm.ok_or_else(missing("X-Amz-Algorithm"))?)?;
+        // Only SigV4a signs a region set: in a SigV4 URL it is no parameter the signer appends,
+        // and taken out before signing again it would ride along unsigned.
+        if algorithm == Algorithm::SigV4 && region_set.is_some() {
+            return Err(Rejection::Malformed("X-Amz-Region-Set"));
+        }
         let credential = credential.ok_or_else(missing("X-Amz-Credential"))?;
         let date = date.ok_or_else(missing("X-Amz-Date"))?;
         let signed_headers = signed_headers.ok_or_else(missing("X-Amz-SignedHeaders"))?;
@@ -1027,9 +1038,16 @@ mod tests {
                 );
             }
         }
-        // Any region is covered by `*`.
+        // Any region is covered by `*`, a region of its prefix by `eu-*`.
         let (uri, headers) = signed_v4a("*", None, Location::Headers);
         assert!(check(&uri, &headers, b"", T, (Some("ap-south-1"), None)).is_ok());
+        let (uri, headers) = signed_v4a("us-east-1,eu-*", None, Location::Headers);
+        assert!(check(&uri, &headers, b"", T, (Some("eu-west-3"), None)).is_ok());
+        assert!(check(&uri, &headers, b"", T, (Some("us-east-1"), None)).is_ok());
+        assert_eq!(
+            check(&uri, &headers, b"", T, (Some("us-east-2"), None)),
+            Err(Rejection::WrongRegion("us-east-1,eu-*".into()))
+        );
     }
 
     #[test]
@@ -1048,7 +1066,31 @@ mod tests {
             Err(Rejection::Malformed("Credential"))
         );
         let v4_name = relabel("AWS4-ECDSA-P256-SHA256", "AWS4-HMAC-SHA256");
-        assert!(check(&uri, &v4_name, b"", T, (None, None)).is_err());
+        assert_eq!(
+            check(&uri, &v4_name, b"", T, (None, None)),
+            Err(Rejection::Malformed("Credential"))
+        );
+        // A region set added to a SigV4 presigned URL would ride along unsigned.
+        let presign = Location::Query { expires_in: 300 };
+        let (url, headers) = signed(
+            "https://example.amazonaws.com/?a=1",
+            &[],
+            b"",
+            "service",
+            None,
+            presign,
+        );
+        assert!(check(&url, &headers, b"", T, (None, None)).is_ok());
+        assert_eq!(
+            check(
+                &format!("{url}&X-Amz-Region-Set=us-east-1"),
+                &headers,
+                b"",
+                T,
+                (None, None)
+            ),
+            Err(Rejection::Malformed("X-Amz-Region-Set"))
+        );
         // A SigV4 request verifies whatever algorithm the caller's settings name.
         let (uri, headers) = signed(
             "https://example.amazonaws.com/",
