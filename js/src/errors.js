@@ -42,6 +42,8 @@ function coreMessage(code, field, byte, position, detail) {
       return 'host is not an AWS endpoint whose service and region can be inferred: give the service and region';
     case 'chunk_size_too_small':
       return `chunk_size must be at least 8192 bytes (S3's minimum but for the last chunk), got ${detail}`;
+    case 'chunk_size_too_large':
+      return `chunk_size must be at most 67108864 bytes (a chunk is held in memory), got ${detail}`;
     case 'length_mismatch': {
       const [declared, given] = detail.split(' ').map(Number);
       return given > declared

@@ -62,6 +62,9 @@ use alloc::boxed::Box;
 /// The smallest chunk S3 accepts, but for the last one: 8 KiB.
 pub const MIN_CHUNK_SIZE: usize = 8 * 1024;
 
+/// The largest chunk size taken: a host holds one chunk in memory (the SDKs send 64 KiB).
+pub const MAX_CHUNK_SIZE: usize = 64 * 1024 * 1024;
+
 /// SHA-256 of the empty string, the line every chunk's string to sign carries in place of the
 /// hash of the (absent) chunk headers.
 const EMPTY_SHA256: &[u8; 64] = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -200,6 +203,11 @@ pub enum ChunkedError {
         /// The chunk size given.
         chunk_size: usize,
     },
+    /// A chunk size above [`MAX_CHUNK_SIZE`] (a host holds a chunk in memory).
+    ChunkSizeTooLarge {
+        /// The chunk size given.
+        chunk_size: usize,
+    },
     /// The body is longer or shorter than the declared decoded length.
     LengthMismatch {
         /// The declared length.
@@ -228,7 +236,9 @@ impl ChunkedError {
     /// The field at fault.
     pub fn field(&self) -> ChunkedField {
         match self {
-            ChunkedError::ChunkSizeTooSmall { .. } => ChunkedField::ChunkSize,
+            ChunkedError::ChunkSizeTooSmall { .. } | ChunkedError::ChunkSizeTooLarge { .. } => {
+                ChunkedField::ChunkSize
+            }
             ChunkedError::LengthMismatch { .. }
             | ChunkedError::TooLong
             | ChunkedError::Finished => ChunkedField::DecodedLength,
@@ -246,6 +256,7 @@ impl ChunkedError {
     pub fn code(&self) -> &'static str {
         match self {
             ChunkedError::ChunkSizeTooSmall { .. } => "chunk_size_too_small",
+            ChunkedError::ChunkSizeTooLarge { .. } => "chunk_size_too_large",
             ChunkedError::LengthMismatch { .. } => "length_mismatch",
             ChunkedError::UnknownChecksum => "unknown_checksum",
             ChunkedError::ChecksumMismatchesForm(_) => "checksum_mismatches_form",
@@ -264,6 +275,10 @@ impl fmt::Display for ChunkedError {
             ChunkedError::ChunkSizeTooSmall { chunk_size } => write!(
                 f,
                 "chunk_size must be at least {MIN_CHUNK_SIZE} bytes (S3's minimum but for the last chunk), got {chunk_size}"
+            ),
+            ChunkedError::ChunkSizeTooLarge { chunk_size } => write!(
+                f,
+                "chunk_size must be at most {MAX_CHUNK_SIZE} bytes (a chunk is held in memory), got {chunk_size}"
             ),
             ChunkedError::LengthMismatch { declared, given } if given > declared => write!(
                 f,
@@ -340,6 +355,9 @@ impl ChunkedUpload {
     ) -> Result<Self, ChunkedError> {
         if chunk_size < MIN_CHUNK_SIZE {
             return Err(ChunkedError::ChunkSizeTooSmall { chunk_size });
+        }
+        if chunk_size > MAX_CHUNK_SIZE {
+            return Err(ChunkedError::ChunkSizeTooLarge { chunk_size });
         }
         if form.has_trailer() != checksum.is_some() {
             return Err(ChunkedError::ChecksumMismatchesForm(form));
@@ -1464,6 +1482,12 @@ mod tests {
         let credentials = credentials();
         let params = params(&credentials);
         assert_eq!(
+            ChunkedUpload::new(StreamingForm::Signed, 10, MAX_CHUNK_SIZE + 1, None),
+            Err(ChunkedError::ChunkSizeTooLarge {
+                chunk_size: MAX_CHUNK_SIZE + 1
+            })
+        );
+        assert_eq!(
             ChunkedUpload::new(StreamingForm::Signed, 10, MIN_CHUNK_SIZE - 1, None),
             Err(ChunkedError::ChunkSizeTooSmall {
                 chunk_size: MIN_CHUNK_SIZE - 1
@@ -1489,7 +1513,9 @@ mod tests {
             ChunkedUpload::new(StreamingForm::Signed, u64::MAX, MIN_CHUNK_SIZE, None),
             Err(ChunkedError::TooLong)
         );
-        assert!(ChunkedUpload::new(StreamingForm::Signed, u64::MAX / 2, usize::MAX, None).is_ok());
+        assert!(
+            ChunkedUpload::new(StreamingForm::Signed, u64::MAX / 2, MAX_CHUNK_SIZE, None).is_ok()
+        );
 
         let upload = ChunkedUpload::new(StreamingForm::Signed, 10, MIN_CHUNK_SIZE, None).unwrap();
         let new_encoder =

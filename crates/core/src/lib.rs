@@ -72,7 +72,7 @@ mod verify;
 pub use checksum::ChecksumAlgorithm;
 pub use chunked::{
     ChunkEncoder, ChunkSigner, ChunkedError, ChunkedField, ChunkedSigned, ChunkedUpload, Finish,
-    Frame, MIN_CHUNK_SIZE, StreamingForm,
+    Frame, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, StreamingForm,
 };
 pub use credentials::Credentials;
 pub use error::{Error, Field};

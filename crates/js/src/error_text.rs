@@ -40,7 +40,9 @@ pub(crate) fn encode_chunked(error: &ChunkedError) -> String {
         return encode(error);
     }
     let field = match error {
-        ChunkedError::ChunkSizeTooSmall { .. } => "chunk_size",
+        ChunkedError::ChunkSizeTooSmall { .. } | ChunkedError::ChunkSizeTooLarge { .. } => {
+            "chunk_size"
+        }
         ChunkedError::UnknownChecksum | ChunkedError::ChecksumMismatchesForm(_) => "checksum",
         ChunkedError::SigV4aUnsupported => "algorithm",
         _ => "decoded_content_length",
@@ -52,7 +54,8 @@ pub(crate) fn encode_chunked(error: &ChunkedError) -> String {
     out.push_str("\n\n\n\n");
     let mut digits = [0u8; 20];
     match error {
-        ChunkedError::ChunkSizeTooSmall { chunk_size } => {
+        ChunkedError::ChunkSizeTooSmall { chunk_size }
+        | ChunkedError::ChunkSizeTooLarge { chunk_size } => {
             out.push_str(decimal(*chunk_size as u64, &mut digits));
         }
         ChunkedError::LengthMismatch { declared, given } => {
