@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use sigv4_core::ChunkEncoder;
 
-/// Where an upload goes and what it sends beside the body.
-#[derive(Clone, Copy, Debug)]
+/// Where an upload goes and what it sends beside the body. Its `Debug` shows the header names
+/// only: the values hold the session token.
+#[derive(Clone, Copy)]
 pub struct UploadRequest<'a> {
     /// `PUT` (or `POST`).
     pub method: &'a str,
@@ -24,6 +25,23 @@ pub struct UploadRequest<'a> {
     /// `content-length`, `x-amz-decoded-content-length`, `x-amz-trailer`) and the signed ones
     /// (`authorization`, `x-amz-date`, `x-amz-content-sha256`, ...).
     pub headers: &'a [(String, String)],
+}
+
+impl std::fmt::Debug for UploadRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 /// The service's answer.
@@ -187,6 +205,10 @@ impl<R: Read> Frames<R> {
 
 impl<R: Read> Read for Frames<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        // A failed frame fails every later read: its bytes are never served unframed.
+        if let Some(message) = &self.error {
+            return Err(io::Error::other(message.clone()));
+        }
         loop {
             let parts = [&self.head[..], &self.chunk[..self.data], &self.tail[..]];
             let mut at = self.at;
@@ -203,6 +225,7 @@ impl<R: Read> Read for Frames<R> {
                 return Ok(0);
             }
             if let Err(message) = self.next_frame() {
+                self.data = 0;
                 self.error = Some(message.clone());
                 return Err(io::Error::other(message));
             }
@@ -227,6 +250,31 @@ fn fill(source: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_no_header_value() {
+        let headers = [
+            (
+                "x-amz-security-token".to_string(),
+                "TOKENMARKER".to_string(),
+            ),
+            (
+                "authorization".to_string(),
+                "AWS4-HMAC-SHA256 SIGMARKER".to_string(),
+            ),
+        ];
+        let request = UploadRequest {
+            method: "PUT",
+            url: "https://bucket.s3.amazonaws.com/key",
+            headers: &headers,
+        };
+        let shown = format!("{request:?}");
+        assert!(shown.contains("x-amz-security-token"), "{shown}");
+        assert!(
+            !shown.contains("TOKENMARKER") && !shown.contains("SIGMARKER"),
+            "{shown}"
+        );
+    }
     use sigv4_core::{
         ChecksumAlgorithm, ChunkSigner, ChunkedUpload, Credentials, Settings, SigningParams,
         StreamingForm, Timestamp,
@@ -309,6 +357,9 @@ mod tests {
                 "{error}"
             );
             assert!(frames.error.is_some());
+            // And every later read, serving nothing more.
+            let mut more = [0u8; 64];
+            assert!(frames.read(&mut more).is_err());
         }
     }
 }
