@@ -996,29 +996,6 @@ fn read_request(reader: &mut impl BufRead) -> Option<Received> {
     })
 }
 
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 /// What a SigV4a verifier learns from a received request: the canonical request and string to
 /// sign the core computes for it, once its signature is checked.
 #[derive(Debug)]
@@ -1177,7 +1154,7 @@ fn verify_v4a_presigned(
         .split('&')
         .map(|p| {
             let (n, v) = p.split_once('=').unwrap_or((p, ""));
-            (n, percent_decode(v))
+            (n, sigv4_case::suite::decoded(v))
         })
         .collect();
     let param = |name: &str| {
