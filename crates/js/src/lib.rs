@@ -50,6 +50,19 @@ use parts::Parts;
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
+/// The critical section of p256's base-point table (built on first use): nothing to exclude on
+/// the one thread of wasm32-unknown-unknown without atomics.
+#[cfg(target_arch = "wasm32")]
+struct SingleThread;
+#[cfg(target_arch = "wasm32")]
+critical_section::set_impl!(SingleThread);
+// SAFETY: wasm32-unknown-unknown without atomics runs on one thread: no other can enter.
+#[cfg(target_arch = "wasm32")]
+unsafe impl critical_section::Impl for SingleThread {
+    unsafe fn acquire() -> critical_section::RawRestoreState {}
+    unsafe fn release(_: critical_section::RawRestoreState) {}
+}
+
 /// Nothing in the core panics on input; were it to, trap without the formatting machinery a
 /// panic message would pull in.
 #[cfg(target_arch = "wasm32")]
