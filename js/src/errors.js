@@ -52,8 +52,8 @@ function coreMessage(code, field, byte, position, detail) {
     }
     case 'unknown_checksum':
       return 'checksum: names no checksum S3 knows (x-amz-checksum-crc32, -crc32c, -sha1, -sha256)';
-    case 'sigv4a_unsupported':
-      return 'algorithm: aws-chunked uploads are signed with SigV4 only (SigV4a streaming is not implemented)';
+    case 'algorithm_mismatches_form':
+      return 'algorithm: the streaming form is signed with another algorithm than the settings say';
     default:
       return `${field}: ${code}`;
   }

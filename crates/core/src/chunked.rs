@@ -223,8 +223,6 @@ pub enum ChunkedError {
     TooLong,
     /// Bytes fed after [`ChunkEncoder::finish`].
     Finished,
-    /// No longer returned: SigV4a uploads use the SigV4a forms (kept for callers that match it).
-    SigV4aUnsupported,
     /// The form's chunks are signed with another algorithm than the settings' (a SigV4 form
     /// with SigV4a settings, or the other way round).
     AlgorithmMismatchesForm(StreamingForm),
@@ -246,9 +244,7 @@ impl ChunkedError {
                 ChunkedField::Checksum
             }
             ChunkedError::Signing(error) => ChunkedField::Request(error.field()),
-            ChunkedError::SigV4aUnsupported | ChunkedError::AlgorithmMismatchesForm(_) => {
-                ChunkedField::Algorithm
-            }
+            ChunkedError::AlgorithmMismatchesForm(_) => ChunkedField::Algorithm,
         }
     }
 
@@ -263,7 +259,6 @@ impl ChunkedError {
             ChunkedError::TooLong => "too_long",
             ChunkedError::Finished => "finished",
             ChunkedError::Signing(error) => error.code(),
-            ChunkedError::SigV4aUnsupported => "sigv4a_unsupported",
             ChunkedError::AlgorithmMismatchesForm(_) => "algorithm_mismatches_form",
         }
     }
@@ -308,9 +303,6 @@ impl fmt::Display for ChunkedError {
                 f.write_str("decoded_content_length: bytes given after the body was finished")
             }
             ChunkedError::Signing(error) => error.fmt(f),
-            ChunkedError::SigV4aUnsupported => f.write_str(
-                "settings.algorithm: SigV4a uploads take a SigV4a form (STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD)",
-            ),
             ChunkedError::AlgorithmMismatchesForm(form) => write!(
                 f,
                 "settings.algorithm: {} is signed with {}, the settings say otherwise",

@@ -44,7 +44,7 @@ pub(crate) fn encode_chunked(error: &ChunkedError) -> String {
             "chunk_size"
         }
         ChunkedError::UnknownChecksum | ChunkedError::ChecksumMismatchesForm(_) => "checksum",
-        ChunkedError::SigV4aUnsupported => "algorithm",
+        ChunkedError::AlgorithmMismatchesForm(_) => "algorithm",
         _ => "decoded_content_length",
     };
     let mut out = String::with_capacity(64);
