@@ -55,13 +55,7 @@ impl Signer {
         chunk_size: usize,
         checksum: &str,
     ) -> i32 {
-        let pad = self.pad();
-        let input = Input {
-            area: self.input.get(pad..).unwrap_or_default(),
-            parts,
-            text,
-            body: 0,
-        };
+        let input = Input::of(&self.input, parts, text, 0);
         self.output.clear();
         self.chunks = None;
         let Some(credentials) = &self.credentials else {

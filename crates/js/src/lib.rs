@@ -179,7 +179,7 @@ impl Signer {
             }
             self.input.resize(needed, 0);
         }
-        let pad = self.pad();
+        let pad = pad(&self.input);
         self.input[pad..].as_mut_ptr()
     }
 
@@ -200,13 +200,7 @@ impl Signer {
         flags: u32,
         expires_in: f64,
     ) -> i32 {
-        let pad = self.pad();
-        let input = Input {
-            area: self.input.get(pad..).unwrap_or_default(),
-            parts,
-            text,
-            body,
-        };
+        let input = Input::of(&self.input, parts, text, body);
         self.output.clear();
         let result = match &self.credentials {
             Some(credentials) => sign(
@@ -252,13 +246,7 @@ impl Signer {
         flags: u32,
         keys: &Keys,
     ) -> i32 {
-        let pad = self.pad();
-        let input = Input {
-            area: self.input.get(pad..).unwrap_or_default(),
-            parts,
-            text,
-            body,
-        };
+        let input = Input::of(&self.input, parts, text, body);
         self.output.clear();
         let signer = &mut self.signer;
         let out = &mut self.output;
@@ -376,11 +364,11 @@ impl Signer {
         self.error = Some(Failure::Core(e));
         false
     }
+}
 
-    /// The offset of the aligned request area in `input`.
-    fn pad(&self) -> usize {
-        self.input.as_ptr().align_offset(ALIGN).min(ALIGN - 1)
-    }
+/// The offset of the aligned request area in the buffer.
+fn pad(buffer: &[u8]) -> usize {
+    buffer.as_ptr().align_offset(ALIGN).min(ALIGN - 1)
 }
 
 /// Where the lengths, the text and the body of a request end in the buffer (see
@@ -397,6 +385,19 @@ struct Input<'a> {
     parts: usize,
     text: usize,
     body: usize,
+}
+
+impl<'a> Input<'a> {
+    /// The request in `buffer` (the signer's `input`), from its aligned start: a free function of
+    /// the field, so the signer's other fields stay free to borrow mutably beside it.
+    fn of(buffer: &'a [u8], parts: usize, text: usize, body: usize) -> Self {
+        Input {
+            area: buffer.get(pad(buffer)..).unwrap_or_default(),
+            parts,
+            text,
+            body,
+        }
+    }
 }
 
 /// The numbers and flags of a [`Signer::sign`] call.
