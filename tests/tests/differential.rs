@@ -398,7 +398,7 @@ fn sign_with_aws_sigv4(case: &Case) -> Output {
 
 /// aws-sigv4's signed request, checked by the core's verifier: its headers set on the request, or
 /// its parameters appended to the URL.
-fn verify_theirs(case: &Case, theirs: &Output) -> Result<Verified, Rejection> {
+fn verify_theirs(case: &Case, theirs: &Output) -> Result<Verified<'static>, Rejection> {
     let mut uri = uri(case);
     let mut headers: Vec<(String, String)> = case.headers.clone();
     if case.expires_in.is_some() {
@@ -435,7 +435,9 @@ fn verify_theirs(case: &Case, theirs: &Output) -> Result<Verified, Rejection> {
         settings: Some(settings(case)),
         ..VerifyParams::new(Timestamp::from_unix_seconds(case.time).expect("time"))
     };
-    Signer::new().verify(&request, &params, |id| (id == AKID).then_some(SECRET))
+    Signer::new()
+        .verify(&request, &params, |id| (id == AKID).then_some(SECRET))
+        .map(Verified::into_owned)
 }
 
 fn percent_decode(text: &str) -> String {

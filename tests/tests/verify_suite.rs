@@ -19,7 +19,7 @@ fn verify(
     signed: &RawRequest,
     now: Timestamp,
     secret: &str,
-) -> Result<sigv4_core::Verified, Rejection> {
+) -> Result<sigv4_core::Verified<'static>, Rejection> {
     let uri = signed.uri();
     let headers: Vec<(&str, &str)> = signed
         .headers
@@ -40,7 +40,9 @@ fn verify(
         ..VerifyParams::new(now)
     };
     let id = ctx.credentials.access_key_id.as_str();
-    Signer::new().verify(&request, &params, |asked| (asked == id).then_some(secret))
+    Signer::new()
+        .verify(&request, &params, |asked| (asked == id).then_some(secret))
+        .map(sigv4_core::Verified::into_owned)
 }
 
 #[test]

@@ -67,7 +67,7 @@ pub fn verify(
     Ok(match verdict {
         Ok(verified) => Verdict {
             rejection: None,
-            access_key_id: Some(verified.access_key_id),
+            access_key_id: Some(verified.access_key_id.into_owned()),
         },
         Err(rejection) => Verdict {
             rejection: Some(rejection),

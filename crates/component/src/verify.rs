@@ -49,11 +49,11 @@ impl GuestVerifier for Verifier {
         );
         match verdict {
             Ok(v) => Ok(Verified {
-                access_key_id: v.access_key_id,
-                region: v.region,
-                service: v.service,
+                access_key_id: v.access_key_id.into_owned(),
+                region: v.region.into_owned(),
+                service: v.service.into_owned(),
                 time: v.time.unix_seconds(),
-                session_token: v.session_token,
+                session_token: v.session_token.map(|t| t.into_owned()),
                 payload_verified: v.payload_verified,
             }),
             Err(r) => Err(rejection(r, asked)),

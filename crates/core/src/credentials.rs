@@ -24,6 +24,21 @@ impl Credentials {
         secret_access_key: &str,
         session_token: Option<&str>,
     ) -> Result<Self, Error> {
+        Credentials::check(access_key_id, secret_access_key, session_token)?;
+        Ok(Credentials {
+            access_key_id: access_key_id.into(),
+            secret_access_key: Zeroizing::new(secret_access_key.into()),
+            session_token: session_token.map(|t| Zeroizing::new(t.into())),
+        })
+    }
+
+    /// What [`Credentials::new`] checks: an access key id of visible ASCII without `/`, a
+    /// secret, a token of visible ASCII.
+    pub(crate) fn check(
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: Option<&str>,
+    ) -> Result<(), Error> {
         check_text(access_key_id, Field::AccessKeyId, |b| {
             b.is_ascii_graphic() && b != b'/'
         })?;
@@ -33,11 +48,7 @@ impl Credentials {
         if let Some(token) = session_token {
             check_text(token, Field::SessionToken, |b| b.is_ascii_graphic())?;
         }
-        Ok(Credentials {
-            access_key_id: access_key_id.into(),
-            secret_access_key: Zeroizing::new(secret_access_key.into()),
-            session_token: session_token.map(|t| Zeroizing::new(t.into())),
-        })
+        Ok(())
     }
 
     /// The access key id (not a secret: it appears in every `Authorization` header).

@@ -35,13 +35,15 @@ pub(crate) struct HeaderSet {
 }
 
 impl HeaderSet {
-    /// Validates the request headers and keeps those to sign: not excluded (unless forced),
-    /// and not one the signer sets itself (`replaced`, lowercase).
+    /// Validates the request headers and keeps those to sign: not one the signer sets itself
+    /// (`replaced`, lowercase), and not excluded (unless forced), or, given `only` (lowercase),
+    /// exactly those it names.
     pub(crate) fn collect(
         &mut self,
         headers: &[(&str, &str)],
         settings: &Settings<'_>,
         replaced: &[&str],
+        only: Option<&[&str]>,
     ) -> Result<(), Error> {
         self.names.clear();
         self.entries.clear();
@@ -50,9 +52,23 @@ impl HeaderSet {
         self.names
             .reserve(headers.iter().map(|(n, _)| n.len()).sum::<usize>() + 64);
         self.entries.reserve(headers.len() + 4);
-        for (index, (name, value)) in headers.iter().enumerate() {
+        let check = |index: usize, name: &str, value: &str| {
             crate::error::check_text(name, Field::HeaderName(index), is_token_byte)?;
-            check_value(value, index)?;
+            check_value(value, index)
+        };
+        for (index, (name, value)) in headers.iter().enumerate() {
+            match only {
+                // A verifier's request may carry any unsigned header: only the signed are its
+                // to check (and lowercase), bar a second `Host`.
+                Some(names)
+                    if !name.eq_ignore_ascii_case("host")
+                        && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) =>
+                {
+                    continue;
+                }
+                Some(_) => {}
+                None => check(index, name, value)?,
+            }
             let start = self.names.len();
             self.names.push_str(name);
             self.names[start..].make_ascii_lowercase();
@@ -64,9 +80,16 @@ impl HeaderSet {
                 }
                 self.host = Some(index);
             }
-            if replaced.contains(&lower) || is_excluded(lower, settings) {
+            let unsigned = match only {
+                Some(names) => !names.contains(&lower),
+                None => is_excluded(lower, settings),
+            };
+            if unsigned || replaced.contains(&lower) {
                 self.names.truncate(start);
                 continue;
+            }
+            if only.is_some() {
+                check(index, name, value)?;
             }
             self.entries.push(Entry {
                 name: start..self.names.len(),
@@ -287,7 +310,8 @@ mod tests {
             ("abcdefgh-", "8"),
         ];
         let mut set = HeaderSet::default();
-        set.collect(&headers, &Settings::default(), &[]).unwrap();
+        set.collect(&headers, &Settings::default(), &[], None)
+            .unwrap();
         set.sort();
         let mut signed = String::new();
         set.write_signed_headers(&mut signed);
@@ -308,10 +332,10 @@ mod tests {
         let mut set = HeaderSet::default();
         let headers = [("Host", "a.example"), ("x", "1"), ("host", "b.example")];
         assert_eq!(
-            set.collect(&headers, &Settings::default(), &[]),
+            set.collect(&headers, &Settings::default(), &[], None),
             Err(Error::DuplicateHost(2))
         );
-        set.collect(&headers[..2], &Settings::default(), &[])
+        set.collect(&headers[..2], &Settings::default(), &[], None)
             .unwrap();
         assert_eq!(set.host(), Some(0));
     }

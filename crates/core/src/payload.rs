@@ -30,12 +30,18 @@ impl Payload<'_> {
             Payload::Bytes(body) => {
                 PayloadHash::Sha256(hex::encode32(&Sha256::digest(body).into()))
             }
-            Payload::Sha256Hex(text) if let Some(form) = crate::StreamingForm::from_name(text) => {
+            // No form's name has 64 characters: a hash is not looked up among them.
+            Payload::Sha256Hex(text)
+                if text.len() != 64
+                    && let Some(form) = crate::StreamingForm::from_name(text) =>
+            {
                 PayloadHash::Named(form.as_str())
             }
             Payload::Sha256Hex(text) => {
                 let bytes = text.as_bytes();
-                if bytes.len() != 64 || !bytes.iter().all(|b| b.is_ascii_hexdigit()) {
+                // Without early exit, so that it vectorizes.
+                let hex = bytes.iter().fold(true, |ok, b| ok & b.is_ascii_hexdigit());
+                if bytes.len() != 64 || !hex {
                     return Err(Error::InvalidPayloadHash);
                 }
                 let mut lower = [0u8; 64];

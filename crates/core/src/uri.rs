@@ -3,7 +3,7 @@
 use crate::error::{Error, Field, check_bytes};
 
 /// The parts of a request URI, borrowed from it.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Uri<'a> {
     /// `https` or `http` when the URI is absolute.
     pub(crate) scheme: Option<&'a str>,
