@@ -90,7 +90,7 @@ wait_for "$s3s_port"
 s3s="http://127.0.0.1:$s3s_port"
 "$SIGV4" send -i -X PUT -H 'content-type: application/octet-stream' -d 'presigned hello' \
   --service s3 "$s3s/demo-bucket/shared%20file.txt" | head -1
-url=$("$SIGV4" presign --service s3 --unsigned-payload --expires 300 "$s3s/demo-bucket/shared%20file.txt")
+url=$("$SIGV4" presign --service s3 --expires 300 "$s3s/demo-bucket/shared%20file.txt")
 echo "$url"
 echo "curl: $(curl -s -w ' (HTTP %{http_code})' "$url")"
 echo "curl with the signature altered: $(curl -s -o /dev/null -w 'HTTP %{http_code}' "${url%?}x")"

@@ -99,9 +99,16 @@ export function presignSync(request, options) {
   return sign(request, options, options?.expiresIn ?? 3600, false);
 }
 
-/** Signs like signSync/presignSync and returns the canonical request and string to sign too. */
+/**
+ * Signs like signSync/presignSync and returns the canonical request and string to sign too; for
+ * header signing also `pathAndQuery`, the path and query signed in their wire form (a raw space
+ * or non-ASCII character percent-encoded, as WHATWG URL encodes them): what a client that does
+ * not send the URL string through fetch or URL must send.
+ */
 export function explainSync(request, options) {
   const expiresIn = options?.presign ? (options.expiresIn ?? 3600) : undefined;
   const { canonicalRequest, stringToSign, signed } = sign(request, options, expiresIn, true);
-  return { canonicalRequest, stringToSign, ...(typeof signed === 'string' ? { url: signed } : { headers: signed }) };
+  if (typeof signed === 'string') return { canonicalRequest, stringToSign, url: signed };
+  const pathAndQuery = (options.engine ?? shared).target;
+  return { canonicalRequest, stringToSign, headers: signed, pathAndQuery };
 }

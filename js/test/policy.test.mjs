@@ -37,6 +37,16 @@ test('a presigned URL is the wire form: a raw space and non-ASCII encoded, the d
   assert.ok(url.startsWith('https://b.s3.amazonaws.com/a%20b/%C3%A9?x=1&X-Amz-Algorithm='), url);
 });
 
+test('explainSync gives the path and query signed, the wire form WHATWG URL sends for the URL string', () => {
+  const url = 'https://sts.amazonaws.com:443/a b/é?x=[1]';
+  const explained = explainSync({ method: 'GET', url }, { ...credentials, region: 'us-east-1', service: 'sts', signingDate });
+  assert.equal(explained.pathAndQuery, '/a%20b/%C3%A9?x=[1]');
+  const parsed = new URL(url);
+  assert.equal(explained.pathAndQuery, parsed.pathname + parsed.search);
+  assert.equal(parsed.host, 'sts.amazonaws.com');
+  assert.match(explained.canonicalRequest, /^GET\n\/a%2520b\/%25C3%25A9\nx=%5B1%5D\nhost:sts.amazonaws.com\n/);
+});
+
 test('two Host headers are a SigV4Error naming the second', () => {
   assert.throws(
     () => signSync({ method: 'GET', url: '/', headers: [['host', 'a.example'], ['Host', 'b.example']] }, { ...credentials, region: 'us-east-1', service: 'sts', signingDate }),

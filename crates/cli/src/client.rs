@@ -165,7 +165,7 @@ impl Client {
                 scope.region.map(|r| r.into_owned()),
             ),
             Some(Err(e)) if service.is_none() => {
-                return Err(format!("{e}: give --service (s3, sts, ...) and --region"));
+                return Err(format!("{e} with --service (s3, sts, ...) and --region"));
             }
             _ => (None, None),
         };

@@ -168,4 +168,27 @@ fn errors_go_to_stderr_with_a_failing_exit_and_name_the_field() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("context.json"));
     fs::remove_dir_all(&dir).unwrap();
+    // A host that names no AWS service (an S3-compatible store): the error asks for the scope.
+    for args in [
+        &["presign", "http://127.0.0.1:9/bucket/key"][..],
+        &["sign", "http://minio.local:9000/bucket/key"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sigv4"))
+            .args(args)
+            .env_clear()
+            .env("HOME", std::env::temp_dir())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", "AKID")
+            .env("AWS_SECRET_ACCESS_KEY", "SECRETMARKER")
+            .output()
+            .expect("run sigv4");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && out.stdout.is_empty(), "{args:?}");
+        assert_eq!(
+            stderr.trim_end(),
+            "sigv4: host is not an AWS endpoint whose service and region can be inferred: give \
+             the service and region with --service (s3, sts, ...) and --region",
+            "{args:?}"
+        );
+    }
 }
