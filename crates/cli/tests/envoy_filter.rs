@@ -228,6 +228,7 @@ fn envoy_in(
         _server: Server {
             child,
             url: String::new(),
+            log: log.clone(),
         },
         log,
     }

@@ -4,7 +4,7 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,8 @@ pub fn free_port() -> u16 {
 pub struct Server {
     pub child: Child,
     pub url: String,
+    /// Where its output goes (removed with it).
+    pub log: PathBuf,
 }
 
 impl Server {
@@ -46,12 +48,28 @@ impl Server {
             .and_then(|p| p.parse().ok())
             .unwrap_or(0)
     }
+
+    /// Whether it still runs, and what it printed: for a failure's message.
+    pub fn state(&mut self) -> String {
+        let status = match self.child.try_wait() {
+            Ok(Some(status)) => format!("exited ({status})"),
+            _ => "running".to_string(),
+        };
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let tail = &log[log.len().saturating_sub(2000)..];
+        format!(
+            "{} at {}: {status}; its output ends:\n{tail}",
+            self.child.id(),
+            self.url
+        )
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -59,7 +77,9 @@ pub fn start(program: &Path, args: &[&str], env: &[(&str, &str)], port: u16) -> 
     start_at(program, args, env, "127.0.0.1", port)
 }
 
-/// A server listening on `host` (a loopback address).
+/// A server listening on `host` (a loopback address), once it answers HTTP: CI saw moto refuse
+/// the first request after its port had accepted a TCP probe, so readiness is an HTTP answer
+/// from this process (bounded: 30 s).
 pub fn start_at(
     program: &Path,
     args: &[&str],
@@ -72,34 +92,65 @@ pub fn start_at(
         "{} is missing: run `make test`, which installs it",
         program.display()
     );
+    let log = std::env::temp_dir().join(format!(
+        "sigv4-test-server-{}-{port}.log",
+        std::process::id()
+    ));
+    let out = std::fs::File::create(&log).expect("server log");
     let child = Command::new(program)
         .args(args)
         .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(out.try_clone().expect("server log"))
+        .stderr(out)
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
     let mut server = Server {
         child,
         url: format!("http://{host}:{port}"),
+        log,
     };
     let started = Instant::now();
-    while TcpStream::connect((host, port)).is_err() {
+    while !answers_http(host, port) {
+        if let Ok(Some(_)) = server.child.try_wait() {
+            panic!("{} did not start: {}", program.display(), server.state());
+        }
         assert!(
             started.elapsed() < Duration::from_secs(30),
-            "{} did not listen",
-            program.display()
+            "{} did not answer HTTP: {}",
+            program.display(),
+            server.state()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
     // What answered must be this server, not another that holds the port.
-    if let Ok(Some(status)) = server.child.try_wait() {
+    if let Ok(Some(_)) = server.child.try_wait() {
         panic!(
-            "{} exited ({status}): port {port} taken?",
-            program.display()
+            "{}: port {port} taken? {}",
+            program.display(),
+            server.state()
         );
     }
     server
+}
+
+/// Whether `host:port` answers a GET with an HTTP status line (any status), within 5 s. The
+/// path is moto's dashboard: a request to `/` would be an S3 action, which moto counts among the
+/// `INITIAL_NO_AUTH_ACTION_COUNT` actions it takes unsigned.
+fn answers_http(host: &str, port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect((host, port)) else {
+        return false;
+    };
+    let timeout = Some(Duration::from_secs(5));
+    let _ = stream.set_read_timeout(timeout);
+    let _ = stream.set_write_timeout(timeout);
+    let request =
+        format!("GET /moto-api/ HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut start = [0u8; 8];
+    stream.read_exact(&mut start).is_ok() && start.starts_with(b"HTTP/1.")
 }
 
 /// Runs `sigv4` with only these credentials (nothing from this machine).
@@ -204,9 +255,15 @@ pub fn moto_at(host: &str, port: u16) -> (Server, Keys) {
         ("AWS_ACCESS_KEY_ID", "bootstrap"),
         ("AWS_SECRET_ACCESS_KEY", "bootstrap"),
     ];
-    let iam = |form: &str| {
+    let mut server = server;
+    let mut iam = |form: &str| {
         let out = post_form(&bootstrap, "iam", &format!("{}/", server.url), form);
-        assert!(out.status.success(), "{}", text(&out));
+        assert!(
+            out.status.success(),
+            "{}\nmoto {}",
+            text(&out),
+            server.state()
+        );
         text(&out)
     };
     iam("Action=CreateUser&UserName=e2e&Version=2010-05-08");
