@@ -57,34 +57,36 @@ impl HeaderSet {
             check_value(value, index)
         };
         for (index, (name, value)) in headers.iter().enumerate() {
+            let is_host = name.eq_ignore_ascii_case("host");
             match only {
                 // A verifier's request may carry any unsigned header: only the signed are its
                 // to check (and lowercase), bar a second `Host`.
-                Some(names)
-                    if !name.eq_ignore_ascii_case("host")
-                        && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) =>
-                {
+                Some(names) if !is_host && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) => {
                     continue;
                 }
                 Some(_) => {}
                 None => check(index, name, value)?,
             }
-            let start = self.names.len();
-            self.names.push_str(name);
-            self.names[start..].make_ascii_lowercase();
-            let lower = &self.names[start..];
-            if lower == "host" {
+            if is_host {
                 // Signed as `a,b`, two hosts would make one signature valid for either.
                 if self.host.is_some() {
                     return Err(Error::DuplicateHost(index));
                 }
                 self.host = Some(index);
             }
+            // Compared before lowercasing: most names a verifier reads are the signer's own.
+            if replaced.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+                continue;
+            }
+            let start = self.names.len();
+            self.names.push_str(name);
+            self.names[start..].make_ascii_lowercase();
+            let lower = &self.names[start..];
             let unsigned = match only {
                 Some(names) => !names.contains(&lower),
                 None => is_excluded(lower, settings),
             };
-            if unsigned || replaced.contains(&lower) {
+            if unsigned {
                 self.names.truncate(start);
                 continue;
             }
