@@ -147,47 +147,57 @@ impl Client {
         service: Option<&str>,
         region: Option<&str>,
     ) -> Result<(String, String, Option<Settings>), String> {
-        // The core reads AWS hostnames (and the Host header); given values win.
-        let inferred = match (service, region) {
-            (Some(_), Some(_)) => None,
-            _ => {
-                let headers: Vec<(&str, &str)> = request
-                    .headers
-                    .iter()
-                    .map(|(n, v)| (n.as_str(), v.as_str()))
-                    .collect();
-                Some(sigv4_core::infer_scope(&request.url, &headers))
-            }
-        };
-        let (inferred_service, inferred_region) = match inferred {
-            Some(Ok(scope)) => (
-                Some(scope.service.into_owned()),
-                scope.region.map(|r| r.into_owned()),
-            ),
-            Some(Err(e)) if service.is_none() => {
-                return Err(format!("{e} with --service (s3, sts, ...) and --region"));
-            }
-            _ => (None, None),
-        };
-        let service = service
-            .map(String::from)
-            .or(inferred_service)
-            .ok_or("give --service (s3, sts, ...)")?;
-        let region = region
-            .map(String::from)
-            .or(inferred_region)
-            .or_else(|| {
-                let env = &self.env;
-                let region = self
-                    .default_region
-                    .get_or_init(|| credentials::resolve_region(env));
-                region.clone()
-            })
-            .ok_or("no region: give --region or set AWS_REGION")?;
+        let headers: Vec<(&str, &str)> = request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let (service, region) = resolve_scope(&request.url, &headers, service, region, || {
+            let env = &self.env;
+            let region = self
+                .default_region
+                .get_or_init(|| credentials::resolve_region(env));
+            region.clone()
+        })?;
         // None: the service's rules, which the core decides.
         let settings = None;
         Ok((region, service, settings))
     }
+}
+
+/// The service and region of a request to `url`: those given, else what the core reads from an
+/// AWS hostname (or the Host header), else, for the region, `default_region()`.
+pub fn resolve_scope(
+    url: &str,
+    headers: &[(&str, &str)],
+    service: Option<&str>,
+    region: Option<&str>,
+    default_region: impl FnOnce() -> Option<String>,
+) -> Result<(String, String), String> {
+    let inferred = match (service, region) {
+        (Some(_), Some(_)) => None,
+        _ => Some(sigv4_core::infer_scope(url, headers)),
+    };
+    let (inferred_service, inferred_region) = match inferred {
+        Some(Ok(scope)) => (
+            Some(scope.service.into_owned()),
+            scope.region.map(|r| r.into_owned()),
+        ),
+        Some(Err(e)) if service.is_none() => {
+            return Err(format!("{e} with --service (s3, sts, ...) and --region"));
+        }
+        _ => (None, None),
+    };
+    let service = service
+        .map(String::from)
+        .or(inferred_service)
+        .ok_or("give --service (s3, sts, ...)")?;
+    let region = region
+        .map(String::from)
+        .or(inferred_region)
+        .or_else(default_region)
+        .ok_or("no region: give --region or set AWS_REGION")?;
+    Ok((service, region))
 }
 
 /// The component's request record.

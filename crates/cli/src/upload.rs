@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sigv4_cli::client::Response;
+use sigv4_cli::client::{Response, resolve_scope};
 use sigv4_core::{
     ChecksumAlgorithm, ChunkedUpload, Credentials, Payload, Request, Settings, Signer,
     SigningParams, StreamingForm, Timestamp,
@@ -61,7 +61,10 @@ pub fn upload_file(
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    let (service, region) = scope(upload, &headers, env)?;
+    let (service, region) =
+        resolve_scope(upload.url, &headers, upload.service, upload.region, || {
+            credentials::resolve_region(env)
+        })?;
     let found = credentials::default_chain(env)
         .resolve()
         .map_err(|e| e.to_string())?;
@@ -122,10 +125,20 @@ pub fn upload_file(
             .map(|(n, v)| (n.to_string(), v.to_string())),
     );
     // The target that was signed: the URL as given when it is in wire form already.
-    let url = if signed.signed.uri_as_sent() {
-        upload.url.to_string()
-    } else {
-        wire_url(upload.url, signed.signed.path_and_query())?
+    let signed_target = &signed.signed;
+    let url = match signed_target.scheme() {
+        _ if signed_target.uri_as_sent() => upload.url.to_string(),
+        Some(scheme) => format!(
+            "{scheme}://{}{}",
+            signed_target.host(),
+            signed_target.path_and_query()
+        ),
+        None => {
+            return Err(format!(
+                "{}: give an absolute URL (http:// or https://)",
+                upload.url
+            ));
+        }
     };
     let answer = stream_upload(
         &UploadRequest {
@@ -141,42 +154,4 @@ pub fn upload_file(
         headers: answer.headers,
         body: answer.body,
     })
-}
-
-/// The service and region: as given, else from the URL (AWS hostnames), the region else from
-/// the environment or the profile.
-fn scope(
-    upload: &FileUpload<'_>,
-    headers: &[(&str, &str)],
-    env: &HashMap<String, String>,
-) -> Result<(String, String), String> {
-    let inferred = match (upload.service, upload.region) {
-        (Some(_), Some(_)) => None,
-        _ => sigv4_core::infer_scope(upload.url, headers).ok(),
-    };
-    let service = upload
-        .service
-        .map(String::from)
-        .or_else(|| inferred.as_ref().map(|s| s.service.to_string()))
-        .ok_or("give --service (s3) and --region: the URL names no AWS service")?;
-    let region = upload
-        .region
-        .map(String::from)
-        .or_else(|| inferred.and_then(|s| s.region.map(|r| r.into_owned())))
-        .or_else(|| credentials::resolve_region(env))
-        .ok_or("no region: give --region or set AWS_REGION")?;
-    Ok((service, region))
-}
-
-/// `url`'s scheme and authority (where the request goes, without user information) with the
-/// signed path and query.
-fn wire_url(url: &str, path_and_query: &str) -> Result<String, String> {
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| format!("{url}: give an absolute URL (http:// or https://)"))?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let authority = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    Ok(format!("{scheme}://{authority}{path_and_query}"))
 }
