@@ -92,7 +92,8 @@ pub enum Error {
     UnknownEndpoint,
     /// No SigV4a key could be derived from the credentials, or the ECDSA signer refused it:
     /// every candidate of the key derivation was out of range (each is with a probability of
-    /// about 2^-32; never seen with real credentials).
+    /// about 2^-32; never seen with real credentials), or a platform's signer
+    /// ([`crate::EcdsaSigner`]) answered with what is not a well-formed P-256 signature.
     SigV4aKey,
 }
 

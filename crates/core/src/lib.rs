@@ -81,7 +81,9 @@ pub use payload::Payload;
 pub use settings::{Algorithm, Location, SessionTokenMode, Settings, UriEncoding, uses_s3_rules};
 pub use sign::{Explained, Request, Signature, Signed, Signer, SigningParams};
 pub use signing_key::check_scope;
-pub use sigv4a::{check_region_set, sigv4a_public_key, sigv4a_signature_is_valid};
+pub use sigv4a::{
+    EcdsaKeyRef, EcdsaSigner, check_region_set, sigv4a_public_key, sigv4a_signature_is_valid,
+};
 pub use timestamp::Timestamp;
 pub use verify::{Rejection, Verified, VerifyParams};
 

@@ -18,7 +18,7 @@ use crate::prefix_state::PrefixState;
 use crate::query::QueryScratch;
 use crate::settings::{Algorithm, Location, SessionTokenMode, Settings};
 use crate::signing_key::{SigningKeyCache, check_service};
-use crate::sigv4a::{EcdsaKeyCache, check_region_set};
+use crate::sigv4a::{CoreEcdsa, EcdsaKeyCache, EcdsaSigner, check_region_set};
 use crate::timestamp::Timestamp;
 use crate::uri::Uri;
 use crate::uri_encode::{encode, encode_path_for_wire, encode_query_for_wire};
@@ -362,6 +362,18 @@ impl Signer {
         params: &SigningParams<'_>,
         location: Location,
     ) -> Result<Signed, Error> {
+        self.sign_with(request, params, location, &mut CoreEcdsa)
+    }
+
+    /// Signs like [`Signer::sign`], a SigV4a signature's ECDSA made by `ecdsa` (the platform's,
+    /// where it lends a faster one than the core's `p256`) unless it declines. SigV4 ignores it.
+    pub fn sign_with(
+        &mut self,
+        request: &Request<'_>,
+        params: &SigningParams<'_>,
+        location: Location,
+        ecdsa: &mut dyn EcdsaSigner,
+    ) -> Result<Signed, Error> {
         let uri = Uri::parse(request.uri)?;
         let credentials = params.credentials;
         let signing = Signing {
@@ -374,7 +386,7 @@ impl Signer {
             settings: params.settings,
         };
         self.prepare(request, &uri, &signing, location, None)?
-            .signed()
+            .signed(ecdsa)
     }
 
     /// Canonicalizes `request` (its URI parsed as `uri`) up to its string to sign, with what its
@@ -409,7 +421,8 @@ impl Signer {
             Algorithm::SigV4a => {
                 check_region_set(params.region)?;
                 check_service(params.service)?;
-                Key::Ecdsa(ecdsa_keys.get(params.access_key_id, secret)?)
+                let (key, id) = ecdsa_keys.get(params.access_key_id, secret)?;
+                Key::Ecdsa(key, id)
             }
         };
         let expires_in = match location {
@@ -612,11 +625,12 @@ pub(crate) struct Prepared<'s> {
 }
 
 impl Prepared<'_> {
-    /// Signs: the headers to add, or the presigned URL.
-    fn signed(self) -> Result<Signed, Error> {
+    /// Signs (SigV4a's ECDSA through `ecdsa`, see [`Signer::sign_with`]): the headers to add,
+    /// or the presigned URL.
+    fn signed(self, ecdsa: &mut dyn EcdsaSigner) -> Result<Signed, Error> {
         let signature = match self.key {
             Key::Hmac(key) => Signature::hmac(hex::encode32(&key.sign(self.string_to_sign))),
-            Key::Ecdsa(key) => key.sign(self.string_to_sign)?,
+            Key::Ecdsa(key, id) => key.sign_with(id, ecdsa, self.string_to_sign)?,
         };
         let target = &self.target;
         if let Some(presign) = &self.presign {
@@ -673,7 +687,7 @@ impl Prepared<'_> {
                 &hex::encode32(&key.sign(self.string_to_sign)),
                 claimed.as_bytes(),
             ),
-            Key::Ecdsa(key) => key.verifies(self.string_to_sign, claimed),
+            Key::Ecdsa(key, _) => key.verifies(self.string_to_sign, claimed),
         }
     }
 }
@@ -900,8 +914,9 @@ const REGION_SET: usize = 4;
 enum Key<'k> {
     /// SigV4's, cached per secret, day, region and service.
     Hmac(&'k mut crate::signing_key::CachedKey),
-    /// SigV4a's, cached per access key id and secret.
-    Ecdsa(&'k crate::sigv4a::EcdsaKey),
+    /// SigV4a's, cached per access key id and secret, with its id
+    /// ([`crate::EcdsaKeyRef::id`]).
+    Ecdsa(&'k crate::sigv4a::EcdsaKey, u64),
 }
 
 /// Formats `value` in decimal into `buf`.
@@ -1036,6 +1051,122 @@ mod tests {
             },
             ..params
         }
+    }
+
+    /// A platform signer for the tests: signs as the core does (through a key imported from
+    /// what [`crate::EcdsaKeyRef`] gives), or answers `reply`; counts its calls and imports.
+    struct TestEcdsa {
+        reply: Option<Vec<u8>>,
+        imported: Option<(u64, p256::ecdsa::SigningKey)>,
+        imports: usize,
+        calls: usize,
+    }
+
+    impl EcdsaSigner for TestEcdsa {
+        fn sign(&mut self, key: &crate::EcdsaKeyRef<'_>, string_to_sign: &[u8]) -> Option<Vec<u8>> {
+            use p256::ecdsa::signature::hazmat::PrehashSigner;
+            use sha2::Digest;
+            self.calls += 1;
+            if let Some(reply) = &self.reply {
+                return Some(reply.clone());
+            }
+            if self.imported.as_ref().map(|(id, _)| *id) != Some(key.id()) {
+                let scalar = key.private_scalar();
+                let imported = p256::ecdsa::SigningKey::from_slice(&scalar[..]).ok()?;
+                let public = imported.verifying_key().to_sec1_point(false);
+                assert_eq!(public.as_bytes(), &key.public_key()[..]);
+                self.imported = Some((key.id(), imported));
+                self.imports += 1;
+            }
+            let (_, imported) = self.imported.as_ref()?;
+            let digest = Sha256::digest(string_to_sign);
+            let signature: p256::ecdsa::DerSignature = imported.sign_prehash(&digest).ok()?;
+            Some(signature.as_bytes().to_vec())
+        }
+    }
+
+    #[test]
+    fn sigv4a_signs_through_a_platform_signer_whose_der_is_checked() {
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", None).unwrap();
+        let other = Credentials::new("AKIDOTHER", "secret", None).unwrap();
+        let r = request("https://h/");
+        let p = v4a(params(&creds), "*");
+        let platform = &mut TestEcdsa {
+            reply: None,
+            imported: None,
+            imports: 0,
+            calls: 0,
+        };
+        let signer = &mut Signer::new();
+        // The same deterministic signature as the core's, through one import of the key.
+        let core = Signer::new().sign(&r, &p, Location::Headers).unwrap();
+        for _ in 0..3 {
+            let signed = signer
+                .sign_with(&r, &p, Location::Headers, platform)
+                .unwrap();
+            assert_eq!(signed.authorization(), core.authorization());
+        }
+        assert_eq!((platform.calls, platform.imports), (3, 1));
+        // Other credentials, or the key forgotten: a new id, imported again.
+        let p_other = v4a(params(&other), "*");
+        let presigned = Location::Query { expires_in: 60 };
+        let theirs = signer.sign_with(&r, &p_other, presigned, platform).unwrap();
+        assert_eq!(
+            theirs.url(),
+            Signer::new().sign(&r, &p_other, presigned).unwrap().url()
+        );
+        signer.forget_key();
+        signer
+            .sign_with(&r, &p, Location::Headers, platform)
+            .unwrap();
+        assert_eq!(platform.imports, 3);
+        // A second signer of the same credentials has its own id: no key is taken for another's.
+        Signer::new()
+            .sign_with(&r, &p, Location::Headers, platform)
+            .unwrap();
+        assert_eq!(platform.imports, 4);
+        // SigV4 never asks it.
+        Signer::new()
+            .sign_with(&r, &params(&creds), Location::Headers, platform)
+            .unwrap();
+        assert_eq!(platform.calls, 6);
+        // What is not a well-formed P-256 signature is an error, never sent.
+        let good = core
+            .signature
+            .as_str()
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| u8::from_str_radix(core::str::from_utf8(pair).unwrap(), 16).unwrap());
+        let good: Vec<u8> = good.collect();
+        let mut zero_s = good.clone();
+        let s_at = usize::from(good[3]) + 4;
+        zero_s.truncate(s_at);
+        zero_s.extend_from_slice(&[2, 1, 0]);
+        zero_s[1] = (zero_s.len() - 2) as u8;
+        let mut long = good.clone();
+        long.push(0);
+        for garbage in [
+            &[][..],
+            b"not a signature",
+            &good[..good.len() - 1],
+            &long,
+            &zero_s,
+            &[0x30; 200],
+        ] {
+            platform.reply = Some(garbage.to_vec());
+            assert_eq!(
+                signer
+                    .sign_with(&r, &p, Location::Headers, platform)
+                    .unwrap_err(),
+                Error::SigV4aKey,
+                "{garbage:02x?}"
+            );
+        }
+        platform.reply = Some(good);
+        let signed = signer
+            .sign_with(&r, &p, Location::Headers, platform)
+            .unwrap();
+        assert_eq!(signed.authorization(), core.authorization());
     }
 
     #[test]

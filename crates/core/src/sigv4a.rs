@@ -8,6 +8,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use core::sync::atomic::{AtomicU64, Ordering};
 use hmac::{Hmac, KeyInit, Mac};
 use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
 use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
@@ -76,6 +77,25 @@ impl EcdsaKey {
         Ok(Signature::from_bytes(signature.as_bytes()))
     }
 
+    /// The signature of the string to sign made by `platform` (its DER encoding, checked to be
+    /// a well-formed P-256 signature before it is sent: an [`Error::SigV4aKey`] if not), or by
+    /// [`EcdsaKey::sign`] when the platform declines.
+    pub(crate) fn sign_with(
+        &self,
+        id: u64,
+        platform: &mut dyn EcdsaSigner,
+        string_to_sign: &[u8],
+    ) -> Result<Signature, Error> {
+        let key = EcdsaKeyRef { key: self, id };
+        match platform.sign(&key, string_to_sign) {
+            None => self.sign(string_to_sign),
+            Some(der) if p256::ecdsa::Signature::from_der(&der).is_ok() => {
+                Ok(Signature::from_bytes(&der))
+            }
+            Some(_) => Err(Error::SigV4aKey),
+        }
+    }
+
     /// Whether `signature` (hex of its DER encoding) is this key's signature of the string to
     /// sign: what a verifier checks, as SigV4a signatures are randomized by most signers.
     pub(crate) fn verifies(&self, string_to_sign: &[u8], signature: &str) -> bool {
@@ -99,6 +119,72 @@ impl fmt::Debug for EcdsaKey {
     }
 }
 
+/// A platform's own ECDSA P-256 (SHA-256), which a host may lend the signer
+/// ([`crate::Signer::sign_with`]) where it is faster than the core's portable `p256`: the npm
+/// package's wasm signs through Node's OpenSSL (`node:crypto`) about six times as fast as through
+/// its own scalar multiplication. The core still canonicalizes the request and builds the
+/// headers or URL; only the ECDSA of the string to sign is the platform's. (The chunk signatures
+/// of a streaming upload, [`crate::ChunkSigner`], stay the core's.)
+pub trait EcdsaSigner {
+    /// The DER encoding of the ECDSA P-256 signature of SHA-256(`string_to_sign`) with `key`,
+    /// or `None` to let the core sign it. A platform imports the key once and keeps it while
+    /// [`EcdsaKeyRef::id`] stays the same. The core checks that what comes back is a
+    /// well-formed signature (not that it verifies: the platform is trusted to sign with the key
+    /// it was given); anything else is an [`Error::SigV4aKey`], never a signature sent.
+    fn sign(&mut self, key: &EcdsaKeyRef<'_>, string_to_sign: &[u8]) -> Option<Vec<u8>>;
+}
+
+/// No platform ECDSA: [`crate::Signer::sign`] signs with the core's `p256`.
+pub(crate) struct CoreEcdsa;
+
+impl EcdsaSigner for CoreEcdsa {
+    fn sign(&mut self, _: &EcdsaKeyRef<'_>, _: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// A cached SigV4a key as an [`EcdsaSigner`] sees it: what a platform needs to import it, and
+/// an id that tells it when to import again. Never shown by `Debug`.
+pub struct EcdsaKeyRef<'k> {
+    key: &'k EcdsaKey,
+    id: u64,
+}
+
+impl EcdsaKeyRef<'_> {
+    /// Which derived key this is: unique within the process (no two keys, of any two signers,
+    /// share one), and new whenever a signer derives a key (other credentials, or after
+    /// [`crate::Signer::forget_key`]). A platform that keeps one imported key keeps it while the
+    /// id is the same.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The private scalar, big-endian, zeroized when dropped: import it and let it go.
+    pub fn private_scalar(&self) -> Zeroizing<[u8; 32]> {
+        let bytes = Zeroizing::new(self.key.key.to_bytes());
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(&bytes);
+        out
+    }
+
+    /// The public key, as an uncompressed SEC1 point: `0x04 || X || Y`.
+    pub fn public_key(&self) -> [u8; 65] {
+        self.key.public_key()
+    }
+}
+
+impl fmt::Debug for EcdsaKeyRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EcdsaKeyRef")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The id of the next key derived into a cache ([`EcdsaKeyRef::id`]): one counter for the
+/// process, so that a platform's one imported key is never taken for another signer's.
+static NEXT_KEY_ID: AtomicU64 = AtomicU64::new(1);
+
 /// Remembers the last SigV4a key with the access key id and secret it was derived from (the key
 /// does not depend on the date, region or service). Deriving costs a P-256 scalar multiplication,
 /// more than a signature. A lookup with either changed derives a new key, so a rotated secret
@@ -112,15 +198,17 @@ struct CachedEcdsaKey {
     access_key_id: String,
     secret: Zeroizing<String>,
     key: EcdsaKey,
+    /// See [`EcdsaKeyRef::id`].
+    id: u64,
 }
 
 impl EcdsaKeyCache {
-    /// The key for these credentials, derived only if the cached one was for others.
+    /// The key for these credentials and its id, derived only if the cached one was for others.
     pub(crate) fn get(
         &mut self,
         access_key_id: &str,
         secret_access_key: &str,
-    ) -> Result<&EcdsaKey, Error> {
+    ) -> Result<(&EcdsaKey, u64), Error> {
         let hit = self.entry.as_ref().is_some_and(|e| {
             e.access_key_id == access_key_id && same_secret(&e.secret, secret_access_key)
         });
@@ -131,10 +219,11 @@ impl EcdsaKeyCache {
                 access_key_id: access_key_id.into(),
                 secret: Zeroizing::new(secret_access_key.into()),
                 key,
+                id: NEXT_KEY_ID.fetch_add(1, Ordering::Relaxed),
             });
         }
         match &self.entry {
-            Some(entry) => Ok(&entry.key),
+            Some(entry) => Ok((&entry.key, entry.id)),
             None => Err(Error::SigV4aKey),
         }
     }
@@ -267,12 +356,26 @@ mod tests {
     #[test]
     fn cache_never_serves_a_key_for_other_credentials() {
         let mut cache = EcdsaKeyCache::default();
-        let first = cache.get(AKID, SECRET).unwrap().public_key();
-        assert_eq!(cache.get(AKID, SECRET).unwrap().public_key(), first);
+        let (first, first_id) = cache
+            .get(AKID, SECRET)
+            .map(|(k, id)| (k.public_key(), id))
+            .unwrap();
+        let (again, again_id) = cache
+            .get(AKID, SECRET)
+            .map(|(k, id)| (k.public_key(), id))
+            .unwrap();
+        assert_eq!((again, again_id), (first, first_id));
+        // Another cache's key (another signer's) never has the same id.
+        let other_id = EcdsaKeyCache::default().get(AKID, SECRET).unwrap().1;
+        assert_ne!(other_id, first_id);
+        let mut ids = alloc::vec![first_id, other_id];
         for (akid, secret) in [("AKIDOTHER", SECRET), (AKID, "other"), (AKID, &SECRET[1..])] {
             let fresh = EcdsaKey::derive(akid, secret).unwrap().public_key();
             assert_ne!(fresh, first);
-            assert_eq!(cache.get(akid, secret).unwrap().public_key(), fresh);
+            let (key, id) = cache.get(akid, secret).unwrap();
+            assert_eq!(key.public_key(), fresh);
+            assert!(!ids.contains(&id), "{id} {ids:?}");
+            ids.push(id);
         }
     }
 
@@ -306,11 +409,14 @@ mod tests {
     #[test]
     fn debug_never_shows_the_key_or_the_secret() {
         let mut cache = EcdsaKeyCache::default();
-        let key = cache.get(AKID, "SECRETMARKER").unwrap();
+        let (key, id) = cache.get(AKID, "SECRETMARKER").unwrap();
         let mut private = [0u8; 64];
         hex::encode_into(&key.key.to_bytes(), &mut private);
         let private = core::str::from_utf8(&private).unwrap();
         let mut shown = alloc::format!("{key:?} {key:#?}");
+        let key_ref = EcdsaKeyRef { key, id };
+        assert_eq!(&key_ref.private_scalar()[..], &key.key.to_bytes()[..]);
+        shown += &alloc::format!("{key_ref:?} {key_ref:#?}");
         shown += &alloc::format!("{cache:?} {cache:#?}");
         assert!(
             !shown.contains("SECRETMARKER") && !shown.contains(private),
