@@ -10,6 +10,7 @@
 import { initSync, Signer, infer_scope as coreInferScope, uses_s3_rules as coreUsesS3Rules, sigv4a_public_key as coreSigV4aPublicKey } from '../dist/sigv4_js.js';
 import wasm from '#wasm';
 import { coreError, typeError, SigV4Error } from './errors.js';
+import { nativeEcdsaEnabled } from './native-ecdsa.js';
 
 // Mirrors `flag` in crates/js/src/lib.rs: the core starts from the service's rules, and each
 // pair sets or clears one of them.
@@ -22,6 +23,8 @@ export const NORMALIZE = 1024;
 export const NO_CONTENT_SHA256 = 2048;
 /** SigV4a (AWS4-ECDSA-P256-SHA256): the region part holds the region set. */
 export const SIGV4A = 4096;
+/** SigV4a's ECDSA through node:crypto (native-ecdsa.js), where the runtime lends it. */
+const NATIVE_ECDSA = 8192;
 const PAYLOAD_HASH = 16;
 const UNSIGNED = 32;
 const PRESIGN = 64;
@@ -209,6 +212,7 @@ export class Engine {
       flags |= PRESIGN;
     }
     if (explain) flags |= EXPLAIN;
+    if ((flags & SIGV4A) !== 0 && nativeEcdsaEnabled()) flags |= NATIVE_ECDSA;
     const core = this.core;
     const [parts, text, bodyLength, payloadFlags] = write(core, method, url, headers, region, service, payload);
     const length = core.sign(parts, text, bodyLength, seconds, flags | payloadFlags, expiresIn ?? 0);

@@ -15,8 +15,9 @@ const ASYNC_NATIVE_MIN_BYTES = 16 * 1024;
 /**
  * node:crypto without importing it (browsers and bundles would fail on the import): Node 20.16+,
  * Deno and Bun lend built-in modules through process.getBuiltinModule. Undefined elsewhere.
+ * (native-ecdsa.js signs SigV4a with it too.)
  */
-const nodeCrypto = globalThis.process?.getBuiltinModule?.('node:crypto');
+export const nodeCrypto = globalThis.process?.getBuiltinModule?.('node:crypto');
 
 /** node:crypto's hex SHA-256: the one-shot crypto.hash (Node 20.12+) if there, else a Hash. */
 const nodeSha256Hex =

@@ -44,6 +44,43 @@ extern "C" {
 
 use parts::Parts;
 
+#[wasm_bindgen(raw_module = "../src/native-ecdsa.js")]
+extern "C" {
+    /// The DER signature of SHA-256(`string_to_sign`) by the platform's ECDSA (node:crypto)
+    /// with the key of this id, or undefined if that is not the key it imported, or it failed.
+    #[wasm_bindgen(js_name = ecdsaSign)]
+    fn ecdsa_sign(key_id: f64, string_to_sign: &[u8]) -> Option<Vec<u8>>;
+    /// Imports the key of this id into the platform's ECDSA; false if it cannot.
+    #[wasm_bindgen(js_name = ecdsaImport)]
+    fn ecdsa_import(key_id: f64, private_scalar: &[u8], public_key: &[u8]) -> bool;
+}
+
+/// SigV4a's ECDSA through the platform's (`js/src/native-ecdsa.js`: node:crypto, ~6x the
+/// wasm's p256 in Node), asked for by JavaScript with [`flag::NATIVE_ECDSA`] where the runtime
+/// lends it. The key is imported when its id is not the one the platform holds; the scalar is
+/// zeroized here once the platform has its copy.
+struct PlatformEcdsa;
+
+impl sigv4_core::EcdsaSigner for PlatformEcdsa {
+    fn sign(
+        &mut self,
+        key: &sigv4_core::EcdsaKeyRef<'_>,
+        string_to_sign: &[u8],
+    ) -> Option<Vec<u8>> {
+        // Ids count keys from 1: far below 2^53, exact as a JavaScript number.
+        let id = key.id() as f64;
+        if let Some(der) = ecdsa_sign(id, string_to_sign) {
+            return Some(der);
+        }
+        let scalar = key.private_scalar();
+        if !ecdsa_import(id, &scalar[..], &key.public_key()) {
+            return None;
+        }
+        drop(scalar);
+        ecdsa_sign(id, string_to_sign)
+    }
+}
+
 // SAFETY: wasm32-unknown-unknown without atomics runs on one thread.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
@@ -101,6 +138,8 @@ mod flag {
     /// SigV4a (`AWS4-ECDSA-P256-SHA256`): the region part holds the region set
     /// (`us-east-1,us-west-2`, `*`).
     pub(crate) const SIGV4A: u32 = 4096;
+    /// Sign SigV4a's ECDSA through the platform's ([`super::PlatformEcdsa`]).
+    pub(crate) const NATIVE_ECDSA: u32 = 8192;
 }
 
 /// A core signer (its signing-key cache and buffers) with its credentials, and the request and
@@ -447,6 +486,8 @@ fn sign(
                 let steps = signer.explain(&request, &params, location)?;
                 *explained = Some((steps.canonical_request, steps.string_to_sign));
                 steps.signed
+            } else if flags & flag::NATIVE_ECDSA != 0 {
+                signer.sign_with(&request, &params, location, &mut PlatformEcdsa)?
             } else {
                 signer.sign(&request, &params, location)?
             };
