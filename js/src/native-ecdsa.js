@@ -8,7 +8,10 @@
 // The key: the core gives it with an id that changes whenever it derives another, and it is
 // imported once per id into a KeyObject kept in this module's scope only (no object of the
 // package's API holds it, so neither util.inspect nor JSON.stringify can show it). Its PKCS #8
-// encoding is zeroed once OpenSSL has its copy; nothing secret reaches an error or a log.
+// encoding is zeroed once OpenSSL has its copy; nothing secret reaches an error or a log. The
+// last KeyObject stays here until another key is imported (the engine has no forget_key), and
+// the scalar passes through node:crypto's functions as the process has them: code that patches
+// node:crypto sees the key, as it sees the credentials themselves.
 
 import { nodeCrypto } from './hash.js';
 
@@ -87,9 +90,11 @@ export function ecdsaSign(id, bytes) {
   if (id !== keyId || !enabled) return undefined;
   try {
     const der = nodeCrypto.sign('sha256', bytes, { key: keyObject, dsaEncoding: 'der' });
-    // A SEQUENCE of its own length: a runtime that ignored dsaEncoding (r || s) turns the path
-    // off rather than failing every signature at the core's check.
-    if (der[0] !== 0x30 || der[1] !== der.length - 2) throw new Error('not DER');
+    // A SEQUENCE of its own length holding two INTEGERs: a runtime that ignored dsaEncoding
+    // (r || s, whose first bytes pass the length check once in 65,536) turns the path off
+    // rather than failing every signature at the core's check.
+    const rLength = der[3];
+    if (der[0] !== 0x30 || der[1] !== der.length - 2 || der[2] !== 0x02 || der[4 + rLength] !== 0x02 || der[5 + rLength] !== der.length - 6 - rLength) throw new Error('not DER');
     counts.signatures++;
     return der;
   } catch {

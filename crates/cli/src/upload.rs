@@ -124,21 +124,12 @@ pub fn upload_file(
             .headers()
             .map(|(n, v)| (n.to_string(), v.to_string())),
     );
-    // The target that was signed: the URL as given when it is in wire form already.
-    let signed_target = &signed.signed;
-    let url = match signed_target.scheme() {
-        _ if signed_target.uri_as_sent() => upload.url.to_string(),
-        Some(scheme) => format!(
-            "{scheme}://{}{}",
-            signed_target.host(),
-            signed_target.path_and_query()
-        ),
-        None => {
-            return Err(format!(
-                "{}: give an absolute URL (http:// or https://)",
-                upload.url
-            ));
-        }
+    // The target that was signed: the URL as given when it is in wire form already. (The
+    // connection goes to the URL's authority, which a Host header does not change.)
+    let url = if signed.signed.uri_as_sent() {
+        upload.url.to_string()
+    } else {
+        wire_url(upload.url, signed.signed.path_and_query())?
     };
     let answer = stream_upload(
         &UploadRequest {
@@ -154,4 +145,17 @@ pub fn upload_file(
         headers: answer.headers,
         body: answer.body,
     })
+}
+
+/// `url`'s scheme and authority (where the request goes, without user information) with the
+/// signed path and query.
+fn wire_url(url: &str, path_and_query: &str) -> Result<String, String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("{url}: give an absolute URL (http:// or https://)"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    Ok(format!("{scheme}://{authority}{path_and_query}"))
 }

@@ -402,8 +402,8 @@ fn sigv4_send_uploads_a_64_mib_file_in_bounded_memory() {
         assert!(peak > 0, "no VmHWM read");
         peak
     };
-    // The file is 64 MiB; the process holds a 64 KiB chunk and the HTTP client's buffers. (A
-    // 1-byte upload's peak, once compared, is not: its process can end between two samples.)
+    // The file is 64 MiB; the process holds a 64 KiB chunk and the HTTP client's buffers. (No
+    // 1-byte upload is measured beside it: that process can end between two samples.)
     let peak = send(&file, "big");
     eprintln!("sigv4 send --upload-file, 64 KiB chunks: peak RSS {peak} bytes for 64 MiB");
     assert!(peak < 48 * 1024 * 1024, "peak RSS {peak} bytes");

@@ -116,7 +116,8 @@ impl Signature {
 }
 
 /// Whether two signatures' digits are the same, compared in constant time (the lengths are
-/// public). SigV4's 64 digits are compared as eight words, as the verifier compared them.
+/// public). SigV4's 64 digits are compared as eight words: `ct_eq` on bytes takes a masked step
+/// per byte, on words one per eight.
 fn same_digits(expected: &[u8], candidate: &[u8]) -> bool {
     match (
         <&[u8; 64]>::try_from(expected),

@@ -151,8 +151,10 @@ pub struct EcdsaKeyRef<'k> {
 }
 
 impl EcdsaKeyRef<'_> {
-    /// Which derived key this is: unique within the process (no two keys, of any two signers,
-    /// share one), and new whenever a signer derives a key (other credentials, or after
+    /// Which derived key this is: unique within this copy of the core (a process, or a wasm
+    /// instance: no two keys of any two of its signers share one; a 64-bit atomic counter, so
+    /// the core needs `target_has_atomic = "64"`, as every wasm and 64-bit target has), and new
+    /// whenever a signer derives a key (other credentials, or after
     /// [`crate::Signer::forget_key`]). A platform that keeps one imported key keeps it while the
     /// id is the same.
     pub fn id(&self) -> u64 {

@@ -629,15 +629,28 @@ impl Signer {
     ) -> Result<bool, Rejection> {
         let secret = secret_for(claim.access_key_id)
             .ok_or_else(|| Rejection::UnknownAccessKey(claim.access_key_id.into()))?;
+        let names = claim.names.as_slice();
+        // The first signed header the request lacks, in the claim's order (looked for only once
+        // the request is refused: the signed headers signed again tell it otherwise).
+        let missing = || {
+            names.iter().find(|name| {
+                let present = **name == "host" && again.has_host
+                    || request
+                        .headers
+                        .iter()
+                        .any(|(n, _)| n.eq_ignore_ascii_case(name));
+                !present
+            })
+        };
+        let missing_header = |name: Option<&&str>| match name {
+            Some(name) => Rejection::SignedHeaderMissing(String::from(*name)),
+            // Signed again from the claim's names, the lists differ only by a missing header.
+            None => Rejection::SignatureMismatch,
+        };
         // Signed headers the signer would set from elsewhere must be in the request: the host
         // (else the URI's authority), and the payload hash of header signing.
-        if !again.has_host {
-            return Err(Rejection::SignedHeaderMissing("host".into()));
-        }
-        if again.sha256_header_missing && claim.signs(Known::ContentSha256) {
-            return Err(Rejection::SignedHeaderMissing(
-                "x-amz-content-sha256".into(),
-            ));
+        if !again.has_host || again.sha256_header_missing && claim.signs(Known::ContentSha256) {
+            return Err(missing_header(missing()));
         }
         let token = again.token;
         let session_token = match location {
@@ -646,7 +659,7 @@ impl Signer {
             Location::Query { .. } => settings.session_token,
         };
         let secret = secret.as_ref();
-        Credentials::check(claim.access_key_id, secret, token).map_err(Rejection::Invalid)?;
+        let credentials = Credentials::check(claim.access_key_id, secret, token);
         let params = Signing {
             access_key_id: claim.access_key_id,
             secret_access_key: secret,
@@ -664,20 +677,20 @@ impl Signer {
             payload,
             ..*request
         };
-        let names = claim.names.as_slice();
-        let prepared = self
-            .prepare(&request, &again.uri, &params, location, Some(names))
-            .map_err(Rejection::Invalid)?;
-        // Signed as a subset of the names claimed: a name missing is one the request lacks.
+        // A missing header is reported first, then bad credentials, then a bad header.
+        let prepared = match self.prepare(&request, &again.uri, &params, location, Some(names)) {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                return Err(match missing() {
+                    Some(name) => missing_header(Some(name)),
+                    None => Rejection::Invalid(credentials.err().unwrap_or(error)),
+                });
+            }
+        };
         if prepared.signed_headers != claim.signed_headers {
-            let signed = prepared.signed_headers;
-            let missing = names
-                .iter()
-                .find(|name| !signed.split(';').any(|n| n == **name));
-            return Err(Rejection::SignedHeaderMissing(
-                missing.map_or_else(String::new, |name| String::from(*name)),
-            ));
+            return Err(missing_header(missing()));
         }
+        credentials.map_err(Rejection::Invalid)?;
         Ok(prepared.verifies(claim.signature))
     }
 }
@@ -775,7 +788,7 @@ impl<'a> ReadHeaders<'a> {
 }
 
 /// The presigning parameters the signer appends, in `[algorithm, credential, date, expires,
-/// signed headers, signature]` order.
+/// signed headers, signature, region set]` order ([`presign_param`] gives each one's index).
 const PRESIGN_PARAMS: [&str; 7] = [
     "X-Amz-Algorithm",
     "X-Amz-Credential",
@@ -1306,6 +1319,15 @@ mod tests {
             Signer::new().verify(&request, &params, |_| Some(SECRET)),
             Err(Rejection::Invalid(Error::InvalidPayloadHash))
         );
+    }
+
+    #[test]
+    fn presigning_parameters_are_found_at_their_index() {
+        for (i, name) in PRESIGN_PARAMS.iter().enumerate() {
+            assert_eq!(presign_param(name), Some(i), "{name}");
+        }
+        assert_eq!(presign_param("X-Amz-Security-Token"), None);
+        assert_eq!(presign_param("x-amz-date"), None);
     }
 
     #[test]

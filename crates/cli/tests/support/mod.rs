@@ -55,8 +55,8 @@ impl Server {
             Ok(Some(status)) => format!("exited ({status})"),
             _ => "running".to_string(),
         };
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let tail = &log[log.len().saturating_sub(2000)..];
+        let log = std::fs::read(&self.log).unwrap_or_default();
+        let tail = String::from_utf8_lossy(&log[log.len().saturating_sub(2000)..]);
         format!(
             "{} at {}: {status}; its output ends:\n{tail}",
             self.child.id(),
