@@ -83,7 +83,8 @@ impl HeaderSet {
             self.names[start..].make_ascii_lowercase();
             let lower = &self.names[start..];
             let unsigned = match only {
-                Some(names) => !names.contains(&lower),
+                // Every other name kept above is among them.
+                Some(names) => is_host && !names.contains(&"host"),
                 None => is_excluded(lower, settings),
             };
             if unsigned {

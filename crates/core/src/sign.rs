@@ -882,10 +882,10 @@ fn into_text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-const X_AMZ_DATE: &str = "x-amz-date";
-const X_AMZ_SECURITY_TOKEN: &str = "x-amz-security-token";
-const X_AMZ_CONTENT_SHA256: &str = "x-amz-content-sha256";
-const X_AMZ_REGION_SET: &str = "x-amz-region-set";
+pub(crate) const X_AMZ_DATE: &str = "x-amz-date";
+pub(crate) const X_AMZ_SECURITY_TOKEN: &str = "x-amz-security-token";
+pub(crate) const X_AMZ_CONTENT_SHA256: &str = "x-amz-content-sha256";
+pub(crate) const X_AMZ_REGION_SET: &str = "x-amz-region-set";
 
 /// The presigning parameters, sorted as in the canonical query (`X-Amz-Region-Set` for SigV4a
 /// only).

@@ -15,7 +15,10 @@ use crate::error::Error;
 use crate::payload::Payload;
 use crate::settings::Algorithm;
 use crate::settings::{Location, SessionTokenMode, Settings};
-use crate::sign::{Request, Signer, Signing};
+use crate::sign::{
+    Request, Signer, Signing, X_AMZ_CONTENT_SHA256, X_AMZ_DATE, X_AMZ_REGION_SET,
+    X_AMZ_SECURITY_TOKEN,
+};
 use crate::timestamp::Timestamp;
 use crate::uri::Uri;
 use crate::uri_encode::decode_into;
@@ -228,10 +231,10 @@ impl Known {
     fn bit(name: &str) -> u8 {
         (match name {
             "host" => Known::Host,
-            "x-amz-date" => Known::Date,
-            "x-amz-region-set" => Known::RegionSet,
-            "x-amz-content-sha256" => Known::ContentSha256,
-            "x-amz-security-token" => Known::SecurityToken,
+            X_AMZ_DATE => Known::Date,
+            X_AMZ_REGION_SET => Known::RegionSet,
+            X_AMZ_CONTENT_SHA256 => Known::ContentSha256,
+            X_AMZ_SECURITY_TOKEN => Known::SecurityToken,
             _ => return 0,
         }) as u8
     }
@@ -770,13 +773,13 @@ impl<'a> ReadHeaders<'a> {
             // By length first: one comparison a header.
             let (slot, known) = match name.len() {
                 4 => (&mut read.host, "host"),
-                10 => (&mut read.date, "x-amz-date"),
+                10 => (&mut read.date, X_AMZ_DATE),
                 13 => (&mut read.authorization, "authorization"),
-                16 => (&mut read.region_set, "x-amz-region-set"),
+                16 => (&mut read.region_set, X_AMZ_REGION_SET),
                 20 if name.as_bytes()[6].eq_ignore_ascii_case(&b's') => {
-                    (&mut read.token, "x-amz-security-token")
+                    (&mut read.token, X_AMZ_SECURITY_TOKEN)
                 }
-                20 => (&mut read.content_sha256, "x-amz-content-sha256"),
+                20 => (&mut read.content_sha256, X_AMZ_CONTENT_SHA256),
                 _ => continue,
             };
             if name.eq_ignore_ascii_case(known) {
