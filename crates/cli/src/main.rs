@@ -75,6 +75,64 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve one role's credentials to applications as the EC2 instance metadata service
+    /// (IMDSv2) or the ECS/EKS container endpoint, until SIGTERM. Configured by a YAML file
+    /// (see crates/credential-server/README.md) or flags, which override it.
+    CredentialServer(CredentialServerArgs),
+}
+
+/// `credential-server`: every field of the configuration file, as a flag.
+#[derive(Args)]
+struct CredentialServerArgs {
+    /// The YAML configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// host:port to listen on (server.bind_address).
+    #[arg(long, value_name = "ADDRESS")]
+    bind_address: Option<String>,
+    /// How long requests under way may take after SIGTERM (server.graceful_timeout: 5s).
+    #[arg(long, value_name = "DURATION")]
+    graceful_timeout: Option<String>,
+    /// rps:burst (server.rate_limit).
+    #[arg(long, value_name = "RPS:BURST")]
+    rate_limit: Option<String>,
+    /// imds (default) or container.
+    #[arg(long, value_enum)]
+    mode: Option<ServerMode>,
+    /// The role name IMDS lists (default: the role ARN's).
+    #[arg(long, value_name = "NAME")]
+    iam_role: Option<String>,
+    /// Answer requests without an IMDSv2 session token.
+    #[arg(long)]
+    imds_v1_allowed: bool,
+    /// The region IMDS reports.
+    #[arg(long)]
+    region: Option<String>,
+    /// The availability zone IMDS reports.
+    #[arg(long)]
+    zone: Option<String>,
+    /// Container mode: the Authorization value clients send (AWS_CONTAINER_AUTHORIZATION_TOKEN).
+    #[arg(long, value_name = "TOKEN")]
+    authorization_token: Option<String>,
+    /// The role to serve, assumed with the host's credential chain (credentials.role_arn).
+    #[arg(long, value_name = "ARN")]
+    role_arn: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    role_session_name: Option<String>,
+    #[arg(long)]
+    external_id: Option<String>,
+    /// How long assumed credentials live (900..=43200).
+    #[arg(long, value_name = "SECONDS")]
+    duration_seconds: Option<u32>,
+    /// Assume the role with this OIDC token file (AssumeRoleWithWebIdentity).
+    #[arg(long, value_name = "FILE")]
+    web_identity_token_file: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ServerMode {
+    Imds,
+    Container,
 }
 
 /// `verify`: the request, the secrets, and the time to check them at.
@@ -251,6 +309,7 @@ fn main() -> ExitCode {
             Err(message) => Err(message),
         },
         Command::Verify(args) => return verify_command(&args),
+        Command::CredentialServer(args) => credential_server(args, &env),
         Command::Whoami(sts) => whoami(&sts, env),
         Command::Proof {
             audience,
@@ -265,6 +324,51 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Starts the credential server: the file's configuration, overridden by the flags.
+fn credential_server(
+    args: CredentialServerArgs,
+    env: &HashMap<String, String>,
+) -> Result<(), String> {
+    use sigv4_credential_server::config::{CredentialsSection, FileConfig, Mode, ServerSection};
+    let file = match &args.config {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            FileConfig::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let flags = FileConfig {
+        server: ServerSection {
+            bind_address: args.bind_address,
+            graceful_timeout: args.graceful_timeout,
+            rate_limit: args.rate_limit,
+        },
+        mode: args.mode.map(|m| match m {
+            ServerMode::Imds => Mode::Imds,
+            ServerMode::Container => Mode::Container,
+        }),
+        iam_role: args.iam_role,
+        imds_v1_allowed: args.imds_v1_allowed.then_some(true),
+        region: args.region,
+        zone: args.zone,
+        authorization_token: args.authorization_token.map(Into::into),
+        credentials: CredentialsSection {
+            role_arn: args.role_arn,
+            role_session_name: args.role_session_name,
+            external_id: args.external_id,
+            duration_seconds: args.duration_seconds,
+            web_identity_token_file: args.web_identity_token_file,
+        },
+    };
+    let config = file
+        .merge(flags)
+        .resolve(credentials::resolve_region_without_imds(env))
+        .map_err(|e| format!("credential-server configuration: {e}"))?;
+    let provider = sigv4_credential_server::provider(&config.source, env);
+    sigv4_credential_server::run(config, provider).map_err(|e| format!("credential-server: {e}"))
 }
 
 /// The process environment, with `AWS_PROFILE` set to `--profile` when given: the credential

@@ -127,6 +127,17 @@ impl RefreshState {
     }
 }
 
+/// When a server that hands credentials to others refreshes them, fetched at `fetched_ms` and
+/// expiring at `expiration_ms`: once a third of their lifetime is left, less a random jitter of
+/// up to a twelfth of it (`random`), so that many servers fetching at once do not refresh in
+/// step. Clients keep what they got until their own refresh margin (the SDKs': 5 minutes, or
+/// 15 in IMDS's case), so a third left leaves them credentials that outlive it.
+pub fn refresh_at_ms(fetched_ms: u64, expiration_ms: u64, random: u64) -> u64 {
+    let lifetime = expiration_ms.saturating_sub(fetched_ms);
+    let jitter = random % (lifetime / 12 + 1);
+    fetched_ms + lifetime - lifetime / 3 - jitter
+}
+
 /// A well-mixed 64-bit number from any seed (SplitMix64's finalizer): hosts without a random
 /// source derive the jitter from the time, say, without I/O.
 pub fn mix(seed: u64) -> u64 {
@@ -171,6 +182,25 @@ mod tests {
             "expired: never served"
         );
         assert_eq!(state.decide(0, Some(None)), Decision::Serve, "no expiry");
+    }
+
+    #[test]
+    fn servers_refresh_with_a_third_of_the_lifetime_left_less_jitter() {
+        let hour = 3_600_000;
+        assert_eq!(refresh_at_ms(0, hour, 0), 2_400_000);
+        assert_eq!(
+            refresh_at_ms(0, hour, hour / 12),
+            2_100_000,
+            "the most jitter"
+        );
+        assert_eq!(refresh_at_ms(0, hour, hour / 12 + 1), 2_400_000, "wraps");
+        assert_eq!(refresh_at_ms(60_000, 60_000 + hour, 1), 2_459_999);
+        assert_eq!(refresh_at_ms(1000, 1000, 7), 1000, "already expired: now");
+        assert_eq!(
+            refresh_at_ms(5000, 1000, 7),
+            5000,
+            "expired before fetched: now"
+        );
     }
 
     #[test]

@@ -117,7 +117,9 @@ pub fn resolve_region(env: &std::collections::HashMap<String, String>) -> Option
 }
 
 /// The region from the environment or the profile.
-fn resolve_region_without_imds(env: &std::collections::HashMap<String, String>) -> Option<String> {
+pub fn resolve_region_without_imds(
+    env: &std::collections::HashMap<String, String>,
+) -> Option<String> {
     let from_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .iter()
         .find_map(|v| env.get(*v).filter(|r| !r.is_empty()));

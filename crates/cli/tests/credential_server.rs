@@ -1,0 +1,353 @@
+//! `sigv4 credential-server` against clients nobody here wrote: moto (signature checking on) is
+//! STS and S3; the server assumes a role there with the host's chain and serves it; unmodified
+//! boto3 finds it as the EC2 instance metadata service (IMDSv2) and as the container endpoint,
+//! and lists and reads S3 objects with it; our own `sigv4` too. The IMDS contract (token TTLs,
+//! proxies refused, IMDSv1 refused, unknown tokens, the extended route's 404, `Server: EC2ws`)
+//! and `/metrics` are checked on the wire.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use support::{Keys, Server, free_port, moto, sigv4, start, text, tools};
+
+const TOKEN_TTL: &str = "x-aws-ec2-metadata-token-ttl-seconds";
+const TOKEN: &str = "x-aws-ec2-metadata-token";
+
+/// moto with a role that may do anything, a bucket with one object; the user's keys and the role.
+fn moto_with_bucket() -> (Server, Keys, String) {
+    let (moto, keys) = moto();
+    let role = support::create_role(&keys, &moto, "served");
+    let name = "served";
+    let form = format!(
+        "Action=PutRolePolicy&RoleName={name}&PolicyName=all&PolicyDocument={}&Version=2010-05-08",
+        "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D"
+    );
+    let allowed = support::post_form(&keys.env(), "iam", &format!("{}/", moto.url), &form);
+    assert!(allowed.status.success(), "{}", text(&allowed));
+    let bucket = format!("{}/bucket", moto.url);
+    let object = format!("{bucket}/greeting.txt");
+    for args in [
+        ["send", "-X", "PUT", "--service", "s3", &bucket].as_slice(),
+        &[
+            "send",
+            "-X",
+            "PUT",
+            "-d",
+            "hello from moto",
+            "--service",
+            "s3",
+            &object,
+        ],
+    ] {
+        let out = sigv4(&keys.env(), args);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    (moto, keys, role)
+}
+
+/// `sigv4 credential-server ARGS` with the user's keys as the chain's, STS at moto.
+fn credential_server(keys: &Keys, moto: &Server, args: &[&str]) -> Server {
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut all = vec!["credential-server", "--bind-address", &bind];
+    all.extend_from_slice(args);
+    let home = std::env::temp_dir().join("sigv4-e2e-home");
+    let mut env = keys.env();
+    env.extend([
+        ("AWS_ENDPOINT_URL_STS", moto.url.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("HOME", home.to_str().unwrap()),
+    ]);
+    start(
+        &PathBuf::from(env!("CARGO_BIN_EXE_sigv4")),
+        &all,
+        &env,
+        port,
+    )
+}
+
+/// boto3 (moto's virtual environment), with no credentials of its own: lists the bucket, reads
+/// the object, and prints how it found its credentials.
+fn boto3(env: &[(&str, &str)], moto: &Server) -> Output {
+    let script = r#"
+import boto3
+session = boto3.session.Session()
+s3 = session.client("s3")
+keys = [o["Key"] for o in s3.list_objects_v2(Bucket="bucket")["Contents"]]
+body = s3.get_object(Bucket="bucket", Key="greeting.txt")["Body"].read().decode()
+credentials = session.get_credentials()
+print(keys, body, credentials.method, credentials.access_key[:4])
+"#;
+    let home = std::env::temp_dir().join("sigv4-e2e-home");
+    Command::new(tools().join("venv/bin/python"))
+        .args(["-c", script])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("AWS_CONFIG_FILE", home.join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("none"))
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_REGION", "us-east-1")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run boto3")
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+/// A request's status, `Server` header and body.
+fn call(request: ureq::RequestBuilder<ureq::typestate::WithoutBody>) -> (u16, String, String) {
+    let mut answer = request.call().expect("the server answers");
+    exchanged(&mut answer)
+}
+
+fn exchanged(answer: &mut ureq::http::Response<ureq::Body>) -> (u16, String, String) {
+    let server = answer
+        .headers()
+        .get("server")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body = answer.body_mut().read_to_string().unwrap_or_default();
+    (answer.status().as_u16(), server, body)
+}
+
+#[test]
+fn boto3_and_sigv4_read_s3_with_credentials_served_as_imdsv2() {
+    let (moto, keys, role) = moto_with_bucket();
+    let mut server = credential_server(&keys, &moto, &["--role-arn", &role]);
+    let url = server.url.clone();
+    let endpoint = format!("{url}/");
+
+    let out = boto3(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &endpoint)], &moto);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "['greeting.txt'] hello from moto iam-role ASIA",
+        "{}\n{}",
+        text(&out),
+        server.state()
+    );
+
+    // Our own client through it: the chain's IMDS provider.
+    let out = sigv4(
+        &[
+            ("AWS_EC2_METADATA_DISABLED", "false"),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &endpoint),
+        ],
+        &[
+            "send",
+            "--service",
+            "s3",
+            &format!("{}/bucket/greeting.txt", moto.url),
+        ],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello from moto",
+        "{}",
+        text(&out)
+    );
+
+    // The contract, on the wire.
+    let agent = agent();
+    let put = |ttl: Option<&str>| {
+        let mut request = agent.put(format!("{url}/latest/api/token"));
+        if let Some(ttl) = ttl {
+            request = request.header(TOKEN_TTL, ttl);
+        }
+        let mut answer = request.send_empty().expect("answers");
+        exchanged(&mut answer)
+    };
+    for ttl in [None, Some("0"), Some("21601"), Some("ten")] {
+        assert_eq!(put(ttl).0, 400, "ttl {ttl:?}");
+    }
+    let mut forwarded = agent
+        .put(format!("{url}/latest/api/token"))
+        .header(TOKEN_TTL, "60")
+        .header("x-forwarded-for", "203.0.113.7")
+        .send_empty()
+        .unwrap();
+    assert_eq!(exchanged(&mut forwarded).0, 403);
+    let (status, server_header, token) = put(Some("21600"));
+    assert_eq!((status, server_header.as_str()), (200, "EC2ws"));
+    let get = |path: &str, token: Option<&str>| {
+        let mut request = agent.get(format!("{url}{path}"));
+        if let Some(token) = token {
+            request = request.header(TOKEN, token);
+        }
+        call(request)
+    };
+    let credentials = "/latest/meta-data/iam/security-credentials/";
+    assert_eq!(get(credentials, None).0, 401, "IMDSv1 is refused");
+    assert_eq!(get(credentials, Some("not-issued")).0, 401);
+    assert_eq!(
+        get(credentials, Some(&token)),
+        (200, "EC2ws".into(), "served".into())
+    );
+    let (status, _, document) = get(&format!("{credentials}served"), Some(&token));
+    assert_eq!(status, 200);
+    let document: serde_json::Value = serde_json::from_str(&document).unwrap();
+    assert_eq!(document["Code"], "Success");
+    assert_eq!(document["Type"], "AWS-HMAC");
+    for time in ["LastUpdated", "Expiration"] {
+        let time = document[time].as_str().unwrap();
+        assert_eq!(
+            (time.len(), &time[10..11], &time[19..]),
+            (20, "T", "Z"),
+            "{time}"
+        );
+    }
+    assert!(
+        document["AccessKeyId"]
+            .as_str()
+            .unwrap()
+            .starts_with("ASIA")
+    );
+    assert_eq!(get(&format!("{credentials}other"), Some(&token)).0, 404);
+    assert_eq!(
+        get(
+            "/latest/meta-data/iam/security-credentials-extended/",
+            Some(&token)
+        )
+        .0,
+        404
+    );
+    assert_eq!(
+        get("/latest/meta-data/placement/region", Some(&token)),
+        (200, "EC2ws".into(), "us-east-1".into())
+    );
+    let (status, _, identity) = get("/latest/dynamic/instance-identity/document", Some(&token));
+    let identity: serde_json::Value = serde_json::from_str(&identity).unwrap();
+    assert_eq!((status, &identity["region"]), (200, &"us-east-1".into()));
+    assert_eq!(identity["accountId"], role.split(':').nth(4).unwrap());
+
+    let (status, _, metrics) = get("/metrics", None);
+    assert_eq!(status, 200);
+    for line in [
+        "credential_server_requests_total{route=\"token\",status=\"400\"} 4",
+        "credential_server_requests_total{route=\"token\",status=\"403\"} 1",
+        "credential_server_refreshes_total 1",
+        "credential_server_refresh_failures_total 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+    // One log line per request, none with a secret or a token.
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    assert!(!log.contains(&token), "a token in the log");
+    assert!(!log.contains(document["SecretAccessKey"].as_str().unwrap()));
+    assert!(!log.contains(document["Token"].as_str().unwrap()));
+    assert!(
+        log.lines()
+            .filter(|l| l.contains("\"path\":\"/latest/api/token\""))
+            .count()
+            >= 6
+    );
+
+    // SIGTERM: stops, having said so.
+    let stopped = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status}: {}", server.state());
+    assert!(
+        std::fs::read_to_string(&server.log)
+            .unwrap()
+            .contains("\"event\":\"stopped\"")
+    );
+}
+
+#[test]
+fn boto3_reads_s3_with_credentials_served_as_the_container_endpoint() {
+    let (moto, keys, role) = moto_with_bucket();
+    let secret = "container-token-7d1f";
+    let mut server = credential_server(
+        &keys,
+        &moto,
+        &[
+            "--role-arn",
+            &role,
+            "--mode",
+            "container",
+            "--authorization-token",
+            secret,
+        ],
+    );
+    let uri = format!("{}/v2/credentials", server.url);
+    let out = boto3(
+        &[
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", secret),
+        ],
+        &moto,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "['greeting.txt'] hello from moto container-role ASIA",
+        "{}\n{}",
+        text(&out),
+        server.state()
+    );
+    let agent = agent();
+    assert_eq!(call(agent.get(&uri)).0, 401);
+    assert_eq!(
+        call(agent.get(&uri).header("authorization", "wrong")).0,
+        401
+    );
+    let (status, _, document) = call(agent.get(&uri).header("authorization", secret));
+    let document: serde_json::Value = serde_json::from_str(&document).unwrap();
+    assert_eq!((status, &document["RoleArn"]), (200, &role.as_str().into()));
+    assert_eq!(document["AccountId"], role.split(':').nth(4).unwrap());
+    assert!(
+        !std::fs::read_to_string(&server.log)
+            .unwrap()
+            .contains(secret)
+    );
+}
+
+#[test]
+fn a_bad_configuration_stops_it_at_start_naming_the_field() {
+    let dir = std::env::temp_dir().join(format!("sigv4-cs-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("config.yaml");
+    std::fs::write(
+        &file,
+        "server:\n  bind_address: 127.0.0.1:1\n  rate_limit: fast\n",
+    )
+    .unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--bind-address", "localhost"], "server.bind_address"),
+        (&["--config", file.to_str().unwrap()], "server.rate_limit"),
+        (
+            &["--bind-address", "127.0.0.1:1", "--mode", "container"],
+            "authorization_token",
+        ),
+        (
+            &["--bind-address", "127.0.0.1:1", "--role-arn", "reader"],
+            "credentials.role_arn",
+        ),
+    ];
+    for (args, field) in cases {
+        let mut all = vec!["credential-server"];
+        all.extend_from_slice(args);
+        let out = sigv4(&[], &all);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains(&format!("credential-server configuration: {field}: ")),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,492 @@
+//! The server's configuration: a YAML file in Attaché's layout (`server.bind_address`,
+//! `server.rate_limit`, `server.graceful_timeout`, `iam_role`, `imds_v1_allowed`, `region`,
+//! `zone`) plus what Attaché gets from Vault and this server gets from the host's credential chain
+//! (`credentials`). Every field can also come from a command-line flag ([`FileConfig::merge`]);
+//! [`FileConfig::resolve`] checks it all and names the field of the first mistake.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+/// How clients ask for credentials.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The EC2 instance metadata service, IMDSv2 (`AWS_EC2_METADATA_SERVICE_ENDPOINT`).
+    #[default]
+    Imds,
+    /// The ECS/EKS container credentials endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI` and
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN`).
+    Container,
+}
+
+/// The configuration file, every field optional (a flag may give it instead).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub server: ServerSection,
+    pub mode: Option<Mode>,
+    /// The role name IMDS lists under `security-credentials/` (default: the role ARN's name).
+    pub iam_role: Option<String>,
+    /// Answer requests without an IMDSv2 session token (IMDSv1). Off by default, as on EC2
+    /// instances that require IMDSv2.
+    pub imds_v1_allowed: Option<bool>,
+    /// The region IMDS reports (`placement/region`, the identity document).
+    pub region: Option<String>,
+    /// The availability zone IMDS reports (default: the region and `a`).
+    pub zone: Option<String>,
+    /// Container mode: the value clients send in `Authorization`.
+    pub authorization_token: Option<Secret>,
+    #[serde(default)]
+    pub credentials: CredentialsSection,
+}
+
+/// Attaché's `server:` section.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// `host:port` to listen on.
+    pub bind_address: Option<String>,
+    /// How long in-flight requests may take to finish after SIGTERM (`0s`, `5s`, `1m`).
+    pub graceful_timeout: Option<String>,
+    /// `rps:burst` (`100:200`); empty: no limit.
+    pub rate_limit: Option<String>,
+}
+
+/// Where the served role's credentials come from.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsSection {
+    /// The role to serve: assumed with the host's credential chain (`AssumeRole`), or with a
+    /// web identity token when `web_identity_token_file` is set. Absent: the chain's own
+    /// credentials are served.
+    pub role_arn: Option<String>,
+    pub role_session_name: Option<String>,
+    pub external_id: Option<String>,
+    /// How long assumed credentials live (`DurationSeconds`, 900..=43200).
+    pub duration_seconds: Option<u32>,
+    /// An OIDC token file, re-read on every refresh: `AssumeRoleWithWebIdentity` of `role_arn`.
+    pub web_identity_token_file: Option<String>,
+}
+
+/// A configuration checked for use.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind_address: SocketAddr,
+    pub graceful_timeout: Duration,
+    pub rate_limit: Option<RateLimit>,
+    pub mode: Mode,
+    pub iam_role: String,
+    pub imds_v1_allowed: bool,
+    pub region: String,
+    pub zone: String,
+    pub authorization_token: Option<Secret>,
+    pub source: Source,
+}
+
+/// The credentials served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The host's credential chain, as the AWS CLI resolves it.
+    Chain,
+    /// `AssumeRole` with the chain's credentials.
+    AssumeRole {
+        role_arn: String,
+        session_name: Option<String>,
+        external_id: Option<String>,
+        duration_seconds: Option<u32>,
+    },
+    /// `AssumeRoleWithWebIdentity` with the token in a file.
+    WebIdentity {
+        role_arn: String,
+        token_file: String,
+        session_name: Option<String>,
+    },
+}
+
+impl Source {
+    /// The role ARN served, when there is one.
+    pub fn role_arn(&self) -> Option<&str> {
+        match self {
+            Source::Chain => None,
+            Source::AssumeRole { role_arn, .. } | Source::WebIdentity { role_arn, .. } => {
+                Some(role_arn)
+            }
+        }
+    }
+}
+
+/// A secret from the configuration: zeroized on drop, never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// The secret's text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(text: String) -> Self {
+        Secret(Zeroizing::new(text))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("** redacted **")
+    }
+}
+
+/// A token bucket: `rps` requests a second on average, `burst` at once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    pub rps: f64,
+    pub burst: f64,
+}
+
+/// A configuration mistake: the field (as the file names it) and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn error(field: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        field,
+        message: message.into(),
+    }
+}
+
+impl FileConfig {
+    /// Parses the YAML of a configuration file.
+    pub fn parse(yaml: &str) -> Result<FileConfig, ConfigError> {
+        // serde's message names the field (`unknown field`, `invalid type ... at line`); the
+        // configuration holds no secret worth hiding from its own author but the token, which
+        // serde does not quote for a type error of a string field.
+        serde_yaml_ng::from_str(yaml).map_err(|e| error("config", e.to_string()))
+    }
+
+    /// This configuration with every field `flags` gives replaced by it.
+    pub fn merge(self, flags: FileConfig) -> FileConfig {
+        let c = flags.credentials;
+        let base = self.credentials;
+        FileConfig {
+            server: ServerSection {
+                bind_address: flags.server.bind_address.or(self.server.bind_address),
+                graceful_timeout: flags
+                    .server
+                    .graceful_timeout
+                    .or(self.server.graceful_timeout),
+                rate_limit: flags.server.rate_limit.or(self.server.rate_limit),
+            },
+            mode: flags.mode.or(self.mode),
+            iam_role: flags.iam_role.or(self.iam_role),
+            imds_v1_allowed: flags.imds_v1_allowed.or(self.imds_v1_allowed),
+            region: flags.region.or(self.region),
+            zone: flags.zone.or(self.zone),
+            authorization_token: flags.authorization_token.or(self.authorization_token),
+            credentials: CredentialsSection {
+                role_arn: c.role_arn.or(base.role_arn),
+                role_session_name: c.role_session_name.or(base.role_session_name),
+                external_id: c.external_id.or(base.external_id),
+                duration_seconds: c.duration_seconds.or(base.duration_seconds),
+                web_identity_token_file: c.web_identity_token_file.or(base.web_identity_token_file),
+            },
+        }
+    }
+
+    /// Checks the configuration; `default_region` is the host's (environment, profile).
+    pub fn resolve(self, default_region: Option<String>) -> Result<Config, ConfigError> {
+        let bind = self
+            .server
+            .bind_address
+            .ok_or_else(|| error("server.bind_address", "missing (host:port to listen on)"))?;
+        let bind_address = bind.parse().map_err(|_| {
+            error(
+                "server.bind_address",
+                format!("{bind:?} is not an IP address and port (127.0.0.1:8080)"),
+            )
+        })?;
+        let graceful_timeout = match self.server.graceful_timeout.as_deref() {
+            None | Some("") => Duration::from_secs(5),
+            Some(text) => parse_duration(text).ok_or_else(|| {
+                error(
+                    "server.graceful_timeout",
+                    format!("{text:?} is not a duration (0s, 500ms, 5s, 1m)"),
+                )
+            })?,
+        };
+        let rate_limit = match self.server.rate_limit.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(parse_rate_limit(text).ok_or_else(|| {
+                error(
+                    "server.rate_limit",
+                    format!("{text:?} is not rps:burst with both above zero (100:200)"),
+                )
+            })?),
+        };
+        let mode = self.mode.unwrap_or_default();
+        let c = self.credentials;
+        let non_empty = |field: &'static str, value: Option<String>| match value {
+            Some(v) if v.is_empty() => Err(error(field, "must not be empty")),
+            other => Ok(other),
+        };
+        let role_arn = non_empty("credentials.role_arn", c.role_arn)?;
+        if let Some(arn) = &role_arn
+            && !(arn.starts_with("arn:") && arn.contains(":role/"))
+        {
+            return Err(error(
+                "credentials.role_arn",
+                format!("{arn:?} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
+            ));
+        }
+        if let Some(d) = c.duration_seconds
+            && !(900..=43_200).contains(&d)
+        {
+            return Err(error(
+                "credentials.duration_seconds",
+                format!("{d} is not between 900 and 43200"),
+            ));
+        }
+        let token_file = non_empty(
+            "credentials.web_identity_token_file",
+            c.web_identity_token_file,
+        )?;
+        let session_name = non_empty("credentials.role_session_name", c.role_session_name)?;
+        let source = match (role_arn, token_file) {
+            (None, None) => Source::Chain,
+            (None, Some(_)) => {
+                return Err(error(
+                    "credentials.role_arn",
+                    "missing: web_identity_token_file needs the role to assume",
+                ));
+            }
+            (Some(role_arn), None) => Source::AssumeRole {
+                role_arn,
+                session_name,
+                external_id: c.external_id,
+                duration_seconds: c.duration_seconds,
+            },
+            (Some(role_arn), Some(token_file)) => Source::WebIdentity {
+                role_arn,
+                token_file,
+                session_name,
+            },
+        };
+        let iam_role = match non_empty("iam_role", self.iam_role)? {
+            Some(role) if role.contains('/') => {
+                return Err(error("iam_role", format!("{role:?} is a path, not a name")));
+            }
+            Some(role) => role,
+            None => source
+                .role_arn()
+                .and_then(|arn| arn.rsplit('/').next())
+                .unwrap_or("sigv4-credential-server")
+                .to_string(),
+        };
+        let authorization_token = match (mode, self.authorization_token) {
+            (Mode::Container, None) => {
+                return Err(error(
+                    "authorization_token",
+                    "missing: container mode answers only clients that send it",
+                ));
+            }
+            (_, Some(token)) if token.expose().is_empty() => {
+                return Err(error("authorization_token", "must not be empty"));
+            }
+            (_, token) => token,
+        };
+        let region = non_empty("region", self.region)?
+            .or(default_region)
+            .unwrap_or_else(|| "us-east-1".into());
+        let zone = non_empty("zone", self.zone)?.unwrap_or_else(|| format!("{region}a"));
+        Ok(Config {
+            bind_address,
+            graceful_timeout,
+            rate_limit,
+            mode,
+            iam_role,
+            imds_v1_allowed: self.imds_v1_allowed.unwrap_or(false),
+            region,
+            zone,
+            authorization_token,
+            source,
+        })
+    }
+}
+
+/// `500ms`, `5s`, `1m`, `1h`, or whole seconds.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let n: u64 = number.parse().ok()?;
+    Some(match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.checked_mul(60)?),
+        "h" => Duration::from_secs(n.checked_mul(3600)?),
+        _ => return None,
+    })
+}
+
+/// `rps:burst`, both positive (`rps` may have a fraction).
+fn parse_rate_limit(text: &str) -> Option<RateLimit> {
+    let (rps, burst) = text.split_once(':')?;
+    let rps: f64 = rps.trim().parse().ok()?;
+    let burst: u32 = burst.trim().parse().ok()?;
+    (rps.is_finite() && rps > 0.0 && burst > 0).then_some(RateLimit {
+        rps,
+        burst: f64::from(burst),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolved(yaml: &str) -> Result<Config, ConfigError> {
+        FileConfig::parse(yaml)?.resolve(None)
+    }
+
+    #[test]
+    fn attaches_layout_parses() {
+        let config = resolved(
+            "server:\n  bind_address: 127.0.0.1:8080\n  graceful_timeout: 0s\n  rate_limit: \"\"\n\
+             provider: \"\"\n",
+        );
+        // Attaché's `provider` (its cloud) is not ours: named, not ignored.
+        assert_eq!(config.unwrap_err().field, "config");
+        let config = resolved(
+            "server:\n  bind_address: 127.0.0.1:8080\n  graceful_timeout: 0s\n  rate_limit: \"10:20\"\n\
+             iam_role: application-role\nimds_v1_allowed: false\nregion: eu-west-1\n\
+             credentials:\n  role_arn: arn:aws:iam::123456789012:role/app\n",
+        )
+        .unwrap();
+        assert_eq!(config.bind_address.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.graceful_timeout, Duration::ZERO);
+        assert_eq!(
+            config.rate_limit,
+            Some(RateLimit {
+                rps: 10.0,
+                burst: 20.0
+            })
+        );
+        assert_eq!(config.iam_role, "application-role");
+        assert_eq!(
+            (config.region.as_str(), config.zone.as_str()),
+            ("eu-west-1", "eu-west-1a")
+        );
+        assert_eq!(
+            config.source,
+            Source::AssumeRole {
+                role_arn: "arn:aws:iam::123456789012:role/app".into(),
+                session_name: None,
+                external_id: None,
+                duration_seconds: None
+            }
+        );
+    }
+
+    #[test]
+    fn flags_override_the_file_and_the_role_name_defaults_to_the_arns() {
+        let file = FileConfig::parse("server:\n  bind_address: 127.0.0.1:1\nmode: imds\n").unwrap();
+        let flags = FileConfig {
+            server: ServerSection {
+                bind_address: Some("127.0.0.1:2".into()),
+                ..ServerSection::default()
+            },
+            credentials: CredentialsSection {
+                role_arn: Some("arn:aws:iam::123456789012:role/path/reader".into()),
+                ..CredentialsSection::default()
+            },
+            ..FileConfig::default()
+        };
+        let config = file
+            .merge(flags)
+            .resolve(Some("ap-south-1".into()))
+            .unwrap();
+        assert_eq!(config.bind_address.port(), 2);
+        assert_eq!(config.iam_role, "reader");
+        assert_eq!(config.region, "ap-south-1");
+        assert_eq!(config.graceful_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn each_mistake_names_its_field() {
+        let bind = "server:\n  bind_address: 127.0.0.1:8080\n";
+        let cases = [
+            ("mode: imds\n", "server.bind_address"),
+            (
+                "server:\n  bind_address: localhost\n",
+                "server.bind_address",
+            ),
+            (
+                &format!("{bind}  graceful_timeout: soon\n"),
+                "server.graceful_timeout",
+            ),
+            (
+                &format!("{bind}  rate_limit: \"10\"\n"),
+                "server.rate_limit",
+            ),
+            (
+                &format!("{bind}  rate_limit: \"0:5\"\n"),
+                "server.rate_limit",
+            ),
+            (
+                &format!("{bind}  rate_limit: \"5:0\"\n"),
+                "server.rate_limit",
+            ),
+            (&format!("{bind}mode: container\n"), "authorization_token"),
+            (
+                &format!("{bind}authorization_token: \"\"\n"),
+                "authorization_token",
+            ),
+            (&format!("{bind}mode: proxy\n"), "config"),
+            (&format!("{bind}iam_role: a/b\n"), "iam_role"),
+            (
+                &format!("{bind}credentials:\n  role_arn: reader\n"),
+                "credentials.role_arn",
+            ),
+            (
+                &format!("{bind}credentials:\n  web_identity_token_file: /t\n"),
+                "credentials.role_arn",
+            ),
+            (
+                &format!(
+                    "{bind}credentials:\n  role_arn: arn:aws:iam::1:role/r\n  duration_seconds: 60\n"
+                ),
+                "credentials.duration_seconds",
+            ),
+        ];
+        for (yaml, field) in cases {
+            assert_eq!(resolved(yaml).unwrap_err().field, field, "{yaml}");
+        }
+    }
+
+    #[test]
+    fn the_authorization_token_is_not_shown_by_debug() {
+        let config = resolved(
+            "server:\n  bind_address: 127.0.0.1:8080\nmode: container\nauthorization_token: s3cr3t-t0ken\n",
+        )
+        .unwrap();
+        assert!(!format!("{config:?}").contains("s3cr3t-t0ken"));
+    }
+}
