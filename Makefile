@@ -10,6 +10,8 @@ SIGV4 := target/debug/sigv4
 # Test servers, pinned and installed once into .tools (cached): moto in a virtual environment,
 # s3s-fs (the newest release that builds on rustc 1.95).
 MOTO_VERSION := 5.1.22
+# The OAuth2 token endpoint of the OIDC tests (a real OAuth2 server library, on moto's Flask).
+AUTHLIB_VERSION := 1.9.10
 S3S_FS_VERSION := 0.14.1
 # wasm-tools, at the release series wasmtime 48 parses, installed once into .tools (cached).
 WASM_TOOLS_VERSION := 1.254.2
@@ -95,6 +97,8 @@ toolchain:
 servers:
 	@.tools/venv/bin/pip show moto 2>/dev/null | grep -q "^Version: $(MOTO_VERSION)$$" || \
 	  { python3 -m venv .tools/venv && .tools/venv/bin/pip install -q "moto[server]==$(MOTO_VERSION)"; }
+	@.tools/venv/bin/pip show authlib 2>/dev/null | grep -q "^Version: $(AUTHLIB_VERSION)$$" || \
+	  .tools/venv/bin/pip install -q "authlib==$(AUTHLIB_VERSION)"
 	@.tools/bin/s3s-fs --version 2>/dev/null | grep -q "$(S3S_FS_VERSION)" || \
 	  $(CARGO) install --locked --root .tools "s3s-fs@$(S3S_FS_VERSION)" --features binary
 
