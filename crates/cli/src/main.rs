@@ -78,7 +78,7 @@ enum Command {
     /// Serve one role's credentials to applications as the EC2 instance metadata service
     /// (IMDSv2) or the ECS/EKS container endpoint, until SIGTERM. Configured by a YAML file
     /// (see crates/credential-server/README.md) or flags, which override it.
-    CredentialServer(CredentialServerArgs),
+    CredentialServer(Box<CredentialServerArgs>),
 }
 
 /// `credential-server`: every field of the configuration file, as a flag.
@@ -127,6 +127,45 @@ struct CredentialServerArgs {
     /// Assume the role with this OIDC token file (AssumeRoleWithWebIdentity).
     #[arg(long, value_name = "FILE")]
     web_identity_token_file: Option<String>,
+    /// ... or with the token this command prints.
+    #[arg(long, value_name = "COMMAND")]
+    web_identity_token_command: Option<String>,
+    /// ... or with the token a GET of this URL answers (JSON).
+    #[arg(long, value_name = "URL")]
+    web_identity_token_url: Option<String>,
+    /// A header of that GET, `Name: value` (repeatable).
+    #[arg(long, value_name = "HEADER")]
+    web_identity_token_header: Vec<String>,
+    /// The answer's field holding the token (default access_token).
+    #[arg(long, value_name = "FIELD")]
+    web_identity_token_field: Option<String>,
+    /// ... or with an Entra ID token (credentials.azure_ad): the tenant.
+    #[arg(long, value_name = "ID")]
+    azure_tenant_id: Option<String>,
+    #[arg(long, value_name = "ID")]
+    azure_client_id: Option<String>,
+    /// Visible to other users in the process list: prefer the configuration file.
+    #[arg(long, value_name = "SECRET")]
+    azure_client_secret: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    azure_client_assertion_file: Option<String>,
+    #[arg(long, value_name = "SCOPE")]
+    azure_scope: Option<String>,
+    /// Default: AZURE_AUTHORITY_HOST, else https://login.microsoftonline.com.
+    #[arg(long, value_name = "URL")]
+    azure_authority_host: Option<String>,
+    /// ... or with a token of any OAuth2 endpoint's client-credentials flow (credentials.oauth2).
+    #[arg(long, value_name = "URL")]
+    oauth2_token_url: Option<String>,
+    #[arg(long, value_name = "ID")]
+    oauth2_client_id: Option<String>,
+    /// Visible to other users in the process list: prefer the configuration file.
+    #[arg(long, value_name = "SECRET")]
+    oauth2_client_secret: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    oauth2_client_assertion_file: Option<String>,
+    #[arg(long, value_name = "SCOPE")]
+    oauth2_scope: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -309,7 +348,7 @@ fn main() -> ExitCode {
             Err(message) => Err(message),
         },
         Command::Verify(args) => return verify_command(&args),
-        Command::CredentialServer(args) => credential_server(args, &env),
+        Command::CredentialServer(args) => credential_server(*args, &env),
         Command::Whoami(sts) => whoami(&sts, env),
         Command::Proof {
             audience,
@@ -331,7 +370,9 @@ fn credential_server(
     args: CredentialServerArgs,
     env: &HashMap<String, String>,
 ) -> Result<(), String> {
-    use sigv4_credential_server::config::{CredentialsSection, FileConfig, Mode, ServerSection};
+    use sigv4_credential_server::config::{
+        AzureAd, CredentialsSection, FileConfig, Mode, OAuth2, ServerSection, TokenUrl,
+    };
     let file = match &args.config {
         Some(path) => {
             let text =
@@ -361,11 +402,55 @@ fn credential_server(
             external_id: args.external_id,
             duration_seconds: args.duration_seconds,
             web_identity_token_file: args.web_identity_token_file,
+            web_identity_token_command: args.web_identity_token_command,
+            web_identity_token_url: Some(TokenUrl {
+                url: args.web_identity_token_url,
+                headers: args
+                    .web_identity_token_header
+                    .iter()
+                    .map(|h| {
+                        let (name, value) = h.split_once(':').unwrap_or((h, ""));
+                        (name.trim().to_string(), value.trim().to_string().into())
+                    })
+                    .collect(),
+                field: args.web_identity_token_field,
+            })
+            .filter(|t| t.url.is_some() || t.field.is_some() || !t.headers.is_empty()),
+            azure_ad: Some(AzureAd {
+                tenant_id: args.azure_tenant_id,
+                client_id: args.azure_client_id,
+                client_secret: args.azure_client_secret.map(Into::into),
+                client_assertion_file: args.azure_client_assertion_file,
+                scope: args.azure_scope,
+                authority_host: args.azure_authority_host,
+            })
+            .filter(|a| {
+                a.tenant_id.is_some()
+                    || a.client_id.is_some()
+                    || a.client_secret.is_some()
+                    || a.client_assertion_file.is_some()
+                    || a.scope.is_some()
+                    || a.authority_host.is_some()
+            }),
+            oauth2: Some(OAuth2 {
+                token_url: args.oauth2_token_url,
+                client_id: args.oauth2_client_id,
+                client_secret: args.oauth2_client_secret.map(Into::into),
+                client_assertion_file: args.oauth2_client_assertion_file,
+                scope: args.oauth2_scope,
+            })
+            .filter(|o| {
+                o.token_url.is_some()
+                    || o.client_id.is_some()
+                    || o.client_secret.is_some()
+                    || o.client_assertion_file.is_some()
+                    || o.scope.is_some()
+            }),
         },
     };
     let config = file
         .merge(flags)
-        .resolve(credentials::resolve_region_without_imds(env))
+        .resolve(env)
         .map_err(|e| format!("credential-server configuration: {e}"))?;
     let provider = sigv4_credential_server::provider(&config.source, env);
     sigv4_credential_server::run(config, provider).map_err(|e| format!("credential-server: {e}"))

@@ -351,3 +351,230 @@ fn a_bad_configuration_stops_it_at_start_naming_the_field() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// moto without signature checking (it cannot take the unsigned `AssumeRoleWithWebIdentity`
+/// once it checks: it looks for an `Authorization` header on every call), with the bucket, and
+/// the role to federate into.
+fn moto_for_web_identity() -> (Server, String) {
+    let port = free_port();
+    let moto = start(
+        &tools().join("venv/bin/moto_server"),
+        &["-H", "127.0.0.1", "-p", &port.to_string()],
+        &[],
+        port,
+    );
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", "setup"),
+        ("AWS_SECRET_ACCESS_KEY", "setup"),
+    ];
+    let bucket = format!("{}/bucket", moto.url);
+    let object = format!("{bucket}/greeting.txt");
+    for args in [
+        ["send", "-X", "PUT", "--service", "s3", &bucket].as_slice(),
+        &[
+            "send",
+            "-X",
+            "PUT",
+            "-d",
+            "hello from moto",
+            "--service",
+            "s3",
+            &object,
+        ],
+    ] {
+        let out = sigv4(&keys, args);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    (moto, "arn:aws:iam::123456789012:role/federated".to_string())
+}
+
+/// The test's OAuth2 token endpoint (authlib), for this client.
+fn token_endpoint(client_id: &str, client_secret: &str) -> Server {
+    let port = free_port();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oauth2_token_endpoint.py");
+    start(
+        &tools().join("venv/bin/python"),
+        &[
+            script.to_str().unwrap(),
+            &port.to_string(),
+            client_id,
+            client_secret,
+        ],
+        &[("PYTHONUNBUFFERED", "1")],
+        port,
+    )
+}
+
+/// The JSON lines the token endpoint printed.
+fn requests_seen(endpoint: &Server) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(&endpoint.log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+#[test]
+fn entra_id_client_credentials_federated_into_sts_for_boto3() {
+    let (moto, role) = moto_for_web_identity();
+    let secret = "entra-client-secret-5c2a";
+    let mut endpoint = token_endpoint("agent-app", secret);
+    let dir = std::env::temp_dir().join(format!("sigv4-cs-oidc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.yaml");
+    // Beats' shape: azure_ad next to role_arn.
+    std::fs::write(
+        &config,
+        format!(
+            "credentials:\n  role_arn: {role}\n  azure_ad:\n    tenant_id: tenant-1\n    client_id: agent-app\n    client_secret: {secret}\n    scope: api://agent-app/.default\n    authority_host: {}\n",
+            endpoint.url
+        ),
+    )
+    .unwrap();
+    // No AWS keys: the chain is not what assumes the role.
+    let no_keys = Keys {
+        id: String::new(),
+        secret: String::new(),
+        token: None,
+    };
+    let mut server = credential_server(&no_keys, &moto, &["--config", config.to_str().unwrap()]);
+    let endpoint_url = format!("{}/", server.url);
+    let out = boto3(
+        &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &endpoint_url)],
+        &moto,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "['greeting.txt'] hello from moto iam-role ASIA",
+        "{}\n{}\n{}",
+        text(&out),
+        server.state(),
+        endpoint.state()
+    );
+    let seen = requests_seen(&endpoint);
+    assert_eq!(seen.len(), 1, "one token for one refresh: {seen:?}");
+    assert_eq!(seen[0]["tenant"], "tenant-1");
+    assert_eq!(
+        seen[0]["form"],
+        serde_json::json!({
+            "grant_type": "client_credentials",
+            "client_id": "agent-app",
+            "client_secret": secret,
+            "scope": "api://agent-app/.default",
+        })
+    );
+    assert!(
+        !std::fs::read_to_string(&server.log)
+            .unwrap()
+            .contains(secret)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_refused_client_secret_is_the_answer_never_the_secret() {
+    let (moto, role) = moto_for_web_identity();
+    let endpoint = token_endpoint("agent-app", "the-right-secret");
+    let wrong = "the-wrong-secret-91f";
+    let no_keys = Keys {
+        id: String::new(),
+        secret: String::new(),
+        token: None,
+    };
+    let mut server = credential_server(
+        &no_keys,
+        &moto,
+        &[
+            "--role-arn",
+            &role,
+            "--azure-tenant-id",
+            "tenant-1",
+            "--azure-client-id",
+            "agent-app",
+            "--azure-client-secret",
+            wrong,
+            "--azure-authority-host",
+            &endpoint.url,
+        ],
+    );
+    let agent = agent();
+    let mut put = agent
+        .put(format!("{}/latest/api/token", server.url))
+        .header(TOKEN_TTL, "60")
+        .send_empty()
+        .unwrap();
+    let (_, _, token) = exchanged(&mut put);
+    let (status, _, body) = call(
+        agent
+            .get(format!(
+                "{}/latest/meta-data/iam/security-credentials/federated",
+                server.url
+            ))
+            .header(TOKEN, &token),
+    );
+    assert_eq!(status, 500, "{body}\n{}", server.state());
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["Code"], "CredentialsUnavailable");
+    let message = body["Message"].as_str().unwrap();
+    assert!(
+        message.contains("/tenant-1/oauth2/v2.0/token: answered 400: invalid_client"),
+        "{message}"
+    );
+    assert!(!message.contains(wrong));
+    assert!(
+        !std::fs::read_to_string(&server.log)
+            .unwrap()
+            .contains(wrong)
+    );
+}
+
+#[test]
+fn azure_managed_identity_tokens_from_a_get_with_its_header() {
+    let (moto, role) = moto_for_web_identity();
+    let mut endpoint = token_endpoint("unused", "unused");
+    let no_keys = Keys {
+        id: String::new(),
+        secret: String::new(),
+        token: None,
+    };
+    let url = format!(
+        "{}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=api://AzureADTokenExchange",
+        endpoint.url
+    );
+    let mut server = credential_server(
+        &no_keys,
+        &moto,
+        &[
+            "--role-arn",
+            &role,
+            "--mode",
+            "container",
+            "--authorization-token",
+            "t",
+            "--web-identity-token-url",
+            &url,
+            "--web-identity-token-header",
+            "Metadata: true",
+        ],
+    );
+    let (status, _, body) = call(
+        agent()
+            .get(format!("{}/creds", server.url))
+            .header("authorization", "t"),
+    );
+    assert_eq!(
+        status,
+        200,
+        "{body}\n{}\n{}",
+        server.state(),
+        endpoint.state()
+    );
+    let seen = requests_seen(&endpoint);
+    assert_eq!(
+        seen,
+        [serde_json::json!({"managed_identity": {
+            "api-version": "2018-02-01",
+            "resource": "api://AzureADTokenExchange"
+        }})]
+    );
+}

@@ -8,7 +8,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
+use sigv4_host::credentials::{self as host, ClientCredential, TokenSource};
 use zeroize::Zeroizing;
 
 /// How clients ask for credentials.
@@ -69,8 +72,55 @@ pub struct CredentialsSection {
     pub external_id: Option<String>,
     /// How long assumed credentials live (`DurationSeconds`, 900..=43200).
     pub duration_seconds: Option<u32>,
-    /// An OIDC token file, re-read on every refresh: `AssumeRoleWithWebIdentity` of `role_arn`.
+    /// With `role_arn`, one of these token sources makes it `AssumeRoleWithWebIdentity`:
+    /// an OIDC token file, re-read on every refresh;
     pub web_identity_token_file: Option<String>,
+    /// a command that prints a token;
+    pub web_identity_token_command: Option<String>,
+    /// a GET whose JSON answer holds the token;
+    pub web_identity_token_url: Option<TokenUrl>,
+    /// Entra ID's client-credentials flow (Beats' `azure_ad`);
+    pub azure_ad: Option<AzureAd>,
+    /// any OAuth2 token endpoint's client-credentials flow.
+    pub oauth2: Option<OAuth2>,
+}
+
+/// A GET for a token: Azure managed identity's IMDS endpoint (`Metadata: true`), GitHub
+/// Actions' `ACTIONS_ID_TOKEN_REQUEST_URL` (with its bearer token).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenUrl {
+    pub url: Option<String>,
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, Secret>,
+    /// The answer's field holding the token (default `access_token`).
+    pub field: Option<String>,
+}
+
+/// Entra ID (Azure AD): `{authority_host}/{tenant_id}/oauth2/v2.0/token`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureAd {
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    /// A file holding a signed client assertion (`AZURE_FEDERATED_TOKEN_FILE`), instead of a
+    /// secret.
+    pub client_assertion_file: Option<String>,
+    pub scope: Option<String>,
+    /// Default: `AZURE_AUTHORITY_HOST`, else `https://login.microsoftonline.com`.
+    pub authority_host: Option<String>,
+}
+
+/// Any OAuth2 token endpoint, the client authenticated in the form.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2 {
+    pub token_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub client_assertion_file: Option<String>,
+    pub scope: Option<String>,
 }
 
 /// A configuration checked for use.
@@ -89,7 +139,7 @@ pub struct Config {
 }
 
 /// The credentials served.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Source {
     /// The host's credential chain, as the AWS CLI resolves it.
     Chain,
@@ -100,10 +150,10 @@ pub enum Source {
         external_id: Option<String>,
         duration_seconds: Option<u32>,
     },
-    /// `AssumeRoleWithWebIdentity` with the token in a file.
+    /// `AssumeRoleWithWebIdentity` with tokens from `token`.
     WebIdentity {
         role_arn: String,
-        token_file: String,
+        token: TokenSource,
         session_name: Option<String>,
     },
 }
@@ -207,12 +257,48 @@ impl FileConfig {
                 external_id: c.external_id.or(base.external_id),
                 duration_seconds: c.duration_seconds.or(base.duration_seconds),
                 web_identity_token_file: c.web_identity_token_file.or(base.web_identity_token_file),
+                web_identity_token_command: c
+                    .web_identity_token_command
+                    .or(base.web_identity_token_command),
+                web_identity_token_url: merge_with(
+                    base.web_identity_token_url,
+                    c.web_identity_token_url,
+                    |base, flags| TokenUrl {
+                        url: flags.url.or(base.url),
+                        headers: if flags.headers.is_empty() {
+                            base.headers
+                        } else {
+                            flags.headers
+                        },
+                        field: flags.field.or(base.field),
+                    },
+                ),
+                azure_ad: merge_with(base.azure_ad, c.azure_ad, |base, flags| AzureAd {
+                    tenant_id: flags.tenant_id.or(base.tenant_id),
+                    client_id: flags.client_id.or(base.client_id),
+                    client_secret: flags.client_secret.or(base.client_secret),
+                    client_assertion_file: flags
+                        .client_assertion_file
+                        .or(base.client_assertion_file),
+                    scope: flags.scope.or(base.scope),
+                    authority_host: flags.authority_host.or(base.authority_host),
+                }),
+                oauth2: merge_with(base.oauth2, c.oauth2, |base, flags| OAuth2 {
+                    token_url: flags.token_url.or(base.token_url),
+                    client_id: flags.client_id.or(base.client_id),
+                    client_secret: flags.client_secret.or(base.client_secret),
+                    client_assertion_file: flags
+                        .client_assertion_file
+                        .or(base.client_assertion_file),
+                    scope: flags.scope.or(base.scope),
+                }),
             },
         }
     }
 
-    /// Checks the configuration; `default_region` is the host's (environment, profile).
-    pub fn resolve(self, default_region: Option<String>) -> Result<Config, ConfigError> {
+    /// Checks the configuration; `env` (the process environment) gives the defaults the AWS
+    /// and Azure SDKs take from it: the region, `AZURE_AUTHORITY_HOST`.
+    pub fn resolve(self, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
         let bind = self
             .server
             .bind_address
@@ -264,17 +350,42 @@ impl FileConfig {
                 format!("{d} is not between 900 and 43200"),
             ));
         }
-        let token_file = non_empty(
+        let session_name = non_empty("credentials.role_session_name", c.role_session_name)?;
+        let mut sources = Vec::new();
+        if let Some(file) = non_empty(
             "credentials.web_identity_token_file",
             c.web_identity_token_file,
-        )?;
-        let session_name = non_empty("credentials.role_session_name", c.role_session_name)?;
-        let source = match (role_arn, token_file) {
+        )? {
+            sources.push(("web_identity_token_file", TokenSource::File(file)));
+        }
+        if let Some(command) = non_empty(
+            "credentials.web_identity_token_command",
+            c.web_identity_token_command,
+        )? {
+            sources.push(("web_identity_token_command", TokenSource::Command(command)));
+        }
+        if let Some(get) = c.web_identity_token_url {
+            sources.push(("web_identity_token_url", token_url(get)?));
+        }
+        if let Some(azure) = c.azure_ad {
+            sources.push(("azure_ad", azure_ad(azure, env)?));
+        }
+        if let Some(oauth2) = c.oauth2 {
+            sources.push(("oauth2", oauth2_source(oauth2)?));
+        }
+        if sources.len() > 1 {
+            let names: Vec<&str> = sources.iter().map(|(name, _)| *name).collect();
+            return Err(error(
+                "credentials",
+                format!("one token source, not {}", names.join(" and ")),
+            ));
+        }
+        let source = match (role_arn, sources.pop()) {
             (None, None) => Source::Chain,
-            (None, Some(_)) => {
+            (None, Some((name, _))) => {
                 return Err(error(
                     "credentials.role_arn",
-                    "missing: web_identity_token_file needs the role to assume",
+                    format!("missing: {name} needs the role to assume"),
                 ));
             }
             (Some(role_arn), None) => Source::AssumeRole {
@@ -283,9 +394,9 @@ impl FileConfig {
                 external_id: c.external_id,
                 duration_seconds: c.duration_seconds,
             },
-            (Some(role_arn), Some(token_file)) => Source::WebIdentity {
+            (Some(role_arn), Some((_, token))) => Source::WebIdentity {
                 role_arn,
-                token_file,
+                token,
                 session_name,
             },
         };
@@ -313,7 +424,7 @@ impl FileConfig {
             (_, token) => token,
         };
         let region = non_empty("region", self.region)?
-            .or(default_region)
+            .or_else(|| host::resolve_region_without_imds(env))
             .unwrap_or_else(|| "us-east-1".into());
         let zone = non_empty("zone", self.zone)?.unwrap_or_else(|| format!("{region}a"));
         Ok(Config {
@@ -329,6 +440,88 @@ impl FileConfig {
             source,
         })
     }
+}
+
+/// `flags` over `base`, field by field, when both are given.
+fn merge_with<T>(base: Option<T>, flags: Option<T>, merge: impl FnOnce(T, T) -> T) -> Option<T> {
+    match (base, flags) {
+        (Some(base), Some(flags)) => Some(merge(base, flags)),
+        (base, flags) => flags.or(base),
+    }
+}
+
+/// A required text field of a token source.
+fn required(field: &'static str, value: Option<String>) -> Result<String, ConfigError> {
+    match value {
+        Some(v) if !v.is_empty() => Ok(v),
+        Some(_) => Err(error(field, "must not be empty")),
+        None => Err(error(field, "missing")),
+    }
+}
+
+/// A client's secret or assertion file: exactly one.
+fn client_credential(
+    secret: Option<Secret>,
+    assertion_file: Option<String>,
+    field: &'static str,
+) -> Result<ClientCredential, ConfigError> {
+    match (secret, assertion_file) {
+        (Some(secret), None) if !secret.expose().is_empty() => {
+            Ok(ClientCredential::Secret(host::Secret::new(secret.expose())))
+        }
+        (None, Some(file)) if !file.is_empty() => Ok(ClientCredential::AssertionFile(file)),
+        (Some(_), Some(_)) => Err(error(
+            field,
+            "client_secret or client_assertion_file, not both",
+        )),
+        _ => Err(error(
+            field,
+            "missing: client_secret or client_assertion_file",
+        )),
+    }
+}
+
+fn token_url(get: TokenUrl) -> Result<TokenSource, ConfigError> {
+    Ok(TokenSource::HttpGet {
+        url: required("credentials.web_identity_token_url.url", get.url)?,
+        headers: get
+            .headers
+            .into_iter()
+            .map(|(name, value)| (name, host::Secret::new(value.expose())))
+            .collect(),
+        field: get.field.unwrap_or_else(|| "access_token".into()),
+    })
+}
+
+fn azure_ad(azure: AzureAd, env: &HashMap<String, String>) -> Result<TokenSource, ConfigError> {
+    let authority = azure
+        .authority_host
+        .or_else(|| env.get("AZURE_AUTHORITY_HOST").cloned())
+        .filter(|host| !host.is_empty());
+    Ok(TokenSource::entra(
+        authority.as_deref(),
+        &required("credentials.azure_ad.tenant_id", azure.tenant_id)?,
+        required("credentials.azure_ad.client_id", azure.client_id)?,
+        client_credential(
+            azure.client_secret,
+            azure.client_assertion_file,
+            "credentials.azure_ad.client_secret",
+        )?,
+        azure.scope,
+    ))
+}
+
+fn oauth2_source(oauth2: OAuth2) -> Result<TokenSource, ConfigError> {
+    Ok(TokenSource::ClientCredentials {
+        token_url: required("credentials.oauth2.token_url", oauth2.token_url)?,
+        client_id: required("credentials.oauth2.client_id", oauth2.client_id)?,
+        credential: client_credential(
+            oauth2.client_secret,
+            oauth2.client_assertion_file,
+            "credentials.oauth2.client_secret",
+        )?,
+        scope: oauth2.scope,
+    })
 }
 
 /// `500ms`, `5s`, `1m`, `1h`, or whole seconds.
@@ -363,7 +556,7 @@ mod tests {
     use super::*;
 
     fn resolved(yaml: &str) -> Result<Config, ConfigError> {
-        FileConfig::parse(yaml)?.resolve(None)
+        FileConfig::parse(yaml)?.resolve(&HashMap::new())
     }
 
     #[test]
@@ -394,14 +587,10 @@ mod tests {
             (config.region.as_str(), config.zone.as_str()),
             ("eu-west-1", "eu-west-1a")
         );
-        assert_eq!(
-            config.source,
-            Source::AssumeRole {
-                role_arn: "arn:aws:iam::123456789012:role/app".into(),
-                session_name: None,
-                external_id: None,
-                duration_seconds: None
-            }
+        assert!(
+            matches!(&config.source, Source::AssumeRole { role_arn, session_name: None, external_id: None, duration_seconds: None } if role_arn == "arn:aws:iam::123456789012:role/app"),
+            "{:?}",
+            config.source
         );
     }
 
@@ -419,10 +608,8 @@ mod tests {
             },
             ..FileConfig::default()
         };
-        let config = file
-            .merge(flags)
-            .resolve(Some("ap-south-1".into()))
-            .unwrap();
+        let env = HashMap::from([("AWS_REGION".to_string(), "ap-south-1".to_string())]);
+        let config = file.merge(flags).resolve(&env).unwrap();
         assert_eq!(config.bind_address.port(), 2);
         assert_eq!(config.iam_role, "reader");
         assert_eq!(config.region, "ap-south-1");
@@ -479,6 +666,81 @@ mod tests {
         for (yaml, field) in cases {
             assert_eq!(resolved(yaml).unwrap_err().field, field, "{yaml}");
         }
+        let role = "credentials:\n  role_arn: arn:aws:iam::1:role/r\n";
+        let token_cases = [
+            (
+                "  azure_ad:\n    client_id: a\n    client_secret: s\n",
+                "credentials.azure_ad.tenant_id",
+            ),
+            (
+                "  azure_ad:\n    tenant_id: t\n    client_id: a\n",
+                "credentials.azure_ad.client_secret",
+            ),
+            (
+                "  azure_ad:\n    tenant_id: t\n    client_id: a\n    client_secret: s\n    client_assertion_file: /f\n",
+                "credentials.azure_ad.client_secret",
+            ),
+            (
+                "  oauth2:\n    client_id: a\n    client_secret: s\n",
+                "credentials.oauth2.token_url",
+            ),
+            (
+                "  web_identity_token_url:\n    field: value\n",
+                "credentials.web_identity_token_url.url",
+            ),
+            (
+                "  web_identity_token_file: /t\n  web_identity_token_command: cat /t\n",
+                "credentials",
+            ),
+            (
+                "  web_identity_token_command: \"\"\n",
+                "credentials.web_identity_token_command",
+            ),
+        ];
+        for (yaml, field) in token_cases {
+            let yaml = format!("{bind}{role}{yaml}");
+            assert_eq!(resolved(&yaml).unwrap_err().field, field, "{yaml}");
+        }
+    }
+
+    #[test]
+    fn token_sources_as_the_seeds_configure_them() {
+        let yaml = "server:\n  bind_address: 127.0.0.1:8080\ncredentials:\n  role_arn: arn:aws:iam::1:role/oidc\n  azure_ad:\n    tenant_id: tenant-1\n    client_id: app\n    client_secret: s3cr3t\n    scope: api://app/.default\n";
+        let env = HashMap::from([(
+            "AZURE_AUTHORITY_HOST".to_string(),
+            "https://login.microsoftonline.us".to_string(),
+        )]);
+        let config = FileConfig::parse(yaml).unwrap().resolve(&env).unwrap();
+        let Source::WebIdentity {
+            role_arn,
+            token:
+                TokenSource::ClientCredentials {
+                    token_url,
+                    client_id,
+                    scope,
+                    ..
+                },
+            ..
+        } = &config.source
+        else {
+            panic!("{:?}", config.source);
+        };
+        assert_eq!(role_arn, "arn:aws:iam::1:role/oidc");
+        assert_eq!(
+            token_url,
+            "https://login.microsoftonline.us/tenant-1/oauth2/v2.0/token"
+        );
+        assert_eq!(
+            (client_id.as_str(), scope.as_deref()),
+            ("app", Some("api://app/.default"))
+        );
+        assert!(!format!("{config:?}").contains("s3cr3t"));
+        let github = "server:\n  bind_address: 127.0.0.1:8080\ncredentials:\n  role_arn: arn:aws:iam::1:role/ci\n  web_identity_token_url:\n    url: http://127.0.0.1:1/token?audience=sts.amazonaws.com\n    headers:\n      Authorization: bearer gh-t0ken\n    field: value\n";
+        let config = resolved(github).unwrap();
+        assert!(
+            matches!(&config.source, Source::WebIdentity { token: TokenSource::HttpGet { field, headers, .. }, .. } if field == "value" && headers.len() == 1)
+        );
+        assert!(!format!("{config:?}").contains("gh-t0ken"));
     }
 
     #[test]

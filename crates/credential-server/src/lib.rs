@@ -67,10 +67,10 @@ pub fn provider(source: &Source, env: &HashMap<String, String>) -> Arc<dyn Provi
         ),
         Source::WebIdentity {
             role_arn,
-            token_file,
+            token,
             session_name,
-        } => Arc::new(WebIdentityProvider::new(
-            token_file.clone(),
+        } => Arc::new(WebIdentityProvider::with_token_source(
+            token.clone(),
             role_arn.clone(),
             session_name.clone(),
             sts(),

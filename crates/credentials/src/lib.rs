@@ -9,11 +9,14 @@
 //! - [`container`]: the ECS/EKS container endpoint's URL and authorization token.
 //! - [`profile`]: the shared `config`/`credentials` files and the resolution of a profile into a
 //!   plan (static keys, `credential_process`, assume-role chains, web identity).
+//! - [`oidc`]: OIDC tokens for web identity: the OAuth2 client-credentials form, tokens in JSON
+//!   answers and their expiry.
 //! - [`refresh`]: when to refresh (ahead of expiry) and how long to back off after a failure.
 
 pub mod container;
 pub mod document;
 pub mod imds;
+pub mod oidc;
 pub mod profile;
 pub mod refresh;
 pub mod time;

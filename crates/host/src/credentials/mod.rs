@@ -10,6 +10,7 @@ mod chain;
 mod container;
 mod http;
 mod imds;
+mod oidc;
 mod profile;
 mod provider;
 mod sts;
@@ -24,6 +25,7 @@ pub use cache::CredentialsCache;
 pub use chain::{ChainError, ProviderChain};
 pub use container::ContainerProvider;
 pub use imds::ImdsProvider;
+pub use oidc::{ClientCredential, Secret, TokenFetcher, TokenSource};
 pub use profile::load_profile_files;
 pub use provider::{
     CredentialProcessProvider, EnvironmentProvider, ProfileProvider, Provider, ProviderError,

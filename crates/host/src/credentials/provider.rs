@@ -266,59 +266,65 @@ impl Provider for CredentialProcessProvider {
 
     fn provide(&self) -> Result<AwsCredentials, ProviderError> {
         let failed = |why: String| ProviderError::Failed(format!("credential_process: {why}"));
-        let mut command = Command::new("sh");
-        command
-            .arg("-c")
-            .arg(&self.command)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        // A group of its own, so that a timeout stops what it started too.
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let mut child = command
-            .spawn()
-            .map_err(|e| failed(format!("cannot run it: {e}")))?;
-        let stdout = drain(child.stdout.take());
-        let stderr = drain(child.stderr.take());
-        let deadline = Instant::now() + self.timeout;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Ok(None) => {
-                    kill_group(&mut child);
-                    let stderr = stderr.recv_timeout(Duration::from_millis(100));
-                    return Err(failed(format!(
-                        "did not finish within {:?}{}",
-                        self.timeout,
-                        shown(&stderr.unwrap_or_default())
-                    )));
-                }
-                Err(e) => return Err(failed(format!("waiting for it: {e}"))),
-            }
-        };
-        // Its stderr may explain; its stdout may hold a secret, so it is never shown. A process
-        // it left running may hold the pipes open: the same deadline bounds reading them.
-        let left = || deadline.saturating_duration_since(Instant::now());
-        let (Ok(stdout), Ok(stderr)) = (stdout.recv_timeout(left()), stderr.recv_timeout(left()))
-        else {
-            kill_group(&mut child);
-            return Err(failed(format!(
-                "its output did not end within {:?} (a process it started holds it open)",
-                self.timeout
-            )));
-        };
-        let stdout = Zeroizing::new(stdout);
-        if !status.success() {
-            return Err(failed(format!("exited with {status}{}", shown(&stderr))));
-        }
+        let (stdout, stderr) = run_command(&self.command, self.timeout).map_err(failed)?;
         document::parse_process_output(&stdout)
             .map(|parsed| AwsCredentials::from_parsed(parsed, self.name()))
             .map_err(|e| failed(format!("its output: {e}{}", shown(&stderr))))
     }
+}
+
+/// Runs `command` with the shell, killed (with what it started) after `timeout`: its stdout
+/// (zeroized: it may hold a secret, so it is never shown) and stderr, or why it failed (its
+/// stderr included, which may explain).
+pub(crate) fn run_command(
+    command_line: &str,
+    timeout: Duration,
+) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>), String> {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(command_line)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // A group of its own, so that a timeout stops what it started too.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command.spawn().map_err(|e| format!("cannot run it: {e}"))?;
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Ok(None) => {
+                kill_group(&mut child);
+                let stderr = stderr.recv_timeout(Duration::from_millis(100));
+                return Err(format!(
+                    "did not finish within {timeout:?}{}",
+                    shown(&stderr.unwrap_or_default())
+                ));
+            }
+            Err(e) => return Err(format!("waiting for it: {e}")),
+        }
+    };
+    // A process it left running may hold the pipes open: the same deadline bounds reading them.
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let (Ok(stdout), Ok(stderr)) = (stdout.recv_timeout(left()), stderr.recv_timeout(left()))
+    else {
+        kill_group(&mut child);
+        return Err(format!(
+            "its output did not end within {timeout:?} (a process it started holds it open)"
+        ));
+    };
+    let stdout = Zeroizing::new(stdout);
+    if !status.success() {
+        return Err(format!("exited with {status}{}", shown(&stderr)));
+    }
+    Ok((stdout, stderr))
 }
 
 /// `: <stderr>` (trimmed, at most [`STDERR_SHOWN`] bytes), or nothing when it is empty.

@@ -8,6 +8,7 @@ use sigv4_credentials::document::{parse_sts_credentials, parse_sts_error};
 use zeroize::Zeroizing;
 
 use super::http::{call_with_body, sts_agent};
+use super::oidc::{TokenFetcher, TokenSource};
 use super::{AwsCredentials, Provider, ProviderError};
 use crate::{CallError, Header, Payload, Request, SignerComponent, SignerConfig};
 
@@ -109,11 +110,12 @@ fn sts_credentials(xml: &str, provider: &'static str) -> Result<AwsCredentials, 
         .map_err(|e| ProviderError::Failed(format!("STS: {e}")))
 }
 
-/// `AssumeRoleWithWebIdentity`: exchanges an OIDC token (from a file, re-read on each refresh,
-/// as Kubernetes rotates it) for temporary credentials of `role_arn`.
+/// `AssumeRoleWithWebIdentity`: exchanges an OIDC token (from a [`TokenSource`]: a file,
+/// re-read on each refresh as Kubernetes rotates it, an OAuth2 endpoint, a URL, a command) for
+/// temporary credentials of `role_arn`.
 pub struct WebIdentityProvider {
-    /// The token file and the role, when configured.
-    config: Option<(String, String)>,
+    /// The token's source and the role, when configured.
+    config: Option<(TokenFetcher, String)>,
     session_name: String,
     sts: StsEndpoint,
 }
@@ -124,7 +126,9 @@ impl WebIdentityProvider {
     pub fn from_env(env: &HashMap<String, String>, sts: StsEndpoint) -> Self {
         let get = |name: &str| env.get(name).filter(|v| !v.is_empty()).cloned();
         WebIdentityProvider {
-            config: get("AWS_WEB_IDENTITY_TOKEN_FILE").zip(get("AWS_ROLE_ARN")),
+            config: get("AWS_WEB_IDENTITY_TOKEN_FILE")
+                .zip(get("AWS_ROLE_ARN"))
+                .map(|(file, role)| (TokenFetcher::new(TokenSource::File(file)), role)),
             session_name: get("AWS_ROLE_SESSION_NAME").unwrap_or_else(default_session_name),
             sts,
         }
@@ -137,10 +141,19 @@ impl WebIdentityProvider {
         session_name: Option<String>,
         sts: StsEndpoint,
     ) -> Self {
-        let session_name = session_name.unwrap_or_else(default_session_name);
+        Self::with_token_source(TokenSource::File(token_file), role_arn, session_name, sts)
+    }
+
+    /// A role assumed with tokens from `source`.
+    pub fn with_token_source(
+        source: TokenSource,
+        role_arn: String,
+        session_name: Option<String>,
+        sts: StsEndpoint,
+    ) -> Self {
         WebIdentityProvider {
-            config: Some((token_file, role_arn)),
-            session_name,
+            config: Some((TokenFetcher::new(source), role_arn)),
+            session_name: session_name.unwrap_or_else(default_session_name),
             sts,
         }
     }
@@ -159,16 +172,16 @@ impl Provider for WebIdentityProvider {
     }
 
     fn provide(&self) -> Result<AwsCredentials, ProviderError> {
-        let Some((token_file, role_arn)) = &self.config else {
+        let Some((tokens, role_arn)) = &self.config else {
             return Err(ProviderError::NotConfigured(
                 "AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN are not both set".into(),
             ));
         };
-        let token = std::fs::read_to_string(token_file)
-            .map(Zeroizing::new)
-            .map_err(|e| {
-                ProviderError::Failed(format!("web identity token file {token_file}: {e}"))
-            })?;
+        let token = tokens.token().map_err(|e| match e {
+            ProviderError::NotConfigured(why) | ProviderError::Failed(why) => {
+                ProviderError::Failed(format!("web identity: {why}"))
+            }
+        })?;
         let xml = self.sts.post(
             &[
                 ("Action", "AssumeRoleWithWebIdentity"),
