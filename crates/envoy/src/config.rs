@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use serde::Deserialize;
-use sigv4_core::{Algorithm, Credentials};
+use sigv4_core::{Algorithm, Credentials, SessionTokenMode, Settings, UriEncoding};
 use sigv4_credentials::container::{self, ContainerError, TokenSource};
 
 /// The most a presigned URL may live: 7 days, as SigV4 allows.
@@ -33,8 +33,10 @@ const IMDS_AUTHORITY: &str = "169.254.169.254";
 pub struct Config {
     /// The signing name of the service (`s3`, `sts`, `execute-api`, ...).
     pub service: String,
-    /// SigV4 (`AWS_SIGV4`, the default) or SigV4a (`AWS_SIGV4A`).
-    pub algorithm: Algorithm,
+    /// How every request is signed (in headers, presigned, or as an aws-chunked upload): SigV4
+    /// (`AWS_SIGV4`, the default) or SigV4a (`AWS_SIGV4A`), with the service's rules (S3's for
+    /// the S3 family, the standard ones for every other service) and `signing_rules`' overrides.
+    pub settings: Settings<'static>,
     /// The credential scope's region; with SigV4a the region set (`us-east-1,us-west-2`, `*`),
     /// sent and signed as `x-amz-region-set`.
     pub region: String,
@@ -186,6 +188,9 @@ struct Raw {
     max_request_bytes: Option<usize>,
     #[serde(default)]
     stream_large_bodies: bool,
+    /// Our extension (the native filter has none): overrides of the service's signing rules.
+    #[serde(default)]
+    signing_rules: RawSigningRules,
     /// Absent: the default chain, on the VM environment.
     #[serde(default)]
     credential_provider: Option<RawProvider>,
@@ -209,6 +214,26 @@ struct RawMatcher {
 struct RawQueryString {
     /// A protobuf JSON duration: `"300s"`.
     expiration_time: Option<String>,
+}
+
+/// `signing_rules`: each field absent keeps the service's rule. The names are the core's
+/// (`sigv4_core::Settings`); the two choices are strings, checked as `signing_algorithm` is.
+#[derive(Deserialize, Default)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an object of uri_encoding, normalize_path, content_sha256_header, session_token"
+)]
+struct RawSigningRules {
+    /// `double` or `single`.
+    #[serde(default)]
+    uri_encoding: Option<String>,
+    #[serde(default)]
+    normalize_path: Option<bool>,
+    #[serde(default)]
+    content_sha256_header: Option<bool>,
+    /// `signed` or `after_signing`.
+    #[serde(default)]
+    session_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -327,6 +352,10 @@ impl Config {
             }),
         };
         let max_request_bytes = raw.max_request_bytes.unwrap_or(DEFAULT_MAX_REQUEST_BYTES);
+        let settings = raw.signing_rules.applied(Settings {
+            algorithm,
+            ..Settings::for_service(&raw.service_name)
+        })?;
         if raw.stream_large_bodies {
             let why = if !sigv4_core::uses_s3_rules(&raw.service_name) {
                 Some("aws-chunked uploads are S3's: service_name must be s3 (or s3express, ...)")
@@ -340,6 +369,15 @@ impl Config {
             if let Some(why) = why {
                 return Err(invalid("stream_large_bodies", why));
             }
+            // aws-chunked uploads always sign `x-amz-content-sha256` (it names the streaming
+            // payload): asked not to, small and large bodies would be signed by other rules.
+            if !settings.content_sha256_header {
+                return Err(invalid(
+                    "signing_rules.content_sha256_header",
+                    "cannot be false with stream_large_bodies: aws-chunked uploads sign \
+                     x-amz-content-sha256 (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)",
+                ));
+            }
         }
         let credentials = match raw.credential_provider {
             Some(provider) => provider.checked(env)?,
@@ -347,7 +385,7 @@ impl Config {
         };
         Ok(Config {
             service: raw.service_name,
-            algorithm,
+            settings,
             region,
             host_rewrite,
             unsigned_payload: raw.use_unsigned_payload,
@@ -443,6 +481,43 @@ fn redacted(e: &serde_json::Error) -> String {
             format!("{}{}", text[..start].trim_end(), &text[end + 1..])
         }
         _ => text.to_string(),
+    }
+}
+
+impl RawSigningRules {
+    /// `rules` (the service's) with the configured overrides.
+    fn applied(self, rules: Settings<'static>) -> Result<Settings<'static>, ConfigError> {
+        Ok(Settings {
+            uri_encoding: match self.uri_encoding.as_deref() {
+                None => rules.uri_encoding,
+                Some("double") => UriEncoding::Double,
+                Some("single") => UriEncoding::Single,
+                Some(_) => {
+                    return Err(invalid(
+                        "signing_rules.uri_encoding",
+                        "must be double (the path encoded once more, as every service but S3 \
+                         computes) or single (the path as sent, as S3 computes)",
+                    ));
+                }
+            },
+            normalize_path: self.normalize_path.unwrap_or(rules.normalize_path),
+            content_sha256_header: self
+                .content_sha256_header
+                .unwrap_or(rules.content_sha256_header),
+            session_token: match self.session_token.as_deref() {
+                None => rules.session_token,
+                Some("signed") => SessionTokenMode::Signed,
+                Some("after_signing") => SessionTokenMode::AfterSigning,
+                Some(_) => {
+                    return Err(invalid(
+                        "signing_rules.session_token",
+                        "must be signed (x-amz-security-token signed) or after_signing (added \
+                         after signing, outside the signature)",
+                    ));
+                }
+            },
+            ..rules
+        })
     }
 }
 
@@ -786,7 +861,7 @@ mod tests {
             r#""service_name": "s3", "region": "us-east-1,us-west-2", "signing_algorithm": "AWS_SIGV4A", {INLINE}"#
         ))
         .unwrap();
-        assert_eq!(config.algorithm, Algorithm::SigV4a);
+        assert_eq!(config.settings.algorithm, Algorithm::SigV4a);
         assert_eq!(config.region, "us-east-1,us-west-2");
         for set in ["*", "us-*", "eu-west-1"] {
             let body = format!(
@@ -796,11 +871,11 @@ mod tests {
         }
         // The default, and said so.
         let v4 = format!(r#""service_name": "s3", "region": "r", {INLINE}"#);
-        assert_eq!(parse(&v4).unwrap().algorithm, Algorithm::SigV4);
+        assert_eq!(parse(&v4).unwrap().settings.algorithm, Algorithm::SigV4);
         let v4 = format!(
             r#""service_name": "s3", "region": "r", "signing_algorithm": "AWS_SIGV4", {INLINE}"#
         );
-        assert_eq!(parse(&v4).unwrap().algorithm, Algorithm::SigV4);
+        assert_eq!(parse(&v4).unwrap().settings.algorithm, Algorithm::SigV4);
         // Absent, the region set comes from AWS_SIGV4A_SIGNING_REGION_SET, never AWS_REGION.
         let body = format!(r#""service_name": "s3", "signing_algorithm": "AWS_SIGV4A", {INLINE}"#);
         let set = [
@@ -860,6 +935,180 @@ mod tests {
             assert_eq!(error.field, field, "{body}: {error}");
             assert!(error.to_string().contains(says), "{body}: {error}");
         }
+    }
+
+    #[test]
+    fn signing_rules_default_to_the_services_and_each_overrides_one_rule() {
+        let settings = |service: &str, extra: &str| {
+            let body = format!(r#""service_name": "{service}", "region": "r", {extra} {INLINE}"#);
+            parse(&body).unwrap().settings
+        };
+        assert_eq!(settings("s3", ""), Settings::s3());
+        assert_eq!(settings("S3-Outposts", ""), Settings::s3());
+        assert_eq!(settings("execute-api", ""), Settings::default());
+        assert_eq!(
+            settings("execute-api", r#""signing_rules": {},"#),
+            Settings::default()
+        );
+        assert_eq!(
+            settings(
+                "execute-api",
+                r#""signing_rules": {"uri_encoding": "single", "normalize_path": false, "content_sha256_header": true, "session_token": "after_signing"},"#
+            ),
+            Settings {
+                uri_encoding: UriEncoding::Single,
+                normalize_path: false,
+                content_sha256_header: true,
+                session_token: SessionTokenMode::AfterSigning,
+                ..Settings::default()
+            }
+        );
+        // One field changes its rule only; the others stay the service's.
+        assert_eq!(
+            settings("s3", r#""signing_rules": {"uri_encoding": "double"},"#),
+            Settings {
+                uri_encoding: UriEncoding::Double,
+                ..Settings::s3()
+            }
+        );
+        assert_eq!(
+            settings("s3", r#""signing_rules": {"normalize_path": true},"#),
+            Settings {
+                normalize_path: true,
+                ..Settings::s3()
+            }
+        );
+        assert_eq!(
+            settings(
+                "s3",
+                r#""signing_rules": {"content_sha256_header": false},"#
+            ),
+            Settings {
+                content_sha256_header: false,
+                ..Settings::s3()
+            }
+        );
+        assert_eq!(
+            settings(
+                "iotdevicegateway",
+                r#""signing_rules": {"session_token": "after_signing"},"#
+            ),
+            Settings {
+                session_token: SessionTokenMode::AfterSigning,
+                ..Settings::default()
+            }
+        );
+        // Values equal to the service's own are accepted, and change nothing.
+        assert_eq!(
+            settings(
+                "sts",
+                r#""signing_rules": {"uri_encoding": "double", "normalize_path": true, "content_sha256_header": false, "session_token": "signed"},"#
+            ),
+            Settings::default()
+        );
+        // The algorithm is kept beside the rules.
+        assert_eq!(
+            settings(
+                "sts",
+                r#""signing_algorithm": "AWS_SIGV4A", "signing_rules": {"normalize_path": false},"#
+            ),
+            Settings {
+                algorithm: Algorithm::SigV4a,
+                normalize_path: false,
+                ..Settings::default()
+            }
+        );
+        // aws-chunked uploads with S3's rules changed where they may be.
+        let streamed = settings(
+            "s3",
+            r#""stream_large_bodies": true, "signing_rules": {"uri_encoding": "double", "normalize_path": true, "content_sha256_header": true},"#,
+        );
+        assert_eq!(
+            streamed,
+            Settings {
+                uri_encoding: UriEncoding::Double,
+                normalize_path: true,
+                ..Settings::s3()
+            }
+        );
+    }
+
+    #[test]
+    fn bad_signing_rules_name_their_field() {
+        const ENCODING: &str = "must be double (the path encoded once more, as every service but \
+                                S3 computes) or single (the path as sent, as S3 computes)";
+        const TOKEN: &str = "must be signed (x-amz-security-token signed) or after_signing \
+                             (added after signing, outside the signature)";
+        for (rules, field, message) in [
+            (
+                r#"{"uri_encoding": "triple"}"#,
+                "signing_rules.uri_encoding",
+                ENCODING,
+            ),
+            (
+                r#"{"uri_encoding": "Double"}"#,
+                "signing_rules.uri_encoding",
+                ENCODING,
+            ),
+            (
+                r#"{"uri_encoding": 2}"#,
+                "signing_rules.uri_encoding",
+                "invalid type: integer `2`, expected a string",
+            ),
+            (
+                r#"{"normalize_path": "false"}"#,
+                "signing_rules.normalize_path",
+                "invalid type: string, expected a boolean",
+            ),
+            (
+                r#"{"content_sha256_header": 1}"#,
+                "signing_rules.content_sha256_header",
+                "invalid type: integer `1`, expected a boolean",
+            ),
+            (
+                r#"{"session_token": "after"}"#,
+                "signing_rules.session_token",
+                TOKEN,
+            ),
+            (
+                r#"{"session_token": true}"#,
+                "signing_rules.session_token",
+                "invalid type: boolean `true`, expected a string",
+            ),
+            (
+                r#"{"normalise_path": false}"#,
+                "signing_rules.normalise_path",
+                "unknown field `normalise_path`, expected one of `uri_encoding`, \
+                 `normalize_path`, `content_sha256_header`, `session_token`",
+            ),
+            (
+                r#""single""#,
+                "signing_rules",
+                "invalid type: string, expected an object of uri_encoding, normalize_path, \
+                 content_sha256_header, session_token",
+            ),
+        ] {
+            let body = format!(
+                r#""service_name": "execute-api", "region": "r", "signing_rules": {rules}, {INLINE}"#
+            );
+            let error = parse(&body).unwrap_err();
+            assert_eq!(
+                (error.field.as_str(), error.message.as_str()),
+                (field, message),
+                "{rules}"
+            );
+        }
+        let body = format!(
+            r#""service_name": "s3", "region": "r", "stream_large_bodies": true, "signing_rules": {{"content_sha256_header": false}}, {INLINE}"#
+        );
+        assert_eq!(
+            parse(&body).unwrap_err(),
+            invalid(
+                "signing_rules.content_sha256_header",
+                "cannot be false with stream_large_bodies: aws-chunked uploads sign \
+                 x-amz-content-sha256 (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)"
+            )
+        );
     }
 
     #[test]

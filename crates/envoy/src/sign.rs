@@ -2,8 +2,8 @@
 //! needs no proxy, so it is tested natively.
 
 use sigv4_core::{
-    ChunkedError, ChunkedSigned, ChunkedUpload, Credentials, Location, Payload, Request, Settings,
-    Signed, Signer, SigningParams, StreamingForm,
+    ChunkedError, ChunkedSigned, ChunkedUpload, Credentials, Location, Payload, Request, Signed,
+    Signer, SigningParams, StreamingForm,
 };
 
 use crate::config::Config;
@@ -72,13 +72,11 @@ fn params<'a>(
         region: &config.region,
         service: &config.service,
         time: sigv4_core::Timestamp::from_unix_seconds(now)?,
-        // The core's rules for the service: S3's sign keys as sent (encoding them again breaks
-        // keys with `%`, envoy#35023). With SigV4a the region is the region set: the scope
-        // leaves it out and `x-amz-region-set` (or `X-Amz-Region-Set`) carries it, signed.
-        settings: Settings {
-            algorithm: config.algorithm,
-            ..Settings::for_service(&config.service)
-        },
+        // The service's rules unless `signing_rules` says otherwise: S3's sign keys as sent
+        // (encoding them again breaks keys with `%`, envoy#35023). With SigV4a the region is the
+        // region set: the scope leaves it out and `x-amz-region-set` (or `X-Amz-Region-Set`)
+        // carries it, signed.
+        settings: config.settings,
     })
 }
 
@@ -169,11 +167,16 @@ pub fn edits<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sigv4_core::Settings;
 
     fn config(extra: &str) -> Config {
+        config_for("s3", extra)
+    }
+
+    fn config_for(service: &str, extra: &str) -> Config {
         Config::parse(
             format!(
-                r#"{{"service_name": "s3", "region": "us-east-1", {extra}
+                r#"{{"service_name": "{service}", "region": "us-east-1", {extra}
                 "credential_provider": {{"inline_credential": {{"access_key_id": "AKIDEXAMPLE",
                 "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}}}}}}"#
             )
@@ -209,6 +212,25 @@ mod tests {
 
     /// The same request signed by the core directly, as an SDK would send it.
     fn expected(path: &str, headers: &[(&str, &str)], location: Location) -> sigv4_core::Signed {
+        expected_with(
+            "s3",
+            Settings::s3(),
+            &credentials(),
+            path,
+            headers,
+            location,
+        )
+    }
+
+    /// The same request signed by the core directly for `service` with `settings`.
+    fn expected_with(
+        service: &str,
+        settings: Settings<'_>,
+        credentials: &Credentials,
+        path: &str,
+        headers: &[(&str, &str)],
+        location: Location,
+    ) -> sigv4_core::Signed {
         let request = Request {
             method: "GET",
             uri: path,
@@ -219,13 +241,194 @@ mod tests {
             },
         };
         let params = SigningParams {
-            credentials: &credentials(),
+            credentials,
             region: "us-east-1",
-            service: "s3",
+            service,
             time: sigv4_core::Timestamp::from_unix_seconds(1_440_938_160).unwrap(),
-            settings: Settings::s3(),
+            settings,
         };
         Signer::new().sign(&request, &params, location).unwrap()
+    }
+
+    fn temporary_credentials() -> Credentials {
+        Credentials::new(
+            "ASIAEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            Some("SESSION/TOKEN+v4=="),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn signing_rules_sign_headers_as_configured() {
+        let config = config_for(
+            "execute-api",
+            r#""signing_rules": {"normalize_path": false, "content_sha256_header": true, "session_token": "after_signing"},"#,
+        );
+        let path = "/stage/a/../b//c";
+        let request = envoy_headers(path);
+        let signed = sign(
+            &config,
+            &mut Signer::new(),
+            &temporary_credentials(),
+            1_440_938_160,
+            &request,
+            Body::Bytes(b""),
+        )
+        .unwrap();
+        let edits = edits(&signed, &config, path);
+        let headers = [
+            ("host", "bucket.s3.amazonaws.com"),
+            ("x-request-id", "5d7e7d1c"),
+            ("x-custom", "v"),
+        ];
+        let rules = Settings {
+            normalize_path: false,
+            content_sha256_header: true,
+            session_token: sigv4_core::SessionTokenMode::AfterSigning,
+            ..Settings::default()
+        };
+        let want = expected_with(
+            "execute-api",
+            rules,
+            &temporary_credentials(),
+            path,
+            &headers,
+            Location::Headers,
+        );
+        assert_eq!(edits, want.headers().collect::<Vec<_>>());
+        let header = |name: &str| edits.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        // The token is sent, outside the signature; the body's hash is sent and signed.
+        assert_eq!(header("x-amz-security-token"), Some("SESSION/TOKEN+v4=="));
+        let authorization = header("authorization").unwrap();
+        assert!(
+            authorization.contains(
+                "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-custom;x-request-id, "
+            ),
+            "{authorization}"
+        );
+        // The service's own rules sign another request (`/stage/b/c`, the token signed).
+        let standard = expected_with(
+            "execute-api",
+            Settings::default(),
+            &temporary_credentials(),
+            path,
+            &headers,
+            Location::Headers,
+        );
+        let standard = standard.headers().find(|(n, _)| *n == "authorization");
+        assert_ne!(standard.unwrap().1, authorization);
+    }
+
+    #[test]
+    fn signing_rules_presign_as_configured() {
+        // IoT's presigned WebSocket URLs: the token added after signing.
+        let config = config_for(
+            "iotdevicegateway",
+            r#""query_string": {"expiration_time": "60s"}, "signing_rules": {"session_token": "after_signing"},"#,
+        );
+        let signed = sign(
+            &config,
+            &mut Signer::new(),
+            &temporary_credentials(),
+            1_440_938_160,
+            &envoy_headers("/mqtt"),
+            Body::Unsigned,
+        )
+        .unwrap();
+        let edits = edits(&signed, &config, "/mqtt");
+        let rules = Settings {
+            session_token: sigv4_core::SessionTokenMode::AfterSigning,
+            ..Settings::default()
+        };
+        let want = expected_with(
+            "iotdevicegateway",
+            rules,
+            &temporary_credentials(),
+            "/mqtt",
+            &[("host", "bucket.s3.amazonaws.com")],
+            Location::Query { expires_in: 60 },
+        );
+        assert_eq!(edits, [(":path", want.url().unwrap())]);
+        assert!(
+            want.url()
+                .unwrap()
+                .contains("&X-Amz-Security-Token=SESSION%2FTOKEN%2Bv4%3D%3D&")
+        );
+        // The token is outside the signature: it is the signature of the same keys without a
+        // token, and not the one of the token signed.
+        let presign = |settings: Settings<'_>, credentials: &Credentials| {
+            let headers = [("host", "bucket.s3.amazonaws.com")];
+            let location = Location::Query { expires_in: 60 };
+            let service = "iotdevicegateway";
+            expected_with(service, settings, credentials, "/mqtt", &headers, location).signature
+        };
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+        let without_token = Credentials::new("ASIAEXAMPLE", secret, None).unwrap();
+        assert_eq!(
+            signed.signature,
+            presign(Settings::default(), &without_token)
+        );
+        assert_ne!(
+            signed.signature,
+            presign(Settings::default(), &temporary_credentials())
+        );
+    }
+
+    #[test]
+    fn signing_rules_sign_streamed_uploads_as_configured() {
+        let config =
+            config(r#""stream_large_bodies": true, "signing_rules": {"uri_encoding": "double"},"#);
+        let path = "/bucket/a%2Bb";
+        let request: HeaderMap = envoy_headers(path)
+            .iter()
+            .chain([("content-length", "3000000")])
+            .collect();
+        let chunked = sign_chunked(
+            &config,
+            &mut Signer::new(),
+            &credentials(),
+            1_440_938_160,
+            &request,
+            3_000_000,
+        )
+        .unwrap();
+        let seed = |settings: Settings<'_>| {
+            let headers: Vec<(&str, &str)> = [("host", "bucket.s3.amazonaws.com")]
+                .into_iter()
+                .chain(
+                    request
+                        .iter()
+                        .filter(|(n, _)| !n.starts_with(':') && !config.excludes(n)),
+                )
+                .collect();
+            let request = Request {
+                method: "GET",
+                uri: path,
+                headers: &headers,
+                payload: Payload::Unsigned,
+            };
+            let params = SigningParams {
+                credentials: &credentials(),
+                region: "us-east-1",
+                service: "s3",
+                time: sigv4_core::Timestamp::from_unix_seconds(1_440_938_160).unwrap(),
+                settings,
+            };
+            let upload =
+                ChunkedUpload::new(StreamingForm::Signed, 3_000_000, CHUNK_SIZE, None).unwrap();
+            Signer::new()
+                .sign_chunked(&request, &params, &upload)
+                .unwrap()
+                .signed
+                .signature
+        };
+        let double = Settings {
+            uri_encoding: sigv4_core::UriEncoding::Double,
+            ..Settings::s3()
+        };
+        assert_eq!(chunked.signed.signature, seed(double));
+        assert_ne!(chunked.signed.signature, seed(Settings::s3()));
     }
 
     #[test]
