@@ -578,3 +578,37 @@ fn azure_managed_identity_tokens_from_a_get_with_its_header() {
         }})]
     );
 }
+
+/// A profile's web identity token from a command (this host's profile key), through the chain
+/// of `sigv4` itself: the role is assumed at STS with what the command printed.
+#[test]
+fn a_profile_assumes_its_role_with_the_token_a_command_prints() {
+    let (moto, role) = moto_for_web_identity();
+    let dir = std::env::temp_dir().join(format!("sigv4-cs-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config");
+    let count = dir.join("count");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile federated]\nrole_arn = {role}\nrole_session_name = from-command\nweb_identity_token_command = echo x >> {}; echo eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZ2VudCJ9.c2ln\n",
+            count.display()
+        ),
+    )
+    .unwrap();
+    let out = sigv4(
+        &[
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_PROFILE", "federated"),
+            ("AWS_ENDPOINT_URL_STS", &moto.url),
+        ],
+        &["whoami", "--endpoint-url", &format!("{}/", moto.url)],
+    );
+    assert!(
+        text(&out).contains("assumed-role/federated/from-command"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "x\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -117,14 +117,14 @@ pub enum Source {
         /// The command line.
         command: String,
     },
-    /// `AssumeRoleWithWebIdentity` with a token file.
+    /// `AssumeRoleWithWebIdentity` with a token from `token`.
     WebIdentity {
         /// The profile that names it.
         profile: String,
         /// The role.
         role_arn: String,
-        /// The OIDC token file.
-        token_file: String,
+        /// Where the OIDC token comes from.
+        token: ProfileToken,
         /// `role_session_name`.
         session_name: Option<String>,
         /// The profile's `region` (for the STS endpoint).
@@ -196,6 +196,20 @@ pub enum ProfileError {
     /// `role_arn` with neither `source_profile`, `credential_source` nor
     /// `web_identity_token_file`.
     NoSource(String),
+    /// A key a profile's token source needs is missing or empty.
+    Missing {
+        /// The profile.
+        profile: String,
+        /// The key.
+        key: &'static str,
+    },
+    /// More than one web identity token source.
+    TwoTokenSources {
+        /// The profile.
+        profile: String,
+        /// The keys naming them.
+        keys: Vec<String>,
+    },
     /// A `credential_source` other than Environment, Ec2InstanceMetadata, EcsContainer.
     UnknownCredentialSource {
         /// The profile.
@@ -260,6 +274,14 @@ impl fmt::Display for ProfileError {
                 f,
                 "profile [{name}] has role_arn but neither source_profile, credential_source nor web_identity_token_file"
             ),
+            ProfileError::Missing { profile, key } => {
+                write!(f, "profile [{profile}] needs {key}")
+            }
+            ProfileError::TwoTokenSources { profile, keys } => write!(
+                f,
+                "profile [{profile}] names more than one web identity token source: {}",
+                keys.join(", ")
+            ),
             ProfileError::UnknownCredentialSource { profile, value } => write!(
                 f,
                 "profile [{profile}] has credential_source {value:?}, not Environment, Ec2InstanceMetadata or EcsContainer"
@@ -295,9 +317,128 @@ pub fn resolve(files: &ProfileFiles, name: &str) -> Result<Plan, ProfileError> {
     Ok(Plan { source, roles })
 }
 
-/// `role_arn` without `web_identity_token_file` (with it, the role is assumed with web identity).
+/// Where a profile's web identity token comes from: the AWS SDKs' `web_identity_token_file`, or
+/// one of this host's sources (the same as the credential server's, under profile keys).
+#[derive(Clone, PartialEq, Eq)]
+pub enum ProfileToken {
+    /// `web_identity_token_file`: re-read on every refresh.
+    File(String),
+    /// `web_identity_token_command`: a command printing the token.
+    Command(String),
+    /// `web_identity_token_url` (with `web_identity_token_header = Name: value` and
+    /// `web_identity_token_field`, default `access_token`): a GET answering JSON.
+    Url {
+        url: String,
+        header: Option<(String, String)>,
+        field: String,
+    },
+    /// `azure_tenant_id`, `azure_client_id`, `azure_client_secret` or
+    /// `azure_client_assertion_file`, `azure_scope`, `azure_authority_host`: Entra ID's
+    /// client-credentials flow.
+    AzureAd {
+        tenant_id: String,
+        client_id: String,
+        client_secret: Option<Zeroizing<String>>,
+        client_assertion_file: Option<String>,
+        scope: Option<String>,
+        authority_host: Option<String>,
+    },
+}
+
+impl fmt::Debug for ProfileToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProfileToken::File(path) => f.debug_tuple("File").field(path).finish(),
+            // A command line or a header may hold a secret: named only.
+            ProfileToken::Command(_) => f.write_str("Command"),
+            ProfileToken::Url { url, field, .. } => f
+                .debug_struct("Url")
+                .field("url", url)
+                .field("field", field)
+                .finish_non_exhaustive(),
+            ProfileToken::AzureAd {
+                tenant_id,
+                client_id,
+                ..
+            } => f
+                .debug_struct("AzureAd")
+                .field("tenant_id", tenant_id)
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// The profile keys that name a web identity token source.
+const TOKEN_KEYS: [&str; 4] = [
+    "web_identity_token_file",
+    "web_identity_token_command",
+    "web_identity_token_url",
+    "azure_tenant_id",
+];
+
+/// The token source a profile names, if any.
+fn profile_token(
+    name: &str,
+    section: &ProfileSection,
+) -> Result<Option<ProfileToken>, ProfileError> {
+    let get = |key: &str| section.get(key).filter(|v| !v.is_empty()).cloned();
+    let named: Vec<&str> = TOKEN_KEYS
+        .into_iter()
+        .filter(|k| section.contains_key(*k))
+        .collect();
+    let missing = |key: &'static str| ProfileError::Missing {
+        profile: name.to_string(),
+        key,
+    };
+    let token = match named.as_slice() {
+        [] => return Ok(None),
+        ["web_identity_token_file"] => ProfileToken::File(
+            get("web_identity_token_file").ok_or_else(|| missing("web_identity_token_file"))?,
+        ),
+        ["web_identity_token_command"] => ProfileToken::Command(
+            get("web_identity_token_command")
+                .ok_or_else(|| missing("web_identity_token_command"))?,
+        ),
+        ["web_identity_token_url"] => ProfileToken::Url {
+            url: get("web_identity_token_url").ok_or_else(|| missing("web_identity_token_url"))?,
+            header: get("web_identity_token_header").map(|h| {
+                let (name, value) = h.split_once(':').unwrap_or((&h, ""));
+                (name.trim().to_string(), value.trim().to_string())
+            }),
+            field: get("web_identity_token_field").unwrap_or_else(|| "access_token".into()),
+        },
+        ["azure_tenant_id"] => {
+            let client_secret = get("azure_client_secret").map(Zeroizing::new);
+            let client_assertion_file = get("azure_client_assertion_file");
+            if client_secret.is_some() == client_assertion_file.is_some() {
+                return Err(missing(
+                    "azure_client_secret (or azure_client_assertion_file, one of them)",
+                ));
+            }
+            ProfileToken::AzureAd {
+                tenant_id: get("azure_tenant_id").ok_or_else(|| missing("azure_tenant_id"))?,
+                client_id: get("azure_client_id").ok_or_else(|| missing("azure_client_id"))?,
+                client_secret,
+                client_assertion_file,
+                scope: get("azure_scope"),
+                authority_host: get("azure_authority_host"),
+            }
+        }
+        _ => {
+            return Err(ProfileError::TwoTokenSources {
+                profile: name.to_string(),
+                keys: named.iter().map(|k| k.to_string()).collect(),
+            });
+        }
+    };
+    Ok(Some(token))
+}
+
+/// `role_arn` without a web identity token source (with one, the role is assumed with web
+/// identity).
 fn assumes_role(section: &ProfileSection) -> bool {
-    section.contains_key("role_arn") && !section.contains_key("web_identity_token_file")
+    section.contains_key("role_arn") && !TOKEN_KEYS.iter().any(|k| section.contains_key(*k))
 }
 
 fn assume_role(name: &str, section: &ProfileSection) -> Result<AssumeRole, ProfileError> {
@@ -383,14 +524,13 @@ fn own_credentials(
     name: &str,
     section: &ProfileSection,
 ) -> Result<Source, ProfileError> {
-    if let (Some(role_arn), Some(token_file)) = (
-        section.get("role_arn"),
-        section.get("web_identity_token_file"),
-    ) {
+    if let Some(role_arn) = section.get("role_arn")
+        && let Some(token) = profile_token(name, section)?
+    {
         return Ok(Source::WebIdentity {
             profile: name.to_string(),
             role_arn: role_arn.clone(),
-            token_file: token_file.clone(),
+            token,
             session_name: section.get("role_session_name").cloned(),
             region: section.get("region").cloned(),
         });
@@ -598,6 +738,43 @@ aws_access_key_id=AKIDDEV
 
     /// A role with a web identity token file is assumed with it, even beside static keys
     /// (botocore and the Rust SDK try web identity first; the keys were returned before).
+    #[test]
+    fn web_identity_tokens_from_this_hosts_sources() {
+        let config = "[profile c]\nrole_arn = arn:c\nweb_identity_token_command = get-token\n\
+            [profile u]\nrole_arn = arn:u\nweb_identity_token_url = http://169.254.169.254/t\nweb_identity_token_header = Metadata: true\n\
+            [profile a]\nrole_arn = arn:a\nazure_tenant_id = t\nazure_client_id = app\nazure_client_secret = s\nazure_scope = api://app/.default\n\
+            [profile two]\nrole_arn = arn:x\nweb_identity_token_file = /t\nweb_identity_token_command = c\n\
+            [profile nosecret]\nrole_arn = arn:x\nazure_tenant_id = t\nazure_client_id = app\n";
+        let files = ProfileFiles::parse(config, "");
+        let token = |name: &str| match resolve(&files, name).map(|p| p.source) {
+            Ok(Source::WebIdentity { token, .. }) => Ok(token),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.to_string()),
+        };
+        assert_eq!(token("c"), Ok(ProfileToken::Command("get-token".into())));
+        assert_eq!(
+            token("u"),
+            Ok(ProfileToken::Url {
+                url: "http://169.254.169.254/t".into(),
+                header: Some(("Metadata".into(), "true".into())),
+                field: "access_token".into()
+            })
+        );
+        let azure = token("a").unwrap();
+        assert!(
+            matches!(&azure, ProfileToken::AzureAd { tenant_id, client_secret: Some(_), .. } if tenant_id == "t")
+        );
+        assert!(!format!("{azure:?}").contains("= s"), "{azure:?}");
+        assert_eq!(
+            token("two"),
+            Err("profile [two] names more than one web identity token source: web_identity_token_file, web_identity_token_command".into())
+        );
+        assert_eq!(
+            token("nosecret"),
+            Err("profile [nosecret] needs azure_client_secret (or azure_client_assertion_file, one of them)".into())
+        );
+    }
+
     #[test]
     fn web_identity_comes_before_static_keys() {
         let config = "[profile w]\nrole_arn = arn:w\nweb_identity_token_file = /t\naws_access_key_id = AKIDW\naws_secret_access_key = S\n";

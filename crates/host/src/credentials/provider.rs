@@ -8,10 +8,13 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use sigv4_credentials::document;
-use sigv4_credentials::profile::{self, Source};
+use sigv4_credentials::profile::{self, ProfileToken, Source};
 use zeroize::Zeroizing;
 
-use super::{AssumeRoleProvider, AwsCredentials, ProfileFiles, StsEndpoint, WebIdentityProvider};
+use super::{
+    AssumeRoleProvider, AwsCredentials, ClientCredential, ProfileFiles, Secret, StsEndpoint,
+    TokenSource, WebIdentityProvider,
+};
 
 /// Why a provider gave no credentials.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,14 +184,16 @@ impl ProfileProvider {
             Source::Process { command, .. } => CredentialProcessProvider::new(command).provide(),
             Source::WebIdentity {
                 role_arn,
-                token_file,
+                token,
                 session_name,
                 region,
                 ..
             } => {
                 let region = region.or_else(|| self.env.get("AWS_REGION").cloned());
                 let sts = StsEndpoint::from_env(&self.env, region);
-                WebIdentityProvider::new(token_file, role_arn, session_name, sts).provide()
+                let source = token_source(token, &self.env);
+                WebIdentityProvider::with_token_source(source, role_arn, session_name, sts)
+                    .provide()
             }
             Source::Environment => configured(
                 EnvironmentProvider::new(self.env.clone()).provide(),
@@ -202,6 +207,43 @@ impl ProfileProvider {
                 super::ContainerProvider::from_env(self.env.clone()).provide(),
                 "credential_source EcsContainer",
             ),
+        }
+    }
+}
+
+/// The host's token source for a profile's.
+fn token_source(token: ProfileToken, env: &HashMap<String, String>) -> TokenSource {
+    match token {
+        ProfileToken::File(path) => TokenSource::File(path),
+        ProfileToken::Command(command) => TokenSource::Command(command),
+        ProfileToken::Url { url, header, field } => TokenSource::HttpGet {
+            url,
+            headers: header
+                .into_iter()
+                .map(|(name, value)| (name, Secret::new(value)))
+                .collect(),
+            field,
+        },
+        ProfileToken::AzureAd {
+            tenant_id,
+            client_id,
+            client_secret,
+            client_assertion_file,
+            scope,
+            authority_host,
+        } => {
+            let credential = match (client_secret, client_assertion_file) {
+                (Some(secret), _) => ClientCredential::Secret(Secret::new(secret.as_str())),
+                (None, file) => ClientCredential::AssertionFile(file.unwrap_or_default()),
+            };
+            let authority = authority_host.or_else(|| env.get("AZURE_AUTHORITY_HOST").cloned());
+            TokenSource::entra(
+                authority.as_deref(),
+                &tenant_id,
+                client_id,
+                credential,
+                scope,
+            )
         }
     }
 }
