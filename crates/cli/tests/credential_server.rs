@@ -612,3 +612,56 @@ fn a_profile_assumes_its_role_with_the_token_a_command_prints() {
     assert_eq!(std::fs::read_to_string(&count).unwrap(), "x\n");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// IMDSv1 when allowed, the chain's own (static) keys served with an expiry an hour out, and
+/// the rate limit's 429 once its burst is spent (health and metrics are not limited).
+#[test]
+fn imdsv1_when_allowed_and_the_rate_limit() {
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let home = std::env::temp_dir().join("sigv4-e2e-home");
+    let server = start(
+        &PathBuf::from(env!("CARGO_BIN_EXE_sigv4")),
+        &[
+            "credential-server",
+            "--bind-address",
+            &bind,
+            "--imds-v1-allowed",
+            "--rate-limit",
+            "0.5:4",
+            "--iam-role",
+            "static-keys",
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIDSTATIC"),
+            ("AWS_SECRET_ACCESS_KEY", "static-secret"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("HOME", home.to_str().unwrap()),
+        ],
+        port,
+    );
+    let agent = agent();
+    // The readiness probe took one of the burst's four.
+    let (status, _, document) = call(agent.get(format!(
+        "{}/latest/meta-data/iam/security-credentials/static-keys",
+        server.url
+    )));
+    assert_eq!(status, 200, "{document}");
+    let document: serde_json::Value = serde_json::from_str(&document).unwrap();
+    assert_eq!(document["AccessKeyId"], "AKIDSTATIC");
+    assert_eq!(document["Token"], "");
+    let statuses: Vec<u16> = (0..4)
+        .map(|_| call(agent.get(format!("{}/latest/meta-data/placement/region", server.url))).0)
+        .collect();
+    assert_eq!(statuses, [200, 200, 429, 429]);
+    assert_eq!(call(agent.get(format!("{}/healthz", server.url))).0, 200);
+    let (_, _, metrics) = call(agent.get(format!("{}/metrics", server.url)));
+    assert!(
+        metrics.contains("credential_server_requests_total{route=\"other\",status=\"429\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("credential_server_credentials_expiry_seconds 3"),
+        "{metrics}"
+    );
+}
