@@ -27,6 +27,12 @@ fn moto_with_bucket() -> (Server, Keys, String) {
     );
     let allowed = support::post_form(&keys.env(), "iam", &format!("{}/", moto.url), &form);
     assert!(allowed.status.success(), "{}", text(&allowed));
+    put_greeting(&moto, &keys.env());
+    (moto, keys, role)
+}
+
+/// The bucket and its one object, put with `keys`.
+fn put_greeting(moto: &Server, keys: &[(&str, &str)]) {
     let bucket = format!("{}/bucket", moto.url);
     let object = format!("{bucket}/greeting.txt");
     for args in [
@@ -42,10 +48,9 @@ fn moto_with_bucket() -> (Server, Keys, String) {
             &object,
         ],
     ] {
-        let out = sigv4(&keys.env(), args);
+        let out = sigv4(keys, args);
         assert!(out.status.success(), "{}", text(&out));
     }
-    (moto, keys, role)
 }
 
 /// `sigv4 credential-server ARGS` with the user's keys as the chain's, STS at moto.
@@ -367,24 +372,7 @@ fn moto_for_web_identity() -> (Server, String) {
         ("AWS_ACCESS_KEY_ID", "setup"),
         ("AWS_SECRET_ACCESS_KEY", "setup"),
     ];
-    let bucket = format!("{}/bucket", moto.url);
-    let object = format!("{bucket}/greeting.txt");
-    for args in [
-        ["send", "-X", "PUT", "--service", "s3", &bucket].as_slice(),
-        &[
-            "send",
-            "-X",
-            "PUT",
-            "-d",
-            "hello from moto",
-            "--service",
-            "s3",
-            &object,
-        ],
-    ] {
-        let out = sigv4(&keys, args);
-        assert!(out.status.success(), "{}", text(&out));
-    }
+    put_greeting(&moto, &keys);
     (moto, "arn:aws:iam::123456789012:role/federated".to_string())
 }
 

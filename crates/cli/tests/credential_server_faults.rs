@@ -106,23 +106,8 @@ fn now() -> u64 {
 }
 
 fn rfc3339(unix: u64) -> String {
-    let (days, secs) = (unix / 86_400, unix % 86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    let time = sigv4_core::Timestamp::from_unix_seconds(unix).unwrap();
+    String::from_utf8(time.rfc3339().to_vec()).unwrap()
 }
 
 /// The `n`th credentials, expiring `lifetime` seconds from now.
@@ -299,15 +284,9 @@ fn valid_credentials_are_served_while_refreshes_fail_and_expired_ones_never() {
 }
 
 fn rfc3339_seconds(text: &str) -> u64 {
-    let n = |range: std::ops::Range<usize>| text[range].parse::<i64>().unwrap();
-    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
-    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    (days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19)) as u64
+    sigv4_core::Timestamp::parse_rfc3339(text)
+        .unwrap()
+        .unix_seconds()
 }
 
 /// 200 clients asking all the time for a minute, credentials living 15 s (a refresh every 10
