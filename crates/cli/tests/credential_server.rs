@@ -304,6 +304,25 @@ fn boto3_reads_s3_with_credentials_served_as_the_container_endpoint() {
         text(&out),
         server.state()
     );
+    // Our own client through it: the chain's container provider.
+    let out = sigv4(
+        &[
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", secret),
+        ],
+        &[
+            "send",
+            "--service",
+            "s3",
+            &format!("{}/bucket/greeting.txt", moto.url),
+        ],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello from moto",
+        "{}",
+        text(&out)
+    );
     let agent = agent();
     assert_eq!(call(agent.get(&uri)).0, 401);
     assert_eq!(
