@@ -205,6 +205,20 @@ fn each_upstream_failure_is_a_500_naming_it() {
         assert!(started.elapsed() < Duration::from_secs(12), "{answer:?}");
         assert!(!message.contains("source-secret"));
     }
+    // Credentials expired when they arrive: a failure, retried with backoff, not in a loop.
+    let sts = FakeSts::start(Answer::Credentials(0));
+    let server = credential_server(&sts);
+    let (status, body) = fetch(&agent, &server);
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body["Message"]
+            .as_str()
+            .unwrap()
+            .contains("the credentials fetched had expired already"),
+        "{body}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(sts.calls() <= 3, "{} STS calls in 3 s", sts.calls());
     // Down: nothing listens where STS should be.
     let dead = FakeSts {
         url: format!("http://127.0.0.1:{}", free_port()),

@@ -91,11 +91,13 @@ impl Server {
         let listener = TcpListener::bind(config.bind_address).await?;
         let (sender, receiver) = watch::channel(Snapshot::default());
         let metrics = Arc::new(Metrics::default());
+        let demand = Arc::new(tokio::sync::Notify::new());
         tokio::spawn(upstream::refresh(
             provider,
             config.source.role_arn().map(String::from),
             sender,
             metrics.clone(),
+            demand.clone(),
         ));
         let limiter = config
             .rate_limit
@@ -106,6 +108,7 @@ impl Server {
             tokens: Mutex::new(TokenStore::new(MAX_TOKENS)),
             limiter,
             metrics,
+            demand,
         });
         Ok(Server { listener, state })
     }

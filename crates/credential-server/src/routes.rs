@@ -29,6 +29,8 @@ pub struct State {
     pub tokens: Mutex<TokenStore>,
     pub limiter: Option<Mutex<Bucket>>,
     pub metrics: std::sync::Arc<Metrics>,
+    /// Wakes the refresher when credentials are found expired before their refresh.
+    pub demand: std::sync::Arc<tokio::sync::Notify>,
 }
 
 pub type Answer = Response<Full<Bytes>>;
@@ -254,6 +256,10 @@ async fn credentials(state: &State, document: impl Fn(&crate::upstream::Served) 
             // Nothing fetched yet counts as a fetch under way (the refresher starts at once).
             if !snapshot.refreshing && snapshot.error.is_some() {
                 return unavailable(snapshot.error.as_deref());
+            }
+            // Expired before their refresh was due (the clock jumped): fetch now.
+            if !snapshot.refreshing && snapshot.served.is_some() {
+                state.demand.notify_one();
             }
             snapshot.error.clone()
         };

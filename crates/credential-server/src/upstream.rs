@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sigv4_credentials::refresh::{RefreshPolicy, RefreshState, refresh_at_ms};
 use sigv4_host::credentials::{AwsCredentials, Provider};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use zeroize::Zeroizing;
 
 use crate::metrics::Metrics;
@@ -87,12 +87,19 @@ pub struct Snapshot {
     pub refreshing: bool,
 }
 
-/// Runs the refresher until the sender's receivers are all gone.
+/// The least time between two fetches a request's demand starts.
+const MIN_DEMAND_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Runs the refresher until the sender's receivers are all gone. `demand` wakes it before its
+/// time: a request found the credentials expired by the wall clock (which jumped, or they
+/// were expired when fetched) with no fetch under way and no failure to report; it fetches
+/// then, but never more than once per [`MIN_DEMAND_INTERVAL`], whatever the requests.
 pub async fn refresh(
     provider: Arc<dyn Provider>,
     role_arn: Option<String>,
     sender: watch::Sender<Snapshot>,
     metrics: Arc<Metrics>,
+    demand: Arc<Notify>,
 ) {
     let mut state = RefreshState::new(RefreshPolicy {
         backoff_base_ms: 1_000,
@@ -100,12 +107,25 @@ pub async fn refresh(
         ..RefreshPolicy::default()
     });
     loop {
+        let started = tokio::time::Instant::now();
         sender.send_modify(|s| s.refreshing = true);
         let provider = provider.clone();
         let fetched = tokio::task::spawn_blocking(move || provider.provide()).await;
         let now_ms = unix_millis(SystemTime::now());
+        // Credentials that are no longer valid when they arrive are a failure (a clock far off,
+        // an upstream's mistake): served, they would be refused; refetched at once, they would
+        // make a loop of upstream calls.
+        let fetched = match fetched {
+            Ok(Ok(credentials)) if credentials.expired_at(SystemTime::now()) => Err(format!(
+                "the credentials fetched had expired already (at {}; is the clock right?)",
+                rfc3339(credentials.expiration.map_or(0, unix_seconds))
+            )),
+            Ok(Ok(credentials)) => Ok(credentials),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("the credential provider panicked".to_string()),
+        };
         let next_ms = match fetched {
-            Ok(Ok(credentials)) => {
+            Ok(credentials) => {
                 state.succeeded();
                 metrics.refreshes.fetch_add(1, Ordering::Relaxed);
                 let served = Served::render(&credentials, now_ms / 1000, role_arn.as_deref());
@@ -117,11 +137,7 @@ pub async fn refresh(
                 });
                 next
             }
-            failed => {
-                let why = match failed {
-                    Ok(Err(e)) => e.to_string(),
-                    _ => "the credential provider panicked".to_string(),
-                };
+            Err(why) => {
                 metrics.refresh_failures.fetch_add(1, Ordering::Relaxed);
                 eprintln!(
                     "{}",
@@ -138,6 +154,9 @@ pub async fn refresh(
         let wait = Duration::from_millis(next_ms.saturating_sub(now_ms));
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
+            () = demand.notified() => {
+                tokio::time::sleep_until(started + MIN_DEMAND_INTERVAL).await;
+            }
             () = sender.closed() => return,
         }
     }
