@@ -304,6 +304,8 @@ struct Scratch {
     canonical_hash: PrefixState<Sha256>,
     /// The last signing time and its `X-Amz-Date` (most signatures share their second).
     time: Option<(Timestamp, [u8; 16])>,
+    /// The verifier's: a presigned URL without its presigning parameters.
+    unsigned_uri: String,
 }
 
 impl Scratch {
@@ -339,6 +341,22 @@ impl Signer {
     /// `X-Amz-Date` for `time`, formatted once per second (signing that second again reuses it).
     pub(crate) fn amz_date(&mut self, time: Timestamp) -> [u8; 16] {
         self.scratch.amz_date(time)
+    }
+
+    /// The verifier's buffer for a presigned URL without its presigning parameters, taken for
+    /// one verification (signing again borrows the signer) and given back with
+    /// [`Signer::give_back_uri_buffer`].
+    pub(crate) fn take_uri_buffer(&mut self) -> String {
+        core::mem::take(&mut self.scratch.unsigned_uri)
+    }
+
+    pub(crate) fn give_back_uri_buffer(&mut self, buffer: String) {
+        self.scratch.unsigned_uri = buffer;
+    }
+
+    /// The last time formatted as `X-Amz-Date` and its text, if any.
+    pub(crate) fn last_amz_date(&self) -> Option<(Timestamp, [u8; 16])> {
+        self.scratch.time
     }
 
     /// Signs like [`Signer::sign`] and also returns the canonical request and the string to sign.
