@@ -888,7 +888,9 @@ fn claim<'a>(
     let (mut seps, mut count, mut from) = ([0; 3], 0, 0);
     while let Some(at) = find_byte(&bytes[from..], sep[0]).map(|at| from + at) {
         from = at + 1;
-        if bytes[at..].iter().take(sep.len()).eq(sep) {
+        // `/`, or the `2F` after a `%` (compared as a constant: comparing `sep` a byte at a time
+        // took 140 more of a verification's instructions, callgrind, S3 presign; 110 S3 GET).
+        if sep.len() == 1 || bytes.get(at + 1..at + 3) == Some(b"2F") {
             seps = [seps[1], seps[2], at];
             count += 1;
             from = at + sep.len();
