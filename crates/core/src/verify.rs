@@ -1149,7 +1149,9 @@ fn find_byte(bytes: &[u8], sep: u8) -> Option<usize> {
     find_any(bytes, [sep])
 }
 
-/// The index of the first of the `seps` in `bytes`, eight bytes a step.
+/// The index of the first of the `seps` in `bytes`, eight bytes a step. (The `memchr` crate's
+/// memchr/memchr2/memchr3 measured 117-556 instructions more a verification, callgrind, on
+/// these short fields, where its setup outweighs its wider steps.)
 #[inline]
 fn find_any<const N: usize>(bytes: &[u8], seps: [u8; N]) -> Option<usize> {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
