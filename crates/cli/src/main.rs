@@ -96,6 +96,9 @@ struct CredentialServerArgs {
     /// rps:burst (server.rate_limit).
     #[arg(long, value_name = "RPS:BURST")]
     rate_limit: Option<String>,
+    /// Listen on an address other than loopback (server.allow_remote).
+    #[arg(long)]
+    allow_remote: bool,
     /// imds (default) or container.
     #[arg(long, value_enum)]
     mode: Option<ServerMode>,
@@ -386,6 +389,7 @@ fn credential_server(
             bind_address: args.bind_address,
             graceful_timeout: args.graceful_timeout,
             rate_limit: args.rate_limit,
+            allow_remote: args.allow_remote.then_some(true),
         },
         mode: args.mode.map(|m| match m {
             ServerMode::Imds => Mode::Imds,

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use support::{Keys, Server, free_port, moto, sigv4, start, text, tools};
+use support::{Keys, Server, free_port, moto, sigv4, start, start_clean, text, tools};
 
 const TOKEN_TTL: &str = "x-aws-ec2-metadata-token-ttl-seconds";
 const TOKEN: &str = "x-aws-ec2-metadata-token";
@@ -67,7 +67,7 @@ fn credential_server(keys: &Keys, moto: &Server, args: &[&str]) -> Server {
         ("AWS_EC2_METADATA_DISABLED", "true"),
         ("HOME", home.to_str().unwrap()),
     ]);
-    start(
+    start_clean(
         &PathBuf::from(env!("CARGO_BIN_EXE_sigv4")),
         &all,
         &env,
@@ -195,6 +195,10 @@ fn boto3_and_sigv4_read_s3_with_credentials_served_as_imdsv2() {
     let credentials = "/latest/meta-data/iam/security-credentials/";
     assert_eq!(get(credentials, None).0, 401, "IMDSv1 is refused");
     assert_eq!(get(credentials, Some("not-issued")).0, 401);
+    let (_, _, short) = put(Some("1"));
+    assert_eq!(get(credentials, Some(&short)).0, 200);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(get(credentials, Some(&short)).0, 401, "an expired token");
     assert_eq!(
         get(credentials, Some(&token)),
         (200, "EC2ws".into(), "served".into())
@@ -240,6 +244,7 @@ fn boto3_and_sigv4_read_s3_with_credentials_served_as_imdsv2() {
     assert_eq!(status, 200);
     for line in [
         "credential_server_requests_total{route=\"token\",status=\"400\"} 4",
+        "credential_server_requests_total{route=\"token\",status=\"200\"} 4",
         "credential_server_requests_total{route=\"token\",status=\"403\"} 1",
         "credential_server_refreshes_total 1",
         "credential_server_refresh_failures_total 0",
@@ -627,7 +632,7 @@ fn imdsv1_when_allowed_and_the_rate_limit() {
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let home = std::env::temp_dir().join("sigv4-e2e-home");
-    let server = start(
+    let server = start_clean(
         &PathBuf::from(env!("CARGO_BIN_EXE_sigv4")),
         &[
             "credential-server",

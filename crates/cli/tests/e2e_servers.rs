@@ -329,7 +329,8 @@ fn web_identity_through_sts_on_moto() {
         &["credentials"],
     );
     assert!(
-        !missing.status.success() && text(&missing).contains("web identity token file"),
+        !missing.status.success()
+            && text(&missing).contains("web identity: the token file /nonexistent/token: "),
         "{}",
         text(&missing)
     );

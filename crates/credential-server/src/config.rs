@@ -58,6 +58,10 @@ pub struct ServerSection {
     pub graceful_timeout: Option<String>,
     /// `rps:burst` (`100:200`); empty: no limit.
     pub rate_limit: Option<String>,
+    /// Listen on an address other than loopback. Off by default: the credentials travel in
+    /// plain HTTP, and IMDS mode answers whoever reaches it (EC2's own limits it to the
+    /// instance by a hop limit of one).
+    pub allow_remote: Option<bool>,
 }
 
 /// Where the served role's credentials come from.
@@ -244,6 +248,7 @@ impl FileConfig {
                     .graceful_timeout
                     .or(self.server.graceful_timeout),
                 rate_limit: flags.server.rate_limit.or(self.server.rate_limit),
+                allow_remote: flags.server.allow_remote.or(self.server.allow_remote),
             },
             mode: flags.mode.or(self.mode),
             iam_role: flags.iam_role.or(self.iam_role),
@@ -303,12 +308,20 @@ impl FileConfig {
             .server
             .bind_address
             .ok_or_else(|| error("server.bind_address", "missing (host:port to listen on)"))?;
-        let bind_address = bind.parse().map_err(|_| {
+        let bind_address: SocketAddr = bind.parse().map_err(|_| {
             error(
                 "server.bind_address",
                 format!("{bind:?} is not an IP address and port (127.0.0.1:8080)"),
             )
         })?;
+        if !bind_address.ip().is_loopback() && self.server.allow_remote != Some(true) {
+            return Err(error(
+                "server.bind_address",
+                format!(
+                    "{bind} is not a loopback address: credentials would be served in clear to whoever reaches it (set server.allow_remote to mean it)"
+                ),
+            ));
+        }
         let graceful_timeout = match self.server.graceful_timeout.as_deref() {
             None | Some("") => Duration::from_secs(5),
             Some(text) => parse_duration(text).ok_or_else(|| {
@@ -327,7 +340,6 @@ impl FileConfig {
                 )
             })?),
         };
-        let mode = self.mode.unwrap_or_default();
         let c = self.credentials;
         let non_empty = |field: &'static str, value: Option<String>| match value {
             Some(v) if v.is_empty() => Err(error(field, "must not be empty")),
@@ -342,12 +354,17 @@ impl FileConfig {
                 format!("{arn:?} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
             ));
         }
+        let mode = self.mode.unwrap_or_default();
+        // botocore takes IMDS credentials with under 12-20 minutes left for an outage and keeps
+        // using them past their expiry: IMDS mode serves credentials that live an hour at least
+        // (refreshed with a third left).
+        let least = if mode == Mode::Imds { 3600 } else { 900 };
         if let Some(d) = c.duration_seconds
-            && !(900..=43_200).contains(&d)
+            && !(least..=43_200).contains(&d)
         {
             return Err(error(
                 "credentials.duration_seconds",
-                format!("{d} is not between 900 and 43200"),
+                format!("{d} is not between {least} and 43200 (in {mode:?} mode)"),
             ));
         }
         let session_name = non_empty("credentials.role_session_name", c.role_session_name)?;
@@ -379,6 +396,29 @@ impl FileConfig {
                 "credentials",
                 format!("one token source, not {}", names.join(" and ")),
             ));
+        }
+        // A field that would do nothing is a mistake to report, not to ignore.
+        let unused = |field: &'static str, given: bool, why: &str| match given {
+            true => Err(error(field, why.to_string())),
+            false => Ok(()),
+        };
+        let assumes = role_arn.is_some();
+        unused(
+            "credentials.role_session_name",
+            !assumes && session_name.is_some(),
+            "needs credentials.role_arn",
+        )?;
+        let by_token = !sources.is_empty();
+        for (field, given) in [
+            ("credentials.external_id", c.external_id.is_some()),
+            ("credentials.duration_seconds", c.duration_seconds.is_some()),
+        ] {
+            unused(field, given && !assumes, "needs credentials.role_arn")?;
+            unused(
+                field,
+                given && by_token,
+                "AssumeRoleWithWebIdentity does not take it here",
+            )?;
         }
         let source = match (role_arn, sources.pop()) {
             (None, None) => Source::Chain,
@@ -420,6 +460,12 @@ impl FileConfig {
             }
             (_, Some(token)) if token.expose().is_empty() => {
                 return Err(error("authorization_token", "must not be empty"));
+            }
+            (Mode::Imds, Some(_)) => {
+                return Err(error(
+                    "authorization_token",
+                    "only container mode uses it (IMDS clients get session tokens)",
+                ));
             }
             (_, token) => token,
         };
@@ -648,6 +694,34 @@ mod tests {
             ),
             (&format!("{bind}mode: proxy\n"), "config"),
             (&format!("{bind}iam_role: a/b\n"), "iam_role"),
+            (
+                "server:\n  bind_address: 0.0.0.0:8080\n",
+                "server.bind_address",
+            ),
+            (
+                &format!("{bind}authorization_token: t\n"),
+                "authorization_token",
+            ),
+            (
+                &format!("{bind}credentials:\n  external_id: x\n"),
+                "credentials.external_id",
+            ),
+            (
+                &format!("{bind}credentials:\n  role_session_name: x\n"),
+                "credentials.role_session_name",
+            ),
+            (
+                &format!(
+                    "{bind}credentials:\n  role_arn: arn:aws:iam::1:role/r\n  duration_seconds: 900\n"
+                ),
+                "credentials.duration_seconds",
+            ),
+            (
+                &format!(
+                    "{bind}credentials:\n  role_arn: arn:aws:iam::1:role/r\n  web_identity_token_file: /t\n  duration_seconds: 3600\n"
+                ),
+                "credentials.duration_seconds",
+            ),
             (
                 &format!("{bind}credentials:\n  role_arn: reader\n"),
                 "credentials.role_arn",

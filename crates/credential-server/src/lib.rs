@@ -44,6 +44,17 @@ const MAX_TOKENS: usize = 65_536;
 /// How long a client may take to send a request's headers.
 const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// The most connections served at once: more wait in the kernel's backlog, so that a client
+/// holding connections open cannot run the process out of descriptors.
+const MAX_CONNECTIONS: usize = 4096;
+
+/// The most a request's head may take (hyper's default is about 400 KB): SDKs send well under
+/// 2 KB.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// The most of a user agent a log line keeps.
+const MAX_LOGGED_USER_AGENT: usize = 256;
+
 /// The provider of the configured source, on the host's chain and STS endpoint (`env`: the
 /// process environment, as the AWS CLI reads it).
 pub fn provider(source: &Source, env: &HashMap<String, String>) -> Arc<dyn Provider> {
@@ -122,13 +133,24 @@ impl Server {
     /// configured graceful timeout.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         let graceful = GracefulShutdown::new();
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => match slot {
+                    Ok(slot) => slot,
+                    Err(_) => break,
+                },
+                () = &mut shutdown => break,
+            };
             let (stream, remote) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(accepted) => accepted,
-                    // Out of descriptors, say: the next accept may succeed.
-                    Err(_) => continue,
+                    // Out of descriptors, say: wait a little rather than spin on the error.
+                    Err(_) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
                 },
                 () = &mut shutdown => break,
             };
@@ -141,10 +163,12 @@ impl Server {
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT)
+                .max_buf_size(MAX_HEAD_BYTES)
                 .serve_connection(TokioIo::new(stream), service);
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
                 let _ = connection.await;
+                drop(slot);
             });
         }
         drop(self.listener);
@@ -169,9 +193,10 @@ async fn handle(
         .get(hyper::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    eprintln!(
-        "{}",
-        serde_json::json!({
+    let user_agent = user_agent
+        .get(..MAX_LOGGED_USER_AGENT)
+        .unwrap_or(user_agent);
+    log(serde_json::json!({
             "time": upstream::rfc3339(upstream::unix_seconds(std::time::SystemTime::now())),
             "remote": remote.to_string(),
             "method": parts.method.as_str(),
@@ -179,9 +204,15 @@ async fn handle(
             "status": status,
             "micros": started.elapsed().as_micros() as u64,
             "user_agent": user_agent,
-        })
-    );
+    }));
     answer
+}
+
+/// Writes one JSON line to stderr; a stderr that is gone (a closed pipe) loses the line rather
+/// than stopping the server, as `eprintln!` would by panicking.
+pub(crate) fn log(line: serde_json::Value) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// Runs the server on a new runtime until SIGTERM or Ctrl-C (the CLI verb).
@@ -191,14 +222,14 @@ pub fn run(config: Config, provider: Arc<dyn Provider>) -> std::io::Result<()> {
         .build()?;
     runtime.block_on(async move {
         let server = Server::bind(config, provider).await?;
-        eprintln!(
-            "{}",
-            serde_json::json!({"event": "listening", "address": server.local_addr()?.to_string()})
-        );
+        log(serde_json::json!({"event": "listening", "address": server.local_addr()?.to_string()}));
         server.serve(terminated()).await;
-        eprintln!("{}", serde_json::json!({"event": "stopped"}));
-        Ok(())
-    })
+        log(serde_json::json!({"event": "stopped"}));
+        Ok::<_, std::io::Error>(())
+    })?;
+    // A fetch under way on a blocking thread is not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    Ok(())
 }
 
 /// SIGTERM or SIGINT.

@@ -14,13 +14,14 @@ use tokio::sync::watch;
 use crate::config::{Config, Mode, RateLimit};
 use crate::metrics::{Metrics, Route};
 use crate::tokens::{MAX_TTL_SECS, TokenStore};
-use crate::upstream::{Snapshot, rfc3339, unix_seconds};
+use crate::upstream::{self, Snapshot, rfc3339, unix_seconds};
 
 /// How long a request without valid credentials waits for a fetch under way.
 const WAIT_FOR_FETCH: Duration = Duration::from_secs(10);
 
-pub const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
-pub const TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
+use sigv4_credentials::imds::{
+    CREDENTIALS_PATH, REGION_PATH, TOKEN_HEADER, TOKEN_PATH, TOKEN_TTL_HEADER as TTL_HEADER,
+};
 
 /// What every request reads.
 pub struct State {
@@ -96,8 +97,9 @@ async fn imds_route(
     path: &str,
     headers: &HeaderMap,
 ) -> (Route, Answer) {
-    const CREDENTIALS: &str = "/latest/meta-data/iam/security-credentials";
-    if path == "/latest/api/token" {
+    // The SDKs' paths, as the client side of this crate's rules (sigv4_credentials::imds) asks.
+    let credentials_prefix = CREDENTIALS_PATH.trim_end_matches('/');
+    if path == TOKEN_PATH {
         return (Route::Token, issue_token(state, method, headers));
     }
     if method != Method::GET && method != Method::HEAD {
@@ -123,7 +125,7 @@ async fn imds_route(
         None => {}
     }
     let config = &state.config;
-    match path.strip_prefix(CREDENTIALS) {
+    match path.strip_prefix(credentials_prefix) {
         Some("" | "/") => {
             return (
                 Route::RoleList,
@@ -142,7 +144,11 @@ async fn imds_route(
         }
         _ => {}
     }
-    let account = account_id(config);
+    let account = config
+        .source
+        .role_arn()
+        .and_then(upstream::account_of)
+        .unwrap_or("000000000000");
     let answer = match path {
         "/latest/meta-data/iam/info" => json(&serde_json::json!({
             "Code": "Success",
@@ -150,7 +156,7 @@ async fn imds_route(
             "InstanceProfileArn": format!("arn:aws:iam::{account}:instance-profile/{}", config.iam_role),
             "InstanceProfileId": "AIPASIGV4CREDENTIALSERVER",
         })),
-        "/latest/meta-data/placement/region" => text(StatusCode::OK, config.region.clone()),
+        REGION_PATH => text(StatusCode::OK, config.region.clone()),
         "/latest/meta-data/placement/availability-zone" => {
             text(StatusCode::OK, config.zone.clone())
         }
@@ -281,17 +287,6 @@ fn unavailable(error: Option<&str>) -> Answer {
     }));
     *answer.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     answer
-}
-
-/// The account of the role served, or twelve zeros.
-fn account_id(config: &Config) -> String {
-    config
-        .source
-        .role_arn()
-        .and_then(|arn| arn.split(':').nth(4))
-        .filter(|a| !a.is_empty())
-        .unwrap_or("000000000000")
-        .to_string()
 }
 
 fn text(status: StatusCode, body: impl Into<Bytes>) -> Answer {

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sigv4_credentials::refresh::{RefreshPolicy, RefreshState, refresh_at_ms};
-use sigv4_host::credentials::{AwsCredentials, Provider};
+use sigv4_host::credentials::{AwsCredentials, Provider, ProviderError};
 use tokio::sync::{Notify, watch};
 use zeroize::Zeroizing;
 
@@ -55,7 +55,7 @@ impl Served {
         });
         if let Some(arn) = role_arn {
             container["RoleArn"] = arn.into();
-            if let Some(account) = arn.split(':').nth(4).filter(|a| !a.is_empty()) {
+            if let Some(account) = account_of(arn) {
                 container["AccountId"] = account.into();
             }
         }
@@ -121,7 +121,7 @@ pub async fn refresh(
                 rfc3339(credentials.expiration.map_or(0, unix_seconds))
             )),
             Ok(Ok(credentials)) => Ok(credentials),
-            Ok(Err(e)) => Err(e.to_string()),
+            Ok(Err(ProviderError::Failed(why) | ProviderError::NotConfigured(why))) => Err(why),
             Err(_) => Err("the credential provider panicked".to_string()),
         };
         let next_ms = match fetched {
@@ -139,9 +139,8 @@ pub async fn refresh(
             }
             Err(why) => {
                 metrics.refresh_failures.fetch_add(1, Ordering::Relaxed);
-                eprintln!(
-                    "{}",
-                    serde_json::json!({"event": "refresh_failed", "error": why, "failures": state.failures() + 1})
+                crate::log(
+                    serde_json::json!({"event": "refresh_failed", "error": why, "failures": state.failures() + 1}),
                 );
                 let retry = state.failed(now_ms, random());
                 sender.send_modify(|s| {
@@ -160,6 +159,11 @@ pub async fn refresh(
             () = sender.closed() => return,
         }
     }
+}
+
+/// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
+pub fn account_of(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
 /// A random number for jitter.

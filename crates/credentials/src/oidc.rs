@@ -15,6 +15,26 @@ pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-t
 /// token, and the exchange itself takes time.
 pub const REFRESH_MARGIN_SECS: u64 = 300;
 
+/// Whether a token may be fetched from `host` over plain HTTP: loopback (a local broker, a
+/// test) or the link-local metadata address of Azure and other clouds (169.254.169.254, whose
+/// managed identity endpoint is plain HTTP). Anything else would carry the client's secret or
+/// bearer header in clear.
+pub fn plain_http_allowed(host: &str) -> bool {
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip == std::net::IpAddr::from([169, 254, 169, 254]))
+}
+
+/// A URL for errors and logs: without its query, which may carry a credential.
+pub fn shown_url(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
 /// Entra ID's token endpoint of a tenant: `{authority}/{tenant}/oauth2/v2.0/token`.
 pub fn entra_token_url(authority_host: &str, tenant_id: &str) -> String {
     format!(
@@ -195,6 +215,22 @@ mod tests {
             entra_token_url("https://login.microsoftonline.com/", "tenant-1"),
             "https://login.microsoftonline.com/tenant-1/oauth2/v2.0/token"
         );
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_and_the_metadata_address() {
+        for host in ["127.0.0.1", "localhost", "[::1]", "169.254.169.254"] {
+            assert!(plain_http_allowed(host), "{host}");
+        }
+        for host in [
+            "169.254.170.2",
+            "10.0.0.1",
+            "login.example.com",
+            "[fe80::1]",
+        ] {
+            assert!(!plain_http_allowed(host), "{host}");
+        }
+        assert_eq!(shown_url("http://h/t?sig=secret#x"), "http://h/t");
     }
 
     #[test]

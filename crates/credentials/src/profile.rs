@@ -742,7 +742,7 @@ aws_access_key_id=AKIDDEV
     fn web_identity_tokens_from_this_hosts_sources() {
         let config = "[profile c]\nrole_arn = arn:c\nweb_identity_token_command = get-token\n\
             [profile u]\nrole_arn = arn:u\nweb_identity_token_url = http://169.254.169.254/t\nweb_identity_token_header = Metadata: true\n\
-            [profile a]\nrole_arn = arn:a\nazure_tenant_id = t\nazure_client_id = app\nazure_client_secret = s\nazure_scope = api://app/.default\n\
+            [profile a]\nrole_arn = arn:a\nazure_tenant_id = t\nazure_client_id = app\nazure_client_secret = hunter2-profile\nazure_scope = api://app/.default\n\
             [profile two]\nrole_arn = arn:x\nweb_identity_token_file = /t\nweb_identity_token_command = c\n\
             [profile nosecret]\nrole_arn = arn:x\nazure_tenant_id = t\nazure_client_id = app\n";
         let files = ProfileFiles::parse(config, "");
@@ -764,7 +764,7 @@ aws_access_key_id=AKIDDEV
         assert!(
             matches!(&azure, ProfileToken::AzureAd { tenant_id, client_secret: Some(_), .. } if tenant_id == "t")
         );
-        assert!(!format!("{azure:?}").contains("= s"), "{azure:?}");
+        assert!(!format!("{azure:?}").contains("hunter2"), "{azure:?}");
         assert_eq!(
             token("two"),
             Err("profile [two] names more than one web identity token source: web_identity_token_file, web_identity_token_command".into())

@@ -87,6 +87,25 @@ pub fn start_at(
     host: &str,
     port: u16,
 ) -> Server {
+    let mut command = Command::new(program);
+    command.args(args).envs(env.iter().copied());
+    started(command, program, host, port)
+}
+
+/// [`start`] with only `env` (and `PATH`): nothing of this machine's environment (proxies,
+/// `AWS_*`) reaches the server.
+pub fn start_clean(program: &Path, args: &[&str], env: &[(&str, &str)], port: u16) -> Server {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied());
+    started(command, program, "127.0.0.1", port)
+}
+
+/// Spawns `command` (of `program`), its output to a log, and waits until it answers HTTP.
+fn started(mut command: Command, program: &Path, host: &str, port: u16) -> Server {
     assert!(
         program.exists(),
         "{} is missing: run `make test`, which installs it",
@@ -97,9 +116,7 @@ pub fn start_at(
         std::process::id()
     ));
     let out = std::fs::File::create(&log).expect("server log");
-    let child = Command::new(program)
-        .args(args)
-        .envs(env.iter().copied())
+    let child = command
         .stdout(out.try_clone().expect("server log"))
         .stderr(out)
         .spawn()

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use sigv4_credentials::oidc::{
     ClientAuth, ENTRA_AUTHORITY_HOST, Token, client_credentials_form, entra_token_url,
-    oauth2_error, parse_token_answer,
+    oauth2_error, parse_token_answer, plain_http_allowed, shown_url,
 };
 use zeroize::Zeroizing;
 
@@ -55,7 +55,7 @@ pub enum ClientCredential {
 }
 
 /// Where a token comes from.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum TokenSource {
     /// A file, re-read on every fetch.
     File(String),
@@ -106,11 +106,18 @@ impl TokenSource {
         match self {
             TokenSource::File(path) => format!("the token file {path}"),
             TokenSource::ClientCredentials { token_url, .. } => {
-                format!("the token endpoint {token_url}")
+                format!("the token endpoint {}", shown_url(token_url))
             }
-            TokenSource::HttpGet { url, .. } => format!("the token URL {url}"),
+            TokenSource::HttpGet { url, .. } => format!("the token URL {}", shown_url(url)),
             TokenSource::Command(_) => "the token command".to_string(),
         }
+    }
+}
+
+impl fmt::Debug for TokenSource {
+    /// What [`TokenSource::describe`] says: a command line or a URL's query may hold a secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
     }
 }
 
@@ -222,27 +229,21 @@ fn fetch(source: &TokenSource, now: u64) -> Result<Token, String> {
 }
 
 /// The agent for a token URL: HTTPS through the environment's proxy (as STS); plain HTTP only
-/// to a loopback or link-local host (Azure's IMDS endpoint, a local broker), never through a
+/// where `plain_http_allowed` says (a local broker, Azure's IMDS endpoint), never through a
 /// proxy, because what is sent (a client secret, a bearer header) would travel in clear.
 fn agent_for(url: &str) -> Result<ureq::Agent, String> {
-    let uri: http::Uri = url.parse().map_err(|_| format!("{url:?} is not a URL"))?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| format!("{:?} is not a URL", shown_url(url)))?;
     match uri.scheme_str() {
         Some("https") => Ok(sts_agent(FETCH_TIMEOUT)),
-        Some("http") if uri.host().is_some_and(local_host) => Ok(agent(FETCH_TIMEOUT)),
+        Some("http") if uri.host().is_some_and(plain_http_allowed) => Ok(agent(FETCH_TIMEOUT)),
         Some("http") => Err(format!(
-            "{url} is plain HTTP to a host that is not loopback or link-local"
+            "{} is plain HTTP to a host that is neither loopback nor 169.254.169.254",
+            shown_url(url)
         )),
-        _ => Err(format!("{url:?} is not an http(s) URL")),
+        _ => Err(format!("{:?} is not an http(s) URL", shown_url(url))),
     }
-}
-
-fn local_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
-            std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_link_local(),
-            std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.is_unicast_link_local(),
-        })
 }
 
 #[cfg(test)]
@@ -253,7 +254,7 @@ mod tests {
     fn plain_http_only_to_local_hosts() {
         for url in [
             "http://127.0.0.1:8080/t",
-            "http://169.254.169.254/metadata/identity/oauth2/token",
+            "http://169.254.169.254/metadata/identity/oauth2/token?resource=x",
             "http://[::1]:1/",
             "http://localhost/x",
             "https://login.microsoftonline.com/t/oauth2/v2.0/token",
