@@ -13,6 +13,9 @@ MOTO_VERSION := 5.1.22
 # The OAuth2 token endpoint of the OIDC tests (a real OAuth2 server library, on moto's Flask).
 AUTHLIB_VERSION := 1.9.10
 S3S_FS_VERSION := 0.14.1
+# The AWS CLI (v1, PyPI's awscli), pinned in its own virtual environment (cached): a client of the
+# credential server nobody here wrote (crates/cli/tests/credential_server_clients.rs).
+AWSCLI_VERSION := 1.46.3
 # wasm-tools, at the release series wasmtime 48 parses, installed once into .tools (cached).
 WASM_TOOLS_VERSION := 1.254.2
 WASM_TOOLS := .tools/bin/wasm-tools
@@ -71,7 +74,7 @@ SUITE = $(shell $(CARGO) metadata --format-version 1 --locked | python3 -c 'impo
   p = next(p for p in json.load(sys.stdin)["packages"] if p["name"] == "aws-sigv4"); \
   print(os.path.join(os.path.dirname(p["manifest_path"]), "aws-signing-test-suite", "v4"))')
 
-.PHONY: demo test toolchain servers tools chromium wrk fmt lint nostd component envoy unit js-deps js js-test bench bench-envoy
+.PHONY: demo test toolchain servers awscli tools chromium wrk fmt lint nostd component envoy unit js-deps js js-test bench bench-envoy
 
 ## demo: the sigv4 CLI, signing inside the WebAssembly component, against moto (signature
 ## checking on) and s3s-fs on 127.0.0.1: whoami, S3 PUT/GET, a proof, a tampered request, a
@@ -86,7 +89,7 @@ demo: toolchain servers
 	@echo "== expected signature from the suite: $$(cat "$(SUITE)/get-vanilla-with-session-token/query-signature.txt")"
 
 ## test: format check, clippy -D warnings, the no_std wasm builds, the signer component, every test
-test: toolchain tools servers fmt lint nostd component envoy unit js-test
+test: toolchain tools servers awscli fmt lint nostd component envoy unit js-test
 
 toolchain:
 	@installed="$$(rustup target list --installed)"; \
@@ -101,6 +104,12 @@ servers:
 	  .tools/venv/bin/pip install -q "authlib==$(AUTHLIB_VERSION)"
 	@.tools/bin/s3s-fs --version 2>/dev/null | grep "$(S3S_FS_VERSION)" >/dev/null || \
 	  $(CARGO) install --locked --root .tools "s3s-fs@$(S3S_FS_VERSION)" --features binary
+
+# (pip's answer read whole: a `grep -q` that stops reading can fail pip show with a broken pipe,
+# which pipefail turns into a reinstall.)
+awscli:
+	@test "$$(.tools/awscli/bin/pip show awscli 2>/dev/null | sed -n 's/^Version: //p')" = "$(AWSCLI_VERSION)" || \
+	  { python3 -m venv .tools/awscli && .tools/awscli/bin/pip install -q "awscli==$(AWSCLI_VERSION)"; }
 
 tools:
 	@$(WASM_TOOLS) --version 2>/dev/null | grep "$(WASM_TOOLS_VERSION)" >/dev/null || \
