@@ -78,7 +78,8 @@ SUITE = $(shell $(CARGO) metadata --format-version 1 --locked | python3 -c 'impo
 
 ## demo: the sigv4 CLI, signing inside the WebAssembly component, against moto (signature
 ## checking on) and s3s-fs on 127.0.0.1: whoami, S3 PUT/GET, a proof, a tampered request, a
-## presigned GET with curl; then an AWS suite case explained
+## presigned GET with curl, boto3 listing a bucket with a role served by `sigv4
+## credential-server` as IMDSv2; then an AWS suite case explained
 demo: toolchain servers
 	$(CARGO) build --locked -q -p sigv4-cli
 	crates/cli/demo.sh
