@@ -74,7 +74,7 @@ SUITE = $(shell $(CARGO) metadata --format-version 1 --locked | python3 -c 'impo
   p = next(p for p in json.load(sys.stdin)["packages"] if p["name"] == "aws-sigv4"); \
   print(os.path.join(os.path.dirname(p["manifest_path"]), "aws-signing-test-suite", "v4"))')
 
-.PHONY: demo test toolchain servers awscli tools chromium wrk fmt lint nostd component envoy unit js-deps js js-test bench bench-envoy
+.PHONY: demo test toolchain servers awscli tools chromium wrk fmt lint nostd component envoy unit js-deps js js-test bench bench-envoy bench-credential-server
 
 ## demo: the sigv4 CLI, signing inside the WebAssembly component, against moto (signature
 ## checking on) and s3s-fs on 127.0.0.1: whoami, S3 PUT/GET, a proof, a tampered request, a
@@ -209,10 +209,17 @@ bench-envoy: envoy wrk
 	crates/envoy/bench/wrk.sh "$$(ls .tools/envoy/lib/python3*/site-packages/envoy/_bin/envoy)" \
 	  $(ENVOY_FILTER) 5 3
 
-## bench: the Envoy filter (bench-envoy); the core vs aws-sigv4; the component in wasmtime vs the
-## native core (with its SHA-256 instructions, then rebuilt with software SHA-256 like
-## WebAssembly's); ratios within each run
-bench: toolchain bench-envoy
+## bench-credential-server: wrk against `sigv4 credential-server` (release, on one core): /healthz
+## and the IMDSv2 credentials route, their ratio, the route's latency; its start-up time
+## (crates/credential-server/bench; the figures are in its README)
+bench-credential-server: toolchain wrk
+	$(CARGO) build --locked --release -q -p sigv4-cli
+	crates/credential-server/bench/wrk.sh target/release/sigv4 10 3 20
+
+## bench: the Envoy filter (bench-envoy); the credential server (bench-credential-server); the
+## core vs aws-sigv4; the component in wasmtime vs the native core (with its SHA-256
+## instructions, then rebuilt with software SHA-256 like WebAssembly's); ratios within each run
+bench: toolchain bench-envoy bench-credential-server
 	$(CARGO) bench --locked -p sigv4-core --bench sign
 	$(CARGO) bench --locked -p sigv4-host --bench component
 	RUSTFLAGS='--cfg sha2_backend="soft"' CARGO_TARGET_DIR=$(CURDIR)/target/soft-sha \
