@@ -235,6 +235,14 @@ fn boto3_and_sigv4_read_s3_with_credentials_served_as_imdsv2() {
         get("/latest/meta-data/placement/region", Some(&token)),
         (200, "EC2ws".into(), "us-east-1".into())
     );
+    // With a trailing slash too, as botocore asks for the zone.
+    assert_eq!(
+        get(
+            "/latest/meta-data/placement/availability-zone/",
+            Some(&token)
+        ),
+        (200, "EC2ws".into(), "us-east-1a".into())
+    );
     let (status, _, identity) = get("/latest/dynamic/instance-identity/document", Some(&token));
     let identity: serde_json::Value = serde_json::from_str(&identity).unwrap();
     assert_eq!((status, &identity["region"]), (200, &"us-east-1".into()));

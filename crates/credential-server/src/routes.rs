@@ -149,7 +149,9 @@ async fn imds_route(
         .role_arn()
         .and_then(upstream::account_of)
         .unwrap_or("000000000000");
-    let answer = match path {
+    // Leaf paths answer with a trailing slash too, as EC2's do (botocore asks for
+    // `placement/availability-zone/`).
+    let answer = match path.strip_suffix('/').unwrap_or(path) {
         "/latest/meta-data/iam/info" => json(&serde_json::json!({
             "Code": "Success",
             "LastUpdated": rfc3339(unix_seconds(std::time::SystemTime::now())),
