@@ -19,38 +19,9 @@ const TOKEN: &str = "x-aws-ec2-metadata-token";
 /// moto with a role that may do anything, a bucket with one object; the user's keys and the role.
 fn moto_with_bucket() -> (Server, Keys, String) {
     let (moto, keys) = moto();
-    let role = support::create_role(&keys, &moto, "served");
-    let name = "served";
-    let form = format!(
-        "Action=PutRolePolicy&RoleName={name}&PolicyName=all&PolicyDocument={}&Version=2010-05-08",
-        "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D"
-    );
-    let allowed = support::post_form(&keys.env(), "iam", &format!("{}/", moto.url), &form);
-    assert!(allowed.status.success(), "{}", text(&allowed));
-    put_greeting(&moto, &keys.env());
+    let role = support::allowed_role(&keys, &moto, "served");
+    support::put_greeting(&moto, &keys.env());
     (moto, keys, role)
-}
-
-/// The bucket and its one object, put with `keys`.
-fn put_greeting(moto: &Server, keys: &[(&str, &str)]) {
-    let bucket = format!("{}/bucket", moto.url);
-    let object = format!("{bucket}/greeting.txt");
-    for args in [
-        ["send", "-X", "PUT", "--service", "s3", &bucket].as_slice(),
-        &[
-            "send",
-            "-X",
-            "PUT",
-            "-d",
-            "hello from moto",
-            "--service",
-            "s3",
-            &object,
-        ],
-    ] {
-        let out = sigv4(keys, args);
-        assert!(out.status.success(), "{}", text(&out));
-    }
 }
 
 /// `sigv4 credential-server ARGS` with the user's keys as the chain's, STS at moto.
@@ -404,7 +375,7 @@ fn moto_for_web_identity() -> (Server, String) {
         ("AWS_ACCESS_KEY_ID", "setup"),
         ("AWS_SECRET_ACCESS_KEY", "setup"),
     ];
-    put_greeting(&moto, &keys);
+    support::put_greeting(&moto, &keys);
     (moto, "arn:aws:iam::123456789012:role/federated".to_string())
 }
 

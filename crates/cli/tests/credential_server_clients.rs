@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{Keys, Server, free_port, moto, sigv4, start, text, tools};
+use support::{Keys, Server, free_port, moto, start, tools};
 
 const ROLE: &str = "served";
 const SESSION: &str = "clients";
@@ -31,31 +31,8 @@ const CONTAINER_TOKEN: &str = "container-token-31c9";
 /// moto with a role that may do anything, a bucket with one object; the user's keys and the role.
 fn moto_with_bucket() -> (Server, Keys, String) {
     let (moto, keys) = moto();
-    let role = support::create_role(&keys, &moto, ROLE);
-    let form = format!(
-        "Action=PutRolePolicy&RoleName={ROLE}&PolicyName=all&PolicyDocument={}&Version=2010-05-08",
-        "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D"
-    );
-    let allowed = support::post_form(&keys.env(), "iam", &format!("{}/", moto.url), &form);
-    assert!(allowed.status.success(), "{}", text(&allowed));
-    let bucket = format!("{}/bucket", moto.url);
-    let object = format!("{bucket}/greeting.txt");
-    for args in [
-        ["send", "-X", "PUT", "--service", "s3", &bucket].as_slice(),
-        &[
-            "send",
-            "-X",
-            "PUT",
-            "-d",
-            "hello from moto",
-            "--service",
-            "s3",
-            &object,
-        ],
-    ] {
-        let out = sigv4(&keys.env(), args);
-        assert!(out.status.success(), "{}", text(&out));
-    }
+    let role = support::allowed_role(&keys, &moto, ROLE);
+    support::put_greeting(&moto, &keys.env());
     (moto, keys, role)
 }
 

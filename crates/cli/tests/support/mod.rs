@@ -299,19 +299,47 @@ pub fn moto_at(host: &str, port: u16) -> (Server, Keys) {
 /// An IAM policy that allows every action on every resource, form-encoded.
 const ALLOW_ALL: &str = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D";
 
-/// Temporary credentials (with a session token) from STS AssumeRole on moto, for a new role
-/// that may do anything.
-pub fn assume_role(keys: &Keys, moto: &Server, role: &str) -> Keys {
-    // moto checks form bodies re-encoded from their fields (botocore's urlencode): the ARN is
-    // sent encoded that way.
-    let arn = create_role(keys, moto, role)
-        .replace(':', "%3A")
-        .replace('/', "%2F");
+/// A new IAM role any principal may assume and that may do anything; returns its ARN.
+pub fn allowed_role(keys: &Keys, moto: &Server, role: &str) -> String {
+    let arn = create_role(keys, moto, role);
     let form = format!(
         "Action=PutRolePolicy&RoleName={role}&PolicyName=all&PolicyDocument={ALLOW_ALL}&Version=2010-05-08"
     );
     let allowed = post_form(&keys.env(), "iam", &format!("{}/", moto.url), &form);
     assert!(allowed.status.success(), "{}", text(&allowed));
+    arn
+}
+
+/// A bucket `bucket` with one object, `greeting.txt` ("hello from moto"), put with `keys`.
+pub fn put_greeting(moto: &Server, keys: &[(&str, &str)]) {
+    let bucket = format!("{}/bucket", moto.url);
+    let object = format!("{bucket}/greeting.txt");
+    for args in [
+        ["send", "-X", "PUT", "--service", "s3", &bucket].as_slice(),
+        &[
+            "send",
+            "-X",
+            "PUT",
+            "-d",
+            "hello from moto",
+            "--service",
+            "s3",
+            &object,
+        ],
+    ] {
+        let out = sigv4(keys, args);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+}
+
+/// Temporary credentials (with a session token) from STS AssumeRole on moto, for a new role
+/// that may do anything.
+pub fn assume_role(keys: &Keys, moto: &Server, role: &str) -> Keys {
+    // moto checks form bodies re-encoded from their fields (botocore's urlencode): the ARN is
+    // sent encoded that way.
+    let arn = allowed_role(keys, moto, role)
+        .replace(':', "%3A")
+        .replace('/', "%2F");
     let form = format!("Action=AssumeRole&RoleArn={arn}&RoleSessionName=e2e&Version=2011-06-15");
     let assumed = post_form(&keys.env(), "sts", &format!("{}/", moto.url), &form);
     assert!(assumed.status.success(), "{}", text(&assumed));
