@@ -85,7 +85,7 @@ pub use sigv4a::{
     EcdsaKeyRef, EcdsaSigner, check_region_set, sigv4a_public_key, sigv4a_signature_is_valid,
 };
 pub use timestamp::Timestamp;
-pub use verify::{Rejection, Verified, VerifyParams};
+pub use verify::{Claimed, Rejection, Verified, VerifyParams, inspect};
 
 /// The algorithm name that starts every SigV4 string to sign and `Authorization` header.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";

@@ -356,48 +356,8 @@ impl Signer {
         params: &VerifyParams<'_>,
         secret_for: impl FnOnce(&str) -> Option<S>,
     ) -> Result<Verified<'r>, Rejection> {
-        let (algorithm, fields) =
-            split_at_byte(authorization, b' ').ok_or(Rejection::Malformed("Authorization"))?;
-        let algorithm = algorithm_named(algorithm)?;
-        let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-        for field in split_ascii(fields, b',') {
-            let field = field.trim_ascii();
-            let slot = if let Some(value) = field.strip_prefix("Credential=") {
-                (&mut credential, value)
-            } else if let Some(value) = field.strip_prefix("SignedHeaders=") {
-                (&mut signed_headers, value)
-            } else if let Some(value) = field.strip_prefix("Signature=") {
-                (&mut signature, value)
-            } else {
-                return Err(Rejection::Malformed("Authorization"));
-            };
-            if slot.0.replace(slot.1).is_some() {
-                return Err(Rejection::Malformed("Authorization"));
-            }
-        }
-        let (Some(credential), Some(signed_headers), Some(signature)) =
-            (credential, signed_headers, signature)
-        else {
-            return Err(Rejection::Malformed("Authorization"));
-        };
-        // The signer sets these once; a repeated one would be signed as another value.
-        for (header, part) in [
-            (&read.date, "X-Amz-Date"),
-            (&read.token, "X-Amz-Security-Token"),
-            (&read.content_sha256, "X-Amz-Content-Sha256"),
-            (&read.region_set, "X-Amz-Region-Set"),
-        ] {
-            if header.count > 1 {
-                return Err(Rejection::Malformed(part));
-            }
-        }
-        let amz_date = read.date.first.ok_or(Rejection::Malformed("X-Amz-Date"))?;
-        let scope = Scope {
-            algorithm,
-            credential,
-            separator: "/",
-            region_set: read.region_set.first,
-        };
+        let (scope, signed_headers, signature, amz_date) = header_claim(read, authorization)?;
+        let algorithm = scope.algorithm;
         let claim = self.claim(scope, signed_headers, signature, amz_date)?;
         claim.check_scope(params)?;
         if !claim.signs(Known::Date) {
@@ -749,6 +709,114 @@ fn check_credentials(id: &str, secret: &str, token: Option<&str>) -> Result<(), 
         return Ok(());
     }
     Credentials::check(id, secret, token)
+}
+
+/// The parts of a header-signed request's claim: its `Authorization` fields (each once) and
+/// its `X-Amz-Date`, the headers the signer sets once checked to be there once.
+fn header_claim<'a>(
+    read: &ReadHeaders<'a>,
+    authorization: &'a str,
+) -> Result<(Scope<'a>, &'a str, &'a str, &'a str), Rejection> {
+    let (algorithm, fields) =
+        split_at_byte(authorization, b' ').ok_or(Rejection::Malformed("Authorization"))?;
+    let algorithm = algorithm_named(algorithm)?;
+    let (mut credential, mut signed_headers, mut signature) = (None, None, None);
+    for field in split_ascii(fields, b',') {
+        let field = field.trim_ascii();
+        let slot = if let Some(value) = field.strip_prefix("Credential=") {
+            (&mut credential, value)
+        } else if let Some(value) = field.strip_prefix("SignedHeaders=") {
+            (&mut signed_headers, value)
+        } else if let Some(value) = field.strip_prefix("Signature=") {
+            (&mut signature, value)
+        } else {
+            return Err(Rejection::Malformed("Authorization"));
+        };
+        if slot.0.replace(slot.1).is_some() {
+            return Err(Rejection::Malformed("Authorization"));
+        }
+    }
+    let (Some(credential), Some(signed_headers), Some(signature)) =
+        (credential, signed_headers, signature)
+    else {
+        return Err(Rejection::Malformed("Authorization"));
+    };
+    // The signer sets these once; a repeated one would be signed as another value.
+    for (header, part) in [
+        (&read.date, "X-Amz-Date"),
+        (&read.token, "X-Amz-Security-Token"),
+        (&read.content_sha256, "X-Amz-Content-Sha256"),
+        (&read.region_set, "X-Amz-Region-Set"),
+    ] {
+        if header.count > 1 {
+            return Err(Rejection::Malformed(part));
+        }
+    }
+    let amz_date = read.date.first.ok_or(Rejection::Malformed("X-Amz-Date"))?;
+    let scope = Scope {
+        algorithm,
+        credential,
+        separator: "/",
+        region_set: read.region_set.first,
+    };
+    Ok((scope, signed_headers, signature, amz_date))
+}
+
+/// What a header-signed request claims, read without its secret: who signed it, for which
+/// scope, which headers, when. Only its form is checked (as the verifier checks it): a service
+/// that hands the request on to the party that holds the secret (STS, for a proof of identity)
+/// checks the claim first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Claimed<'a> {
+    /// SigV4 or SigV4a, as the `Authorization` header names it.
+    pub algorithm: Algorithm,
+    /// The credential's access key id.
+    pub access_key_id: &'a str,
+    /// The credential scope's date, `YYYYMMDD`.
+    pub date: &'a str,
+    /// SigV4's region, or SigV4a's region set (`X-Amz-Region-Set`).
+    pub region: &'a str,
+    /// The credential scope's service.
+    pub service: &'a str,
+    /// `name;name;...`: lowercase, sorted, each once.
+    pub signed_headers: &'a str,
+    /// `X-Amz-Date`.
+    pub time: Timestamp,
+    /// The claimed signature, lowercase hex (SigV4a: of a DER signature).
+    pub signature: &'a str,
+}
+
+impl Claimed<'_> {
+    /// Whether the header `name` (any case) is among the signed.
+    pub fn signs(&self, name: &str) -> bool {
+        split_ascii(self.signed_headers, b';').any(|signed| signed.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Reads the claim of a request signed in its `Authorization` header (see [`Claimed`]); a
+/// presigned or unsigned request is refused as the verifier refuses it.
+pub fn inspect<'r>(request: &Request<'r>) -> Result<Claimed<'r>, Rejection> {
+    let read = ReadHeaders::of(request.headers);
+    let authorization = match read.authorization.count {
+        0 => return Err(Rejection::NotSigned),
+        1 => read.authorization.first.unwrap_or_default(),
+        _ => return Err(Rejection::Malformed("Authorization")),
+    };
+    let (scope, signed_headers, signature, amz_date) = header_claim(&read, authorization)?;
+    let claim = claim(scope, signed_headers, signature, amz_date, None)?;
+    if claim.time.amz_date() != amz_date.as_bytes() {
+        return Err(Rejection::Malformed("X-Amz-Date"));
+    }
+    Ok(Claimed {
+        algorithm: claim.algorithm,
+        access_key_id: claim.access_key_id,
+        date: claim.date,
+        region: claim.region,
+        service: claim.service,
+        signed_headers: claim.signed_headers,
+        time: claim.time,
+        signature: claim.signature,
+    })
 }
 
 /// The service's rules: the caller's, else those of the scope's service.
@@ -1513,6 +1581,80 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_header_claim_reads_as_the_signer_wrote_it_and_no_other_is_read() {
+        let (uri, headers) = signed(
+            "https://sts.us-east-1.amazonaws.com/",
+            &[("X-Audience", "intake")],
+            b"Action=GetCallerIdentity&Version=2011-06-15",
+            "sts",
+            Some("TOKEN"),
+            Location::Headers,
+        );
+        let inspect_with = |headers: &[(String, String)]| {
+            let refs: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let request = Request {
+                method: "POST",
+                uri: &uri,
+                headers: &refs,
+                payload: Payload::Unsigned,
+            };
+            inspect(&request).map(|c| {
+                (
+                    c.algorithm,
+                    c.access_key_id.to_string(),
+                    c.date.to_string(),
+                    c.region.to_string(),
+                    c.service.to_string(),
+                    c.signed_headers.to_string(),
+                    c.time.unix_seconds(),
+                    c.signs("X-AUDIENCE"),
+                    c.signs("x-audienc"),
+                    c.signature.len(),
+                )
+            })
+        };
+        assert_eq!(
+            inspect_with(&headers),
+            Ok((
+                Algorithm::SigV4,
+                "AKIDEXAMPLE".to_string(),
+                "20150830".to_string(),
+                "us-east-1".to_string(),
+                "sts".to_string(),
+                "host;x-amz-date;x-amz-security-token;x-audience".to_string(),
+                T,
+                true,
+                false,
+                64,
+            ))
+        );
+        let without = |name: &str| -> Vec<(String, String)> {
+            headers
+                .iter()
+                .filter(|(n, _)| !n.eq_ignore_ascii_case(name))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            inspect_with(&without("authorization")),
+            Err(Rejection::NotSigned)
+        );
+        assert_eq!(
+            inspect_with(&without("x-amz-date")),
+            Err(Rejection::Malformed("X-Amz-Date"))
+        );
+        let mut twice = headers.clone();
+        twice.push(("Authorization".into(), "AWS4-HMAC-SHA256 x".into()));
+        assert_eq!(
+            inspect_with(&twice),
+            Err(Rejection::Malformed("Authorization"))
+        );
     }
 
     #[test]
