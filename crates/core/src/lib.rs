@@ -60,6 +60,7 @@ mod path_normalize;
 mod payload;
 mod prefix_state;
 mod query;
+mod scan;
 mod settings;
 mod sign;
 mod signing_key;
