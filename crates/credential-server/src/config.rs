@@ -12,7 +12,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 use sigv4_host::credentials::{self as host, ClientCredential, TokenSource};
-use zeroize::Zeroizing;
+pub use sigv4_serve::{RateLimit, Secret};
+use sigv4_serve::{parse_duration, parse_rate_limit};
 
 /// How clients ask for credentials.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -172,37 +173,6 @@ impl Source {
             }
         }
     }
-}
-
-/// A secret from the configuration: zeroized on drop, never shown by `Debug`.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(from = "String")]
-pub struct Secret(Zeroizing<String>);
-
-impl Secret {
-    /// The secret's text.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<String> for Secret {
-    fn from(text: String) -> Self {
-        Secret(Zeroizing::new(text))
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("** redacted **")
-    }
-}
-
-/// A token bucket: `rps` requests a second on average, `burst` at once.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RateLimit {
-    pub rps: f64,
-    pub burst: f64,
 }
 
 /// A configuration mistake: the field (as the file names it) and what is wrong.
@@ -567,33 +537,6 @@ fn oauth2_source(oauth2: OAuth2) -> Result<TokenSource, ConfigError> {
             "credentials.oauth2.client_secret",
         )?,
         scope: oauth2.scope,
-    })
-}
-
-/// `500ms`, `5s`, `1m`, `1h`, or whole seconds.
-fn parse_duration(text: &str) -> Option<Duration> {
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
-    };
-    let n: u64 = number.parse().ok()?;
-    Some(match unit {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n.checked_mul(60)?),
-        "h" => Duration::from_secs(n.checked_mul(3600)?),
-        _ => return None,
-    })
-}
-
-/// `rps:burst`, both positive (`rps` may have a fraction).
-fn parse_rate_limit(text: &str) -> Option<RateLimit> {
-    let (rps, burst) = text.split_once(':')?;
-    let rps: f64 = rps.trim().parse().ok()?;
-    let burst: u32 = burst.trim().parse().ok()?;
-    (rps.is_finite() && rps > 0.0 && burst > 0).then_some(RateLimit {
-        rps,
-        burst: f64::from(burst),
     })
 }
 

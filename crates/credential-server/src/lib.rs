@@ -28,6 +28,7 @@ use sigv4_host::credentials::{
     AssumeRoleProvider, Provider, StsEndpoint, WebIdentityProvider, default_chain,
     resolve_region_without_imds,
 };
+use sigv4_serve::log;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -197,7 +198,7 @@ async fn handle(
         .get(..MAX_LOGGED_USER_AGENT)
         .unwrap_or(user_agent);
     log(serde_json::json!({
-            "time": upstream::rfc3339(upstream::unix_seconds(std::time::SystemTime::now())),
+            "time": sigv4_serve::rfc3339(sigv4_serve::unix_seconds(std::time::SystemTime::now())),
             "remote": remote.to_string(),
             "method": parts.method.as_str(),
             "path": path,
@@ -206,17 +207,6 @@ async fn handle(
             "user_agent": user_agent,
     }));
     answer
-}
-
-/// Writes one JSON line to stderr; a stderr that is gone (a closed pipe) loses the line rather
-/// than stopping the server, as `eprintln!` would by panicking.
-pub(crate) fn log(line: serde_json::Value) {
-    use std::io::Write;
-    // Formatted first and written once: stderr is unbuffered, and a value written through
-    // `Display` took about 55 write calls a line (strace), which capped the throughput.
-    let mut text = line.to_string();
-    text.push('\n');
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// Runs the server on a new runtime until SIGTERM or Ctrl-C (the CLI verb).

@@ -11,10 +11,12 @@ use http_body_util::Full;
 use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
-use crate::config::{Config, Mode, RateLimit};
+use crate::config::{Config, Mode};
 use crate::metrics::{Metrics, Route};
 use crate::tokens::{MAX_TTL_SECS, TokenStore};
-use crate::upstream::{self, Snapshot, rfc3339, unix_seconds};
+use crate::upstream::{self, Snapshot};
+pub use sigv4_serve::Bucket;
+use sigv4_serve::{rfc3339, unix_seconds};
 
 /// How long a request without valid credentials waits for a fetch under way.
 const WAIT_FOR_FETCH: Duration = Duration::from_secs(10);
@@ -312,61 +314,4 @@ fn json_text(body: &str) -> Answer {
         header::HeaderValue::from_static("application/json"),
     );
     answer
-}
-
-/// A token bucket.
-pub struct Bucket {
-    limit: RateLimit,
-    tokens: f64,
-    at: Instant,
-}
-
-impl Bucket {
-    /// Full.
-    pub fn new(limit: RateLimit, now: Instant) -> Self {
-        Bucket {
-            limit,
-            tokens: limit.burst,
-            at: now,
-        }
-    }
-
-    /// Takes a token if one is left at `now`.
-    pub fn take(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.limit.rps).min(self.limit.burst);
-        self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_bucket_allows_a_burst_then_the_rate() {
-        let now = Instant::now();
-        let mut bucket = Bucket::new(
-            RateLimit {
-                rps: 10.0,
-                burst: 3.0,
-            },
-            now,
-        );
-        assert!((0..3).all(|_| bucket.take(now)));
-        assert!(!bucket.take(now));
-        assert!(!bucket.take(now + Duration::from_millis(99)));
-        assert!(bucket.take(now + Duration::from_millis(100)));
-        assert!(!bucket.take(now + Duration::from_millis(100)));
-        // Idle for long: full again, not more.
-        let later = now + Duration::from_secs(60);
-        assert!((0..3).all(|_| bucket.take(later)));
-        assert!(!bucket.take(later));
-    }
 }

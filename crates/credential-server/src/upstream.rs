@@ -4,9 +4,10 @@
 //! after a failure retried with backoff while still-valid credentials keep being served; expired
 //! ones are never served (the request gets the upstream failure instead).
 
+use sigv4_serve::{rfc3339, unix_millis, unix_seconds};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use sigv4_credentials::refresh::{RefreshPolicy, RefreshState, refresh_at_ms};
 use sigv4_host::credentials::{AwsCredentials, Provider, ProviderError};
@@ -176,25 +177,10 @@ fn random() -> u64 {
     }
 }
 
-/// Whole seconds of UTC, as IMDS writes times (`2026-12-01T17:00:00Z`).
-pub fn rfc3339(unix: u64) -> String {
-    sigv4_core::Timestamp::from_unix_seconds(unix)
-        .map(|t| String::from_utf8_lossy(&t.rfc3339()).into_owned())
-        .unwrap_or_default()
-}
-
-pub fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-fn unix_millis(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn renders_both_documents_with_whole_second_times() {
