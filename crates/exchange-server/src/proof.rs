@@ -170,12 +170,18 @@ impl Proof {
     }
 }
 
-/// Standard base64 (padded), refused past `limit` decoded bytes before decoding it.
+/// Standard base64 (padded), refused past `limit` decoded bytes (a text too long for that is
+/// refused before it is decoded).
 fn decode(text: &str, field: &'static str, limit: usize) -> Result<Vec<u8>, ProofError> {
-    if text.len() / 4 * 3 > limit {
-        return Err(ProofError::TooLarge { field, limit });
+    let too_large = ProofError::TooLarge { field, limit };
+    if text.len() / 4 > limit / 3 + 1 {
+        return Err(too_large);
     }
-    STANDARD.decode(text).map_err(|_| malformed(field))
+    let bytes = STANDARD.decode(text).map_err(|_| malformed(field))?;
+    if bytes.len() > limit {
+        return Err(too_large);
+    }
+    Ok(bytes)
 }
 
 fn utf8(bytes: Vec<u8>, field: &'static str) -> Result<String, ProofError> {
@@ -559,7 +565,7 @@ pub fn check(proof: &Proof, policy: &ProofPolicy, now_unix: u64) -> Result<Check
         payload: Payload::Bytes(&proof.body),
     };
     let claimed = check_authorization(&request)?;
-    check_host(proof, &claimed, &endpoint.authority)?;
+    check_host(proof, &claimed, &endpoint)?;
     check_audience(proof, &claimed, policy)?;
     let signed_at = check_time(&claimed, policy.max_age_secs, now_unix)?;
     let region = check_region(&claimed, &endpoint.authority, policy)?;
@@ -610,6 +616,8 @@ fn check_method(method: &str) -> Result<(), ProofError> {
 struct Endpoint {
     /// Lowercased, without the scheme's default port: as the allowlist has it.
     authority: String,
+    /// The scheme's default port, `:443` or `:80`.
+    default_port: &'static str,
     partition: String,
 }
 
@@ -653,6 +661,7 @@ fn check_url(url: &str, policy: &ProofPolicy) -> Result<Endpoint, ProofError> {
         })?;
     Ok(Endpoint {
         authority,
+        default_port,
         partition: partition.partition.clone(),
     })
 }
@@ -733,20 +742,15 @@ fn check_authorization<'r>(request: &Request<'r>) -> Result<Claimed<'r>, ProofEr
 
 /// `host` signed (else the proof could be sent to any host), and a `Host` header, when given,
 /// the URL's: it is what the replay sends, and what STS checks the signature with.
-fn check_host(proof: &Proof, claimed: &Claimed<'_>, authority: &str) -> Result<(), ProofError> {
+fn check_host(proof: &Proof, claimed: &Claimed<'_>, endpoint: &Endpoint) -> Result<(), ProofError> {
     if !claimed.signs("host") {
         return Err(ProofError::NotSigned {
             name: "host".to_string(),
         });
     }
     if let Some(host) = proof.header("host")? {
-        let scheme_port = if proof.url.starts_with("https") {
-            ":443"
-        } else {
-            ":80"
-        };
         let lower = host.trim().to_ascii_lowercase();
-        if lower.strip_suffix(scheme_port).unwrap_or(&lower) != authority {
+        if lower.strip_suffix(endpoint.default_port).unwrap_or(&lower) != endpoint.authority {
             return Err(ProofError::HostMismatch);
         }
     }
@@ -1258,6 +1262,17 @@ mod tests {
             BODY,
         );
         assert!(check(&proof, &policy(), T).is_ok());
+        let proof = sign(
+            "HTTPS://sts.amazonaws.com:443/",
+            "us-east-1",
+            &[
+                ("content-type", FORM),
+                (AUDIENCE, "vault.example.com"),
+                ("Host", "sts.amazonaws.com:443"),
+            ],
+            BODY,
+        );
+        assert!(check(&proof, &policy(), T).is_ok());
         let mut unsigned = good();
         for (name, value) in unsigned.headers.iter_mut() {
             if name == "authorization" {
@@ -1472,6 +1487,13 @@ mod tests {
             proof.headers,
             [("Host".into(), "a".into()), ("Host".into(), "b".into())]
         );
+        let mut json = base.clone();
+        json["iam_request_body"] = b64(&[b'a'; MAX_BODY]).into();
+        let proof = Proof::from_vault_json(json.to_string().as_bytes()).unwrap();
+        assert_eq!(proof.body.len(), MAX_BODY);
+        let mut json = base.clone();
+        json["iam_request_body"] = b64(&[b'a'; MAX_BODY + 1]).into();
+        assert_eq!(err(json), ("too_large", "iam_request_body".into()));
         let mut json = base.clone();
         json["iam_request_body"] = b64(&[b'a'; MAX_BODY + 3]).into();
         assert_eq!(err(json), ("too_large", "iam_request_body".into()));
