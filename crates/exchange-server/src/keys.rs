@@ -227,7 +227,8 @@ mod tests {
 
     #[test]
     fn sigv4_secret_known_value() {
-        // Pinned (computed with Python's hmac) so a change of the derivation (which would lock every SigV4 agent out) fails here.
+        // Pinned (computed with Python's hmac): a changed derivation would lock every SigV4
+        // agent out, so it must fail here first.
         assert_eq!(
             sigv4_secret(b"master", "AKEXAAAAAAAAAAAAAAAA").expose(),
             "8OK7e23zAmTqqDxEG2R7dNnvdooSa7QNZR6rxICQ"

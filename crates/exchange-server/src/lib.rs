@@ -3,5 +3,7 @@
 //! database (SQLite by default, Postgres for replicas), which holds only hashes of what it issues.
 
 pub mod bindings;
+pub mod keys;
 pub mod proof;
+pub mod store;
 pub mod sts;
