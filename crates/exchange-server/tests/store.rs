@@ -233,8 +233,8 @@ async fn login_keys_rotate(db: Db) {
     );
     assert_eq!(store.lookup_bearer(&k1, t1 + MINUTE).await.unwrap(), None);
 
-    // Another rotation within the grace: only the previous key (k2) stays, in the new
-    // organization the bindings now give for the ARN only for k3.
+    // Another rotation within the grace: k1 goes, k2 is the previous key. The bindings now map
+    // the ARN to org-b: the new key acts for it, k2 keeps the organization it was issued for.
     store
         .issue_login_key(arn, "org-b", &k3, t2 + HOUR, MINUTE, t2)
         .await
