@@ -21,24 +21,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+pub use sigv4_serve::Secret;
 use zeroize::Zeroizing;
-
-/// A secret value: redacted in `Debug`, wiped from memory when dropped.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Zeroizing<String>);
-
-impl Secret {
-    /// The secret's text, to send to its owner once (or to sign with).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(..)")
-    }
-}
 
 /// The operating system's generator failed (no entropy source): nothing can be issued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +99,7 @@ pub fn sigv4_secret(master_key: &[u8], access_key_id: &str) -> Secret {
     tag.copy_from_slice(&mac.finalize().into_bytes());
     let mut text = Zeroizing::new(STANDARD_NO_PAD.encode(tag.as_slice()));
     text.truncate(40);
-    Secret(text)
+    Secret::from(text)
 }
 
 /// `prefix` + base64url of 32 random bytes.
@@ -125,7 +109,7 @@ fn prefixed(prefix: &str) -> Result<Secret, RandomUnavailable> {
     let mut text = Zeroizing::new(String::with_capacity(prefix.len() + 43));
     text.push_str(prefix);
     URL_SAFE_NO_PAD.encode_string(bytes.as_slice(), &mut text);
-    Ok(Secret(text))
+    Ok(Secret::from(text))
 }
 
 fn fill(bytes: &mut [u8]) -> Result<(), RandomUnavailable> {
@@ -238,7 +222,7 @@ mod tests {
     #[test]
     fn debug_redacts() {
         let key = api_key().unwrap();
-        assert_eq!(format!("{key:?}"), "Secret(..)");
-        assert_eq!(format!("{:?}", Some(&key)), "Some(Secret(..))");
+        assert_eq!(format!("{key:?}"), "** redacted **");
+        assert_eq!(format!("{:?}", Some(&key)), "Some(** redacted **)");
     }
 }

@@ -12,7 +12,8 @@ use zeroize::Zeroizing;
 
 pub use limit::{Bucket, PerClient, RateLimit, parse_rate_limit};
 
-/// A secret from the configuration: zeroized on drop, never shown by `Debug`.
+/// A secret (from the configuration, or issued by a server): zeroized on drop, never shown by
+/// `Debug`.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(from = "String")]
 pub struct Secret(Zeroizing<String>);
@@ -27,6 +28,12 @@ impl Secret {
 impl From<String> for Secret {
     fn from(text: String) -> Self {
         Secret(Zeroizing::new(text))
+    }
+}
+
+impl From<Zeroizing<String>> for Secret {
+    fn from(text: Zeroizing<String>) -> Self {
+        Secret(text)
     }
 }
 
