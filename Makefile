@@ -74,7 +74,7 @@ SUITE = $(shell $(CARGO) metadata --format-version 1 --locked | python3 -c 'impo
   p = next(p for p in json.load(sys.stdin)["packages"] if p["name"] == "aws-sigv4"); \
   print(os.path.join(os.path.dirname(p["manifest_path"]), "aws-signing-test-suite", "v4"))')
 
-.PHONY: demo test toolchain servers awscli tools chromium wrk fmt lint nostd component envoy unit js-deps js js-test bench bench-envoy bench-credential-server
+.PHONY: demo test toolchain servers awscli postgres tools chromium wrk fmt lint nostd component envoy unit js-deps js js-test bench bench-envoy bench-credential-server
 
 ## demo: the sigv4 CLI, signing inside the WebAssembly component, against moto (signature
 ## checking on) and s3s-fs on 127.0.0.1: whoami, S3 PUT/GET, a proof, a tampered request, a
@@ -90,7 +90,7 @@ demo: toolchain servers
 	@echo "== expected signature from the suite: $$(cat "$(SUITE)/get-vanilla-with-session-token/query-signature.txt")"
 
 ## test: format check, clippy -D warnings, the no_std wasm builds, the signer component, every test
-test: toolchain tools servers awscli fmt lint nostd component envoy unit js-test
+test: toolchain tools servers awscli postgres fmt lint nostd component envoy unit js-test
 
 toolchain:
 	@installed="$$(rustup target list --installed)"; \
@@ -193,6 +193,12 @@ js: toolchain js-deps
 ## sigv4 bin's contract; errors; the peers; an AWS SDK v3 client and AwsClient against moto, s3s-fs
 js-test: js servers chromium
 	cd js && node --test test/*.test.mjs
+
+## postgres: Debian's PostgreSQL, which the exchange server's tests start as the postgres user
+## in a temporary directory (root or sudo)
+postgres:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; }
 
 ## chromium: Debian's Chromium for the browser test (Debian's packages; root or sudo)
 chromium:

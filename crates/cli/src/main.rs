@@ -79,9 +79,59 @@ enum Command {
     /// (IMDSv2) or the ECS/EKS container endpoint, until SIGTERM. Configured by a YAML file
     /// (see crates/credential-server/README.md) or flags, which override it.
     CredentialServer(Box<CredentialServerArgs>),
+    /// Turn cloud-auth proofs (`sigv4 proof`, Datadog's Delegated header) and enrollment tokens
+    /// into per-agent keys, with its state in SQLite or Postgres, until SIGTERM. Configured by a
+    /// YAML file (see crates/exchange-server/README.md) or flags, which override it.
+    ExchangeServer(Box<ExchangeServerArgs>),
 }
 
 /// `credential-server`: every field of the configuration file, as a flag.
+#[derive(Args)]
+struct ExchangeServerArgs {
+    /// The YAML configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// host:port to listen on.
+    #[arg(long, value_name = "ADDRESS")]
+    bind_address: Option<String>,
+    /// Listen on an address other than loopback (put TLS in front).
+    #[arg(long)]
+    allow_remote: bool,
+    /// sqlite://PATH or postgres://...
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// An STS endpoint proofs may be signed for (repeatable; default: every public one).
+    #[arg(long = "sts-endpoint", value_name = "URL")]
+    sts_endpoints: Vec<String>,
+    /// The header that names this service in a proof.
+    #[arg(long, value_name = "NAME")]
+    audience_header: Option<String>,
+    /// Its value.
+    #[arg(long, value_name = "VALUE")]
+    audience: Option<String>,
+    /// ARN_PATTERN=ORGANIZATION (repeatable; the first match wins).
+    #[arg(long = "binding", value_name = "ARN_PATTERN=ORGANIZATION")]
+    bindings: Vec<String>,
+    /// How long a login's API key lives (1h).
+    #[arg(long, value_name = "DURATION")]
+    key_ttl: Option<String>,
+    /// How long the previous key stays valid after a rotation (5m).
+    #[arg(long, value_name = "DURATION")]
+    grace: Option<String>,
+    /// The hex SHA-256 of the admin token (Authorization: Bearer <token> on /v1/admin/).
+    #[arg(long, value_name = "HEX")]
+    admin_token_sha256: Option<String>,
+    /// A file of at least 32 random characters from which agents' SigV4 secrets are derived.
+    #[arg(long, value_name = "FILE")]
+    master_key_file: Option<String>,
+    /// rps:burst per client address on login and enroll (5:20).
+    #[arg(long, value_name = "RPS:BURST")]
+    rate_limit: Option<String>,
+    /// How long replaying a proof to STS may take (5s).
+    #[arg(long, value_name = "DURATION")]
+    sts_timeout: Option<String>,
+}
+
 #[derive(Args)]
 struct CredentialServerArgs {
     /// The YAML configuration file.
@@ -352,6 +402,7 @@ fn main() -> ExitCode {
         },
         Command::Verify(args) => return verify_command(&args),
         Command::CredentialServer(args) => credential_server(*args, &env),
+        Command::ExchangeServer(args) => exchange_server(*args),
         Command::Whoami(sts) => whoami(&sts, env),
         Command::Proof {
             audience,
@@ -458,6 +509,38 @@ fn credential_server(
         .map_err(|e| format!("credential-server configuration: {e}"))?;
     let provider = sigv4_credential_server::provider(&config.source, env);
     sigv4_credential_server::run(config, provider).map_err(|e| format!("credential-server: {e}"))
+}
+
+fn exchange_server(args: ExchangeServerArgs) -> Result<(), String> {
+    use sigv4_exchange_server::FileConfig;
+    let file = match &args.config {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            FileConfig::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let flags = FileConfig {
+        bind_address: args.bind_address,
+        allow_remote: args.allow_remote.then_some(true),
+        database: args.database,
+        sts_endpoints: args.sts_endpoints,
+        audience_header: args.audience_header,
+        audience: args.audience,
+        bindings: args.bindings,
+        key_ttl: args.key_ttl,
+        grace: args.grace,
+        admin_token_sha256: args.admin_token_sha256,
+        master_key_file: args.master_key_file,
+        rate_limit: args.rate_limit,
+        sts_timeout: args.sts_timeout,
+    };
+    let config = file
+        .merge(flags)
+        .resolve()
+        .map_err(|e| format!("exchange-server configuration: {e}"))?;
+    sigv4_exchange_server::run(config).map_err(|e| format!("exchange-server: {e}"))
 }
 
 /// The process environment, with `AWS_PROFILE` set to `--profile` when given: the credential

@@ -217,34 +217,11 @@ pub fn run(config: Config, provider: Arc<dyn Provider>) -> std::io::Result<()> {
     runtime.block_on(async move {
         let server = Server::bind(config, provider).await?;
         log(serde_json::json!({"event": "listening", "address": server.local_addr()?.to_string()}));
-        server.serve(terminated()).await;
+        server.serve(sigv4_serve::terminated()).await;
         log(serde_json::json!({"event": "stopped"}));
         Ok::<_, std::io::Error>(())
     })?;
     // A fetch under way on a blocking thread is not waited for.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     Ok(())
-}
-
-/// SIGTERM or SIGINT.
-async fn terminated() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

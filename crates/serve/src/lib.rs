@@ -1,6 +1,6 @@
 //! What the servers (`credential-server`, `exchange-server`) share: a secret read from their
 //! configuration, durations and rate limits as their flags spell them, token buckets (one, or
-//! one per client address), the JSON log line, the wall clock.
+//! one per client address), the JSON log line, the wall clock, the signals that stop them.
 
 pub mod limit;
 
@@ -68,6 +68,22 @@ pub fn log(line: serde_json::Value) {
     let mut text = line.to_string();
     text.push('\n');
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// SIGTERM or SIGINT: when a server stops.
+pub async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// Seconds since the Unix epoch (0 before it).
