@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod client;
+pub mod exchange_admin;
 pub mod verify;
 
 use sigv4_case::{Case, RawRequest, SignatureLocation};

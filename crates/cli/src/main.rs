@@ -83,9 +83,81 @@ enum Command {
     /// into per-agent keys, with its state in SQLite or Postgres, until SIGTERM. Configured by a
     /// YAML file (see crates/exchange-server/README.md) or flags, which override it.
     ExchangeServer(Box<ExchangeServerArgs>),
+    /// The exchange server's admin routes: enrollment tokens, agents, bindings. The admin token
+    /// from --admin-token-file or SIGV4_EXCHANGE_ADMIN_TOKEN, the server from --server or
+    /// SIGV4_EXCHANGE_URL.
+    ExchangeAdmin(ExchangeAdminArgs),
 }
 
 /// `credential-server`: every field of the configuration file, as a flag.
+#[derive(Args)]
+struct ExchangeAdminArgs {
+    /// The exchange server (http://127.0.0.1:8900).
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
+    /// A file holding the admin token.
+    #[arg(long, value_name = "FILE")]
+    admin_token_file: Option<PathBuf>,
+    #[command(subcommand)]
+    what: AdminWhat,
+}
+
+#[derive(Subcommand)]
+enum AdminWhat {
+    /// Enrollment tokens.
+    #[command(subcommand)]
+    Tokens(AdminTokens),
+    /// Enrolled agents.
+    #[command(subcommand)]
+    Agents(AdminAgents),
+    /// The configured bindings of ARN patterns to organizations.
+    #[command(subcommand)]
+    Bindings(AdminBindings),
+}
+
+#[derive(Subcommand)]
+enum AdminTokens {
+    /// Create a token (printed once, with its id).
+    Create {
+        /// A name for it.
+        #[arg(long)]
+        name: String,
+        /// The organization its agents join.
+        #[arg(long)]
+        organization: String,
+        /// How long it lasts (30m, 24h; default: until revoked).
+        #[arg(long, value_name = "DURATION")]
+        expires_in: Option<String>,
+        /// How many enrollments it allows (default: unlimited).
+        #[arg(long)]
+        max_uses: Option<u32>,
+    },
+    /// List the tokens (never their secrets).
+    List,
+    /// Revoke a token by its id.
+    Revoke {
+        /// The token's id.
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAgents {
+    /// List the agents.
+    List,
+    /// Revoke an agent: its key stops working on every replica within 2 s.
+    Revoke {
+        /// The agent's id.
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminBindings {
+    /// List the bindings.
+    List,
+}
+
 #[derive(Args)]
 struct ExchangeServerArgs {
     /// The YAML configuration file.
@@ -403,6 +475,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => return verify_command(&args),
         Command::CredentialServer(args) => credential_server(*args, &env),
         Command::ExchangeServer(args) => exchange_server(*args),
+        Command::ExchangeAdmin(args) => exchange_admin(args, &env),
         Command::Whoami(sts) => whoami(&sts, env),
         Command::Proof {
             audience,
@@ -509,6 +582,52 @@ fn credential_server(
         .map_err(|e| format!("credential-server configuration: {e}"))?;
     let provider = sigv4_credential_server::provider(&config.source, env);
     sigv4_credential_server::run(config, provider).map_err(|e| format!("credential-server: {e}"))
+}
+
+fn exchange_admin(args: ExchangeAdminArgs, env: &HashMap<String, String>) -> Result<(), String> {
+    use sigv4_cli::exchange_admin::{Action, run};
+    let server = args
+        .server
+        .or_else(|| env.get("SIGV4_EXCHANGE_URL").cloned())
+        .ok_or("no server: --server URL or SIGV4_EXCHANGE_URL")?;
+    let token = match &args.admin_token_file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .trim()
+            .to_string(),
+        None => env
+            .get("SIGV4_EXCHANGE_ADMIN_TOKEN")
+            .cloned()
+            .ok_or("no admin token: --admin-token-file FILE or SIGV4_EXCHANGE_ADMIN_TOKEN")?,
+    };
+    let action = match args.what {
+        AdminWhat::Tokens(AdminTokens::Create {
+            name,
+            organization,
+            expires_in,
+            max_uses,
+        }) => Action::CreateToken {
+            name,
+            organization,
+            expires_in: expires_in
+                .map(|text| {
+                    sigv4_serve::parse_duration(&text)
+                        .filter(|d| d.as_secs() > 0)
+                        .ok_or(format!(
+                            "--expires-in: {text:?} is not a duration (30m, 24h)"
+                        ))
+                })
+                .transpose()?,
+            max_uses,
+        },
+        AdminWhat::Tokens(AdminTokens::List) => Action::ListTokens,
+        AdminWhat::Tokens(AdminTokens::Revoke { id }) => Action::RevokeToken(id),
+        AdminWhat::Agents(AdminAgents::List) => Action::ListAgents,
+        AdminWhat::Agents(AdminAgents::Revoke { id }) => Action::RevokeAgent(id),
+        AdminWhat::Bindings(AdminBindings::List) => Action::ListBindings,
+    };
+    println!("{}", run(&server, &token, &action)?);
+    Ok(())
 }
 
 fn exchange_server(args: ExchangeServerArgs) -> Result<(), String> {

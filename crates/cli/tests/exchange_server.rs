@@ -286,14 +286,25 @@ fn enrolled_agents_use_their_own_keys_until_revoked() {
     let dir = tempdir("enroll");
     let mut server = exchange(&moto, &dir, &[]);
     let base = server.url.clone();
-    let admin = format!("Bearer {ADMIN_TOKEN}");
-    let (status, token) = call(
-        "POST",
-        &format!("{base}/v1/admin/enrollment-tokens"),
-        &[("authorization", &admin)],
-        Some(r#"{"name":"fleet","organization":"acme","max_uses":4}"#),
-    );
-    assert_eq!(status, 201, "{token}\n{}", server.state());
+    // The admin verbs of the CLI, with the token from the environment.
+    let admin_verb = |args: &[&str]| {
+        let mut all = vec!["exchange-admin", "--server", base.as_str()];
+        all.extend_from_slice(args);
+        let out = sigv4(&[("SIGV4_EXCHANGE_ADMIN_TOKEN", ADMIN_TOKEN)], &all);
+        (out.status.success(), text(&out))
+    };
+    let (ok, created) = admin_verb(&[
+        "tokens",
+        "create",
+        "--name",
+        "fleet",
+        "--organization",
+        "acme",
+        "--max-uses",
+        "4",
+    ]);
+    assert!(ok, "{created}\n{}", server.state());
+    let token: Value = serde_json::from_str(&created).unwrap();
     let secret = token["token"].as_str().unwrap().to_string();
     assert!(secret.starts_with("et_"));
     let enroll_with = |token: &str, body: &str| {
@@ -387,13 +398,8 @@ fn enrolled_agents_use_their_own_keys_until_revoked() {
     );
 
     // Revoking an agent takes effect within 2 s.
-    let (status, _) = call(
-        "DELETE",
-        &format!("{base}/v1/admin/agents/host-1"),
-        &[("authorization", &admin)],
-        None,
-    );
-    assert_eq!(status, 200);
+    let (ok, answer) = admin_verb(&["agents", "revoke", "host-1"]);
+    assert!(ok, "{answer}");
     let revoked = Instant::now();
     while whoami(&format!("ApiKey {new_key}")).0 == 200 {
         assert!(
@@ -404,13 +410,9 @@ fn enrolled_agents_use_their_own_keys_until_revoked() {
     }
 
     // Admin routes list what was done, and refuse without the admin token.
-    let (status, agents) = call(
-        "GET",
-        &format!("{base}/v1/admin/agents"),
-        &[("authorization", &admin)],
-        None,
-    );
-    assert_eq!(status, 200);
+    let (ok, agents) = admin_verb(&["agents", "list"]);
+    assert!(ok, "{agents}");
+    let agents: Value = serde_json::from_str(&agents).unwrap();
     let ids: Vec<&str> = agents["agents"]
         .as_array()
         .unwrap()
@@ -419,13 +421,37 @@ fn enrolled_agents_use_their_own_keys_until_revoked() {
         .collect();
     assert_eq!(ids.len(), 2, "{agents}");
     assert!(ids.contains(&"host-1") && ids.contains(&"host-2"));
-    let (status, tokens) = call(
-        "GET",
-        &format!("{base}/v1/admin/enrollment-tokens"),
-        &[("authorization", &admin)],
-        None,
+    let revoked_at = |id: &str| {
+        agents["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["agent_id"] == id)
+            .map(|a| a["revoked_at"].is_string())
+    };
+    assert_eq!(
+        (revoked_at("host-1"), revoked_at("host-2")),
+        (Some(true), Some(false))
     );
-    assert_eq!(status, 200);
+    let (ok, answer) = admin_verb(&["agents", "revoke", "host-9"]);
+    assert!(!ok && answer.contains("unknown_agent"), "{answer}");
+    let (ok, bindings) = admin_verb(&["bindings", "list"]);
+    assert!(
+        ok && bindings.contains("arn:aws:iam::123456789012:role/agents-*"),
+        "{bindings}"
+    );
+    let out = sigv4(
+        &[("SIGV4_EXCHANGE_ADMIN_TOKEN", "wrong")],
+        &["exchange-admin", "--server", &base, "agents", "list"],
+    );
+    assert!(
+        !out.status.success() && text(&out).contains("invalid_admin_token"),
+        "{}",
+        text(&out)
+    );
+    let (ok, tokens) = admin_verb(&["tokens", "list"]);
+    assert!(ok, "{tokens}");
+    let tokens: Value = serde_json::from_str(&tokens).unwrap();
     assert_eq!(tokens["enrollment_tokens"][0]["uses"], 4, "{tokens}");
     assert!(
         tokens.to_string().find(&secret).is_none(),
