@@ -202,6 +202,9 @@ struct ExchangeServerArgs {
     /// How long replaying a proof to STS may take (5s).
     #[arg(long, value_name = "DURATION")]
     sts_timeout: Option<String>,
+    /// No JSON line per request on stderr (access_log: false).
+    #[arg(long)]
+    no_access_log: bool,
 }
 
 #[derive(Args)]
@@ -654,6 +657,7 @@ fn exchange_server(args: ExchangeServerArgs) -> Result<(), String> {
         master_key_file: args.master_key_file,
         rate_limit: args.rate_limit,
         sts_timeout: args.sts_timeout,
+        access_log: args.no_access_log.then_some(false),
     };
     let config = file
         .merge(flags)

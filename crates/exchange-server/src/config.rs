@@ -47,6 +47,8 @@ pub struct FileConfig {
     pub rate_limit: Option<String>,
     /// How long the replay of a proof to STS may take (default `5s`).
     pub sts_timeout: Option<String>,
+    /// A JSON line on stderr per request (default true).
+    pub access_log: Option<bool>,
 }
 
 /// A configuration checked for use.
@@ -62,6 +64,7 @@ pub struct Config {
     pub master_key: Option<Secret>,
     pub rate_limit: RateLimit,
     pub sts_timeout: Duration,
+    pub access_log: bool,
 }
 
 /// A configuration mistake: the field (as the file names it) and what is wrong.
@@ -148,6 +151,7 @@ impl FileConfig {
             master_key_file: flags.master_key_file.or(self.master_key_file),
             rate_limit: flags.rate_limit.or(self.rate_limit),
             sts_timeout: flags.sts_timeout.or(self.sts_timeout),
+            access_log: flags.access_log.or(self.access_log),
         }
     }
 
@@ -264,6 +268,7 @@ impl FileConfig {
             master_key,
             rate_limit,
             sts_timeout,
+            access_log: self.access_log != Some(false),
         })
     }
 }

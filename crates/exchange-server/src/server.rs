@@ -72,7 +72,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/admin/bindings", get(list_bindings))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(access_log))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            access_log,
+        ))
         .with_state(app)
 }
 
@@ -134,10 +137,14 @@ fn time_text(ms: i64) -> String {
 
 /// One JSON line per request: no header, no body, no key.
 async fn access_log(
+    State(app): State<Arc<App>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    if !app.config.access_log {
+        return next.run(request).await;
+    }
     let started = Instant::now();
     let (method, path) = (request.method().clone(), request.uri().path().to_string());
     let response = next.run(request).await;
@@ -302,16 +309,23 @@ struct Enrollment {
     replace_token: Option<String>,
 }
 
-/// Reads a JSON body; a mistake names the field serde reports.
+/// Reads a JSON body; a mistake names its field: the path to a value of the wrong type, or the
+/// field missing or unknown (else `body`).
 fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
-    serde_json::from_slice(body).map_err(|e| {
-        let text = e.to_string();
-        // serde says `missing field `agent_id`` or `unknown field `x``: name it.
-        let field = text
-            .split('`')
-            .nth(1)
-            .map_or_else(|| "body".to_string(), str::to_string);
-        Refusal::new(StatusCode::BAD_REQUEST, "malformed", text).field(field)
+    let mut json = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let named = ["missing field `", "unknown field `"]
+            .iter()
+            .find_map(|prefix| message.strip_prefix(prefix))
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), named) {
+            ("." | "", Some(name)) => name.to_string(),
+            ("." | "", None) => "body".to_string(),
+            (path, _) => path.to_string(),
+        };
+        Refusal::new(StatusCode::BAD_REQUEST, "malformed", message).field(field)
     })
 }
 
