@@ -95,7 +95,7 @@ impl Store {
     }
 
     /// Enrolls an agent again with its replace token: its key and replace token are replaced
-    /// (the old key stops working at once) and its metadata updated. Answers its organization.
+    /// (the old key's row is gone at once; replicas' caches forget it within a second) and its metadata updated. Answers its organization.
     ///
     /// The replace token is checked by the `UPDATE` that replaces it, so it can be used once.
     pub async fn reenroll_agent(
