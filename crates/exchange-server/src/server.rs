@@ -219,11 +219,10 @@ async fn login(
     )
     .map_err(bad_proof)?;
     let until = i64::try_from(checked.valid_until.saturating_mul(1000)).unwrap_or(i64::MAX);
-    if !app
-        .store
-        .remember_proof(&checked.signature, until, now)
-        .await?
-    {
+    // By access key id and signature: the signature does not cover the key id, and two
+    // proofs of one second by different keys sharing a secret would share it.
+    let seen = format!("{}/{}", checked.access_key_id, checked.signature);
+    if !app.store.remember_proof(&seen, until, now).await? {
         return Err(Refusal::new(
             StatusCode::UNAUTHORIZED,
             "replayed",
