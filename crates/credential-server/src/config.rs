@@ -4,7 +4,6 @@
 //! (`credentials`). Every field can also come from a command-line flag ([`FileConfig::merge`]);
 //! [`FileConfig::resolve`] checks it all and names the field of the first mistake.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -12,6 +11,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 use sigv4_host::credentials::{self as host, ClientCredential, TokenSource};
+pub use sigv4_serve::ConfigError;
+use sigv4_serve::config_error as error;
 pub use sigv4_serve::{RateLimit, Secret};
 use sigv4_serve::{parse_duration, parse_rate_limit};
 
@@ -172,28 +173,6 @@ impl Source {
                 Some(role_arn)
             }
         }
-    }
-}
-
-/// A configuration mistake: the field (as the file names it) and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-fn error(field: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        field,
-        message: message.into(),
     }
 }
 

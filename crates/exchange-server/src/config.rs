@@ -3,11 +3,12 @@
 //! the first mistake.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::Deserialize;
+pub use sigv4_serve::ConfigError;
+use sigv4_serve::config_error as error;
 use sigv4_serve::{RateLimit, Secret, parse_duration, parse_rate_limit};
 
 use crate::bindings::Binding;
@@ -65,28 +66,6 @@ pub struct Config {
     pub rate_limit: RateLimit,
     pub sts_timeout: Duration,
     pub access_log: bool,
-}
-
-/// A configuration mistake: the field (as the file names it) and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-fn error(field: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        field,
-        message: message.into(),
-    }
 }
 
 /// The regions whose public STS endpoints are trusted when none is configured.

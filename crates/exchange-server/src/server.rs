@@ -490,10 +490,7 @@ async fn whoami(
     let mut answer = json!({
         "organization": principal.organization,
         "expires_at": principal.expires_at.map(time_text),
-        "key_type": match principal.kind {
-            crate::store::KeyKind::Bearer => "bearer",
-            crate::store::KeyKind::SigV4 => "sigv4",
-        },
+        "key_type": principal.kind.as_str(),
     });
     match principal.subject {
         Subject::Agent(id) => answer["agent_id"] = Value::String(id),
@@ -689,10 +686,7 @@ async fn list_agents(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<
                 "enrolled_at": time_text(agent.enrolled_at),
                 "updated_at": time_text(agent.updated_at),
                 "revoked_at": agent.revoked_at.map(time_text),
-                "key_type": agent.key_kind.map(|k| match k {
-                    crate::store::KeyKind::Bearer => "bearer",
-                    crate::store::KeyKind::SigV4 => "sigv4",
-                }),
+                "key_type": agent.key_kind.map(|k| k.as_str()),
             })
         })
         .collect();

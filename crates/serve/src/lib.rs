@@ -43,6 +43,29 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A configuration mistake: the field (as the file names it) and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The mistake of `field`.
+pub fn config_error(field: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        field,
+        message: message.into(),
+    }
+}
+
 /// A duration as flags and files spell it: `500ms`, `5s` (or `5`), `1m`, `2h`.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {

@@ -14,7 +14,8 @@ pub enum KeyKind {
 }
 
 impl KeyKind {
-    pub(super) fn as_str(self) -> &'static str {
+    /// `bearer` or `sigv4`, as the API and the database name it.
+    pub fn as_str(self) -> &'static str {
         match self {
             KeyKind::Bearer => "bearer",
             KeyKind::SigV4 => "sigv4",
